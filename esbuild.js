@@ -1,0 +1,51 @@
+// One build for the four bundles: the extension host, the webview, the CLI, and the compute worker.
+// Usage: node esbuild.js [--watch] [--production]
+const esbuild = require('esbuild');
+const fs = require('fs');
+const path = require('path');
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+const common = {
+  bundle: true,
+  minify: production,
+  sourcemap: !production,
+  sourcesContent: false,
+  logLevel: 'info',
+  legalComments: 'none',
+};
+
+const node = { ...common, platform: 'node', format: 'cjs', target: 'node20' };
+
+const builds = [
+  { ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+  { ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  { ...node, entryPoints: ['src/core/compute/worker.ts'], outfile: 'dist/worker.js' },
+  { ...common, platform: 'browser', format: 'iife', target: 'chrome114', entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js' },
+].filter((b) => fs.existsSync(b.entryPoints[0]));
+
+/** The WebAssembly kernel is compiled from assembly/ by AssemblyScript before bundling (see scripts/build-wasm.js). */
+function buildWasm() {
+  const script = path.join(__dirname, 'scripts', 'build-wasm.js');
+  if (fs.existsSync(script)) {
+    require(script).buildWasm({ production });
+  }
+}
+
+async function main() {
+  fs.mkdirSync('dist', { recursive: true });
+  buildWasm();
+  if (watch) {
+    const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
+    await Promise.all(contexts.map((c) => c.watch()));
+    return;
+  }
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+  if (fs.existsSync('dist/cli.js')) fs.chmodSync('dist/cli.js', 0o755);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,31 @@
+// Lint: typescript-eslint recommended, plus the rule that keeps src/core pure (no vscode import),
+// so it runs in plain Node: the CLI, the worker threads and the unit tests.
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'out/**', 'node_modules/**', '.vscode-test/**', 'assembly/**', '*.js', '*.mjs'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-eval': 'error',
+      'no-new-func': 'error',
+    },
+  },
+  {
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/core must stay pure: no vscode import.' }] }],
+    },
+  },
+  {
+    files: ['webview/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'The webview cannot import vscode.' }] }],
+      'no-restricted-properties': ['error',
+        { property: 'innerHTML', message: 'Insert text with textContent: strings from files are untrusted.' },
+        { property: 'outerHTML', message: 'Insert text with textContent: strings from files are untrusted.' },
+        { property: 'insertAdjacentHTML', message: 'Insert text with textContent: strings from files are untrusted.' }],
+    },
+  },
+);

@@ -1,0 +1,65 @@
+/**
+ * attention-inspector: the CLI over the same core as the extension, for scripts and tests.
+ * Every failure is one `error:` line on stderr and a non-zero exit; never a stack trace.
+ */
+import { MatrixError } from './core/ndarray';
+
+export const USAGE = `Usage: attention-inspector <command> [options]
+
+Commands:
+  inspect FILE[#member] [--index I,J,...] [--data] [--json]
+      Shape, dtype and statistics of a .npy, .npz member or JSON matrix.
+  compute --q FILE[#m] [--k FILE[#m]] [--v FILE[#m]]
+      [--similarity dot|cosine|laplacian|euclidean] [--scale sqrt|dk|none|NUMBER]
+      [--mask none|causal|FILE[#m]] [--heads H --wq F --wk F --wv F [--wo F]]
+      [--json] [--out DIR]
+      Attention weights softmax(sim(Q, K) * scale) and output weights * V.
+
+Options:
+  -h, --help     this text
+  --version      the version
+`;
+
+type Command = (args: string[]) => Promise<number>;
+
+async function loadCommand(name: string): Promise<Command | undefined> {
+  switch (name) {
+    case 'inspect':
+      return (await import('./cli/inspect')).runInspect;
+    case 'compute':
+      return (await import('./cli/compute')).runCompute;
+    default:
+      return undefined;
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '-h' || name === '--help' || name === 'help') {
+    process.stdout.write(USAGE);
+    return name ? 0 : 2;
+  }
+  if (name === '--version') {
+    process.stdout.write('attention-inspector 0.1.0\n');
+    return 0;
+  }
+  const command = await loadCommand(name);
+  if (!command) {
+    process.stderr.write(`error: unknown command "${name}" (try --help)\n`);
+    return 2;
+  }
+  return command(rest);
+}
+
+export function reportError(err: unknown): number {
+  const message = err instanceof MatrixError ? err.message : err instanceof Error ? err.message : String(err);
+  process.stderr.write(`error: ${message.split('\n')[0]}\n`);
+  return 1;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => process.exit(reportError(err)),
+  );
+}

@@ -1,0 +1,2 @@
+// The heatmap webview entry; built into dist/webview.js.
+export {};
