@@ -87,3 +87,35 @@ function firstBrace(text: string): number {
   }
   return 0;
 }
+
+/** A problem found by comparing matrix shapes in one file, placed on the key that disagrees. */
+export interface ShapeProblem {
+  readonly offset: number;
+  readonly length: number;
+  readonly message: string;
+}
+
+/**
+ * Cross-checks scanJson's shapes the way the engine will (Q and K widths, K and V row counts), so the editor
+ * squiggles the key while the user types instead of failing later when the heatmap opens. Keys are matched
+ * case-insensitively; references to other files (shape unknown) are not checked.
+ */
+export function shapeProblems(scan: LensScan): ShapeProblem[] {
+  if (scan.kind !== 'spec') return [];
+  const byKey = new Map<string, LensScanEntry>();
+  for (const e of scan.entries) if (e.shape) byKey.set(e.key.toLowerCase(), e);
+  const q = byKey.get('q');
+  const k = byKey.get('k');
+  const v = byKey.get('v');
+  const width = (e: LensScanEntry) => (e.shape as readonly number[])[(e.shape as readonly number[]).length - 1];
+  const rows = (e: LensScanEntry) => ((e.shape as readonly number[]).length > 1 ? (e.shape as readonly number[])[0] : 1);
+  const at = (e: LensScanEntry, message: string): ShapeProblem => ({ offset: e.keyOffset, length: e.key.length + 2, message });
+  const out: ShapeProblem[] = [];
+  if (q && k && q.shape && k.shape && q.shape.length > 0 && k.shape.length > 0 && width(q) !== width(k)) {
+    out.push(at(k, `${q.key} has width ${width(q)} but ${k.key} has width ${width(k)}`));
+  }
+  if (k && v && k.shape && v.shape && k.shape.length > 0 && v.shape.length > 0 && rows(k) !== rows(v)) {
+    out.push(at(v, `${k.key} has ${rows(k)} rows but ${v.key} has ${rows(v)}`));
+  }
+  return out;
+}

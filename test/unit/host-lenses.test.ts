@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { formatShape, MAX_LENS_ENTRIES, placeLenses } from '../../src/core/lenses';
+import { formatShape, MAX_LENS_ENTRIES, placeLenses, shapeProblems } from '../../src/core/lenses';
 import type { LensScan, LensScanEntry } from '../../src/core/lenses';
 
 const SAMPLES = path.join(__dirname, '..', '..', '..', 'samples');
@@ -65,5 +65,25 @@ describe('host: lens placement', () => {
     assert.strictEqual(formatShape([8, 3]), '8×3');
     assert.strictEqual(formatShape([2, 4, 16, 16]), '2×4×16×16');
     assert.strictEqual(formatShape([]), 'scalar');
+  });
+});
+
+describe('host: shape cross-checks for diagnostics', () => {
+  it('flags a K whose width differs from Q, on the K key', () => {
+    const text = '{\n  "Q": [[1, 2, 3]],\n  "K": [[1, 2], [3, 4]],\n  "V": [[1], [2]]\n}';
+    const problems = shapeProblems({ kind: 'spec', entries: [entry(text, 'Q', [1, 3]), entry(text, 'K', [2, 2]), entry(text, 'V', [2, 1])] });
+    assert.deepStrictEqual(problems, [{ offset: text.indexOf('"K"'), length: 3, message: 'Q has width 3 but K has width 2' }]);
+  });
+
+  it('flags V with a different number of rows than K; a vector Q counts as one row', () => {
+    const text = '{"q": [1, 0], "k": [[1, 0], [0, 1], [1, 1]], "v": [[1], [2]]}';
+    const problems = shapeProblems({ kind: 'spec', entries: [entry(text, 'q', [2]), entry(text, 'k', [3, 2]), entry(text, 'v', [2, 1])] });
+    assert.deepStrictEqual(problems.map((p) => p.message), ['k has 3 rows but v has 2']);
+  });
+
+  it('accepts the consistent colours sample and ignores plain matrix files', () => {
+    const text = fs.readFileSync(path.join(SAMPLES, 'colours.attention.json'), 'utf8');
+    assert.deepStrictEqual(shapeProblems({ kind: 'spec', entries: [entry(text, 'Q', [3]), entry(text, 'K', [8, 3]), entry(text, 'V', [8, 2])] }), []);
+    assert.deepStrictEqual(shapeProblems({ kind: 'matrix', entries: [{ key: 'a', keyOffset: 0, valueOffset: 0, shape: [2, 3] }, { key: 'K', keyOffset: 0, valueOffset: 0, shape: [2] }] }), []);
   });
 });
