@@ -1,0 +1,49 @@
+/**
+ * The heatmap's view-model types, shared by the host (which builds them) and the webview (which draws them).
+ * Kept free of any other import so the webview bundle can use them without pulling in file readers or the engine.
+ */
+
+/** What a matrix shows. `data` is a plain array file; `difference` is A − B from diffModels. */
+export type ViewKind = 'weights' | 'scores' | 'scaled' | 'output' | 'contributions' | 'data' | 'difference';
+
+export const VIEW_KINDS: readonly ViewKind[] = ['weights', 'scores', 'scaled', 'output', 'contributions', 'data', 'difference'];
+
+/** A dense row-major matrix. `data.length === rows * cols`. */
+export interface Matrix2D {
+  rows: number;
+  cols: number;
+  data: Float32Array;
+}
+
+export interface HeatmapGrid {
+  layers: number;
+  heads: number;
+  /** Side of one small multiple, in cells. */
+  cellSize: number;
+  /** layers × heads × cellSize², each head max-pooled to cellSize × cellSize. */
+  cells: Float32Array;
+  /** Aggregates drawn as extra cells after the heads: head mean, head max, rollout (each cellSize²). */
+  extras?: { name: string; data: Float32Array }[];
+}
+
+export interface HeatmapModel {
+  title: string;
+  /** e.g. "layer 2 · head 5", "dot · scale 1/√3". */
+  subtitle?: string;
+  kinds: Partial<Record<ViewKind, Matrix2D>>;
+  defaultKind: ViewKind;
+  queryLabels?: string[];
+  keyLabels?: string[];
+  valueLabels?: string[];
+  /** V [nk, dv]: for contributions and the pinned-row output line. */
+  values?: Matrix2D;
+  grid?: HeatmapGrid;
+  selection?: { layer: number; head: number };
+  info: { file?: string; shape?: number[]; dtype?: string };
+  warnings: string[];
+}
+
+/** Kinds whose values are signed around a meaningful zero and so use the diverging colour map. */
+export function isDivergingKind(kind: ViewKind): boolean {
+  return kind === 'scores' || kind === 'scaled' || kind === 'difference';
+}
