@@ -250,6 +250,22 @@ export class Workbench {
       (await this.page.locator('.editor-group-container .tab').count()) === 0 ? true : undefined, 10_000);
   }
 
+  /** A clean slate between journeys: no quick input, no editors, no toasts, the Explorer in the side bar. */
+  async reset(): Promise<void> {
+    await this.page.keyboard.press('Escape');
+    await this.closeAllEditors();
+    if ((await this.page.locator('.notifications-toasts .notification-toast').count()) > 0) await this.clearNotifications();
+    await this.runCommand('View: Show Explorer');
+  }
+
+  /** Focuses the active text editor and replaces its whole text, as a paste would (unsaved). */
+  async replaceEditorText(text: string): Promise<void> {
+    const editor = this.page.locator('.editor-group-container.active .monaco-editor .view-lines').first();
+    await editor.click();
+    await this.page.keyboard.press('Control+A');
+    await this.page.keyboard.insertText(text);
+  }
+
   /** Visible text of the notification toasts. */
   async notifications(): Promise<string[]> {
     return this.page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts();

@@ -1,0 +1,74 @@
+// Journey 6: bad input is reported clearly and nothing breaks: a ragged JSON matrix becomes a Problems entry,
+// hostile .npy files (an absurd shape, a pickled object array) get a message naming the file; then the
+// extension still works (journey 1 again, this time from the palette).
+import * as assert from 'assert';
+import { workbench } from '../support/hooks';
+import { bodyData, step, visibleText, waitFor } from '../support/workbench';
+import { hoverUntil } from '../support/heatmap';
+
+const J = 'journey 6 (bad files)';
+
+/** A message about `file` a person can see: the webview's #error, or a notification. */
+async function messageAbout(file: string, pattern: RegExp): Promise<string> {
+  const wb = workbench();
+  const seen: string[] = [];
+  try {
+    return await waitFor(`a message about ${file} matching ${pattern}`, async () => {
+      seen.length = 0;
+      for (const f of await wb.webviewFrames('#error')) {
+        const t = await visibleText(f.locator('#error'));
+        if (t) seen.push(`#error: ${t}`);
+      }
+      for (const t of await wb.notifications()) seen.push(`notification: ${t}`);
+      return seen.find((t) => t.includes(file) && pattern.test(t));
+    }, 20_000, 300);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; messages seen: ${JSON.stringify(seen)}`);
+  }
+}
+
+describe('journey 6: broken and hostile files', () => {
+  before(async () => workbench().reset());
+
+  it('reports a ragged JSON matrix in the Problems panel', async () => {
+    const wb = workbench();
+    await step(J, 'open fixtures/ragged.attention.json', () => wb.openFile('fixtures/ragged.attention.json'));
+    const problems = await step(J, 'a Problems entry about the ragged row', () =>
+      waitFor('a Problems entry for ragged.attention.json', async () => {
+        const rows = await wb.problems();
+        return rows.some((r) => /row|ragged|length|width|expected/i.test(r) && !/ragged\.attention\.json\s*$/.test(r.trim())) ? rows : undefined;
+      }, 20_000, 500));
+    console.log(`      Problems: ${JSON.stringify(problems)}`);
+    await wb.screenshot('06-ragged-problems');
+  });
+
+  it('refuses a .npy whose header claims 10^18 cells, with a message naming the file', async () => {
+    const wb = workbench();
+    await wb.reset();
+    await step(J, 'open fixtures/hostile-shape.npy', () => wb.openFile('hostile-shape.npy'));
+    const message = await step(J, 'a clear message', () => messageAbout('hostile-shape.npy', /large|size|cells|bytes|shape|exceed|too/i));
+    console.log(`      ${message}`);
+    await wb.screenshot('06-hostile-shape');
+  });
+
+  it('refuses a pickled object (|O) .npy, with a message naming the file', async () => {
+    const wb = workbench();
+    await wb.reset();
+    await step(J, 'open fixtures/hostile-object.npy', () => wb.openFile('hostile-object.npy'));
+    const message = await step(J, 'a clear message', () => messageAbout('hostile-object.npy', /object|\|O|dtype|pickle|unsupported/i));
+    console.log(`      ${message}`);
+    await wb.screenshot('06-hostile-object');
+  });
+
+  it('still works afterwards: colours.attention.json → Open Attention Heatmap → 15.0%', async () => {
+    const wb = workbench();
+    await wb.reset();
+    await step(J, 'open colours.attention.json', () => wb.openFile('colours.attention.json'));
+    await step(J, 'run "Attention: Open Attention Heatmap"', () => wb.runCommand('Attention: Open Attention Heatmap'));
+    const frame = await step(J, 'the heatmap draws', () => wb.heatmap('colours after bad files', async (f) => (await bodyData(f, 'cols')) === '8'));
+    const first = await step(J, 'hover the first key', () =>
+      hoverUntil(wb.page, frame, 'the first key #fef0d9', (t) => t.includes('#fef0d9'), { row: 0, col: 0 }));
+    assert.ok(first.tooltip.includes('15.0% (0.150)'), `tooltip: ${JSON.stringify(first.tooltip)}`);
+    await wb.screenshot('06-still-works');
+  });
+});
