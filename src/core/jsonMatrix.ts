@@ -1,0 +1,709 @@
+/**
+ * JSON matrices and attention specs. JSON.parse has no positions, so this is a small tokenizer/parser that keeps
+ * offsets: every error (ragged rows, a string among numbers, Q wider than K, an empty matrix) carries a line and
+ * column the editor can underline. scanJson is called on every keystroke, so it bounds its work: values past a
+ * size budget are only syntax-checked (no nodes built) and their shape is reported as null.
+ */
+import * as path from 'path';
+import { MatrixError } from './ndarray';
+import type { NdArray, TextLocation } from './ndarray';
+import { readMatrix } from './matrixFile';
+
+export type JsonNode =
+  | { type: 'object'; start: number; end: number; entries: JsonEntry[] }
+  | { type: 'array'; start: number; end: number; items: JsonNode[] }
+  | { type: 'number'; start: number; end: number; value: number }
+  | { type: 'string'; start: number; end: number; value: string }
+  | { type: 'literal'; start: number; end: number; value: boolean | null };
+
+export interface JsonEntry { key: string; keyStart: number; keyEnd: number; value: JsonNode }
+
+export interface JsonScanEntry {
+  key: string;
+  keyOffset: number;
+  valueOffset: number;
+  /** Shape of an inline matrix; null for other values, refs, and values past the scan budget. */
+  shape: number[] | null;
+  /** The path (and #member) when the value refers to a .npy/.npz file. */
+  isRef?: string;
+}
+
+export interface JsonScan {
+  kind: 'matrix' | 'spec' | 'none';
+  entries: JsonScanEntry[];
+  errors: MatrixError[];
+}
+
+export interface AttentionSpec {
+  file: string;
+  description?: string;
+  q?: NdArray; k?: NdArray; v?: NdArray; x?: NdArray; wq?: NdArray; wk?: NdArray; wv?: NdArray; wo?: NdArray;
+  heads?: number;
+  mask?: 'causal' | NdArray;
+  scale?: 'sqrt' | 'dk' | 'none' | number;
+  similarity?: 'dot' | 'cosine' | 'laplacian' | 'euclidean';
+  queryLabels?: string[]; keyLabels?: string[]; valueLabels?: string[];
+  weights?: NdArray;
+  matrix?: NdArray;
+}
+
+/** Nesting deeper than this is refused (it would only be an attack on the recursion). */
+export const MAX_JSON_DEPTH = 256;
+/** Characters of values scanJson turns into nodes; beyond it values are only syntax-checked. */
+export const SCAN_BUDGET = 512 * 1024;
+const MAX_ERRORS = 50;
+
+export function locationAt(text: string, offset: number, length = 1): TextLocation {
+  let line = 1;
+  let lineStart = 0;
+  const end = Math.min(offset, text.length);
+  for (let i = text.indexOf('\n'); i !== -1 && i < end; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, column: offset - lineStart + 1, offset, length: Math.max(0, length) };
+}
+
+function errorAt(text: string, file: string, start: number, end: number, problem: string): MatrixError {
+  return new MatrixError(problem, file, locationAt(text, start, end - start));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Tokenizer / parser
+
+const C_SPACE = 32, C_TAB = 9, C_LF = 10, C_CR = 13;
+const C_LBRACE = 123, C_RBRACE = 125, C_LBRACKET = 91, C_RBRACKET = 93, C_COMMA = 44, C_COLON = 58, C_QUOTE = 34;
+const C_BACKSLASH = 92, C_MINUS = 45, C_PLUS = 43, C_DOT = 46, C_0 = 48, C_9 = 57, C_E = 69, C_e = 101;
+
+class Parser {
+  pos = 0;
+  constructor(readonly text: string, readonly file: string) {}
+
+  fail(problem: string, start = this.pos, end = start + 1): never {
+    throw errorAt(this.text, this.file, start, Math.min(end, Math.max(start, this.text.length)), problem);
+  }
+
+  ws(): void {
+    const t = this.text;
+    let p = this.pos;
+    for (;;) {
+      const c = t.charCodeAt(p);
+      if (c === C_SPACE || c === C_LF || c === C_CR || c === C_TAB) p++;
+      else break;
+    }
+    this.pos = p;
+  }
+
+  describeHere(): string {
+    if (this.pos >= this.text.length) return 'the end of the file';
+    return JSON.stringify(this.text.slice(this.pos, this.pos + 12).split(/[\s,\]}]/)[0] || this.text[this.pos]);
+  }
+
+  parseDocument(): JsonNode {
+    this.ws();
+    const v = this.value(0);
+    this.ws();
+    if (this.pos < this.text.length) this.fail(`unexpected ${this.describeHere()} after the JSON value`);
+    return v;
+  }
+
+  value(depth: number): JsonNode {
+    if (depth > MAX_JSON_DEPTH) this.fail(`nested deeper than ${MAX_JSON_DEPTH} levels`);
+    const c = this.text.charCodeAt(this.pos);
+    if (c === C_LBRACKET) return this.array(depth);
+    if (c === C_LBRACE) return this.object(depth);
+    if (c === C_QUOTE) {
+      const start = this.pos;
+      const value = this.string();
+      return { type: 'string', start, end: this.pos, value };
+    }
+    if (c === C_MINUS || (c >= C_0 && c <= C_9) || c === 73 /* I */ || c === 78 /* N */) return this.number();
+    return this.literal();
+  }
+
+  private array(depth: number): JsonNode {
+    const start = this.pos++;
+    const items: JsonNode[] = [];
+    this.ws();
+    if (this.text.charCodeAt(this.pos) === C_RBRACKET) {
+      this.pos++;
+      return { type: 'array', start, end: this.pos, items };
+    }
+    for (;;) {
+      this.ws();
+      items.push(this.value(depth + 1));
+      this.ws();
+      const c = this.text.charCodeAt(this.pos);
+      if (c === C_COMMA) { this.pos++; continue; }
+      if (c === C_RBRACKET) { this.pos++; return { type: 'array', start, end: this.pos, items }; }
+      this.fail(`expected "," or "]" but found ${this.describeHere()}`);
+    }
+  }
+
+  private object(depth: number): JsonNode {
+    const start = this.pos++;
+    const entries: JsonEntry[] = [];
+    this.ws();
+    if (this.text.charCodeAt(this.pos) === C_RBRACE) {
+      this.pos++;
+      return { type: 'object', start, end: this.pos, entries };
+    }
+    for (;;) {
+      this.ws();
+      if (this.text.charCodeAt(this.pos) !== C_QUOTE) this.fail(`expected a key in double quotes but found ${this.describeHere()}`);
+      const keyStart = this.pos;
+      const key = this.string();
+      const keyEnd = this.pos;
+      this.ws();
+      if (this.text.charCodeAt(this.pos) !== C_COLON) this.fail(`expected ":" after "${key}"`);
+      this.pos++;
+      this.ws();
+      entries.push({ key, keyStart, keyEnd, value: this.value(depth + 1) });
+      this.ws();
+      const c = this.text.charCodeAt(this.pos);
+      if (c === C_COMMA) { this.pos++; continue; }
+      if (c === C_RBRACE) { this.pos++; return { type: 'object', start, end: this.pos, entries }; }
+      this.fail(`expected "," or "}" but found ${this.describeHere()}`);
+    }
+  }
+
+  string(): string {
+    const t = this.text;
+    const start = this.pos;
+    let p = start + 1;
+    let escaped = false;
+    for (;;) {
+      const c = t.charCodeAt(p);
+      if (Number.isNaN(c)) this.fail('unterminated string', start, start + 1);
+      if (c === C_QUOTE) break;
+      if (c < 32) this.fail('control character in string (use \\n)', p);
+      if (c === C_BACKSLASH) { escaped = true; p += 2; continue; }
+      p++;
+    }
+    this.pos = p + 1;
+    if (!escaped) return t.slice(start + 1, p);
+    try {
+      return JSON.parse(t.slice(start, p + 1)) as string; // parses a string literal only; nothing is evaluated
+    } catch {
+      this.fail('invalid escape in string', start, p + 1);
+    }
+  }
+
+  private number(): JsonNode {
+    const t = this.text;
+    const start = this.pos;
+    let p = start;
+    if (t.startsWith('NaN', p)) { this.pos = p + 3; return { type: 'number', start, end: this.pos, value: NaN }; }
+    if (t.charCodeAt(p) === C_MINUS) p++;
+    if (t.startsWith('Infinity', p)) {
+      // Python's json writes NaN and ±Infinity; accept them so NumPy dumps load.
+      this.pos = p + 8;
+      return { type: 'number', start, end: this.pos, value: p > start ? -Infinity : Infinity };
+    }
+    const digitsFrom = p;
+    while (t.charCodeAt(p) >= C_0 && t.charCodeAt(p) <= C_9) p++;
+    if (p === digitsFrom) this.fail(`expected a value but found ${this.describeHere()}`);
+    if (t.charCodeAt(digitsFrom) === C_0 && p - digitsFrom > 1) this.fail('numbers cannot have leading zeros', start, p);
+    if (t.charCodeAt(p) === C_DOT) {
+      p++;
+      const f = p;
+      while (t.charCodeAt(p) >= C_0 && t.charCodeAt(p) <= C_9) p++;
+      if (p === f) this.fail('expected digits after "."', start, p);
+    }
+    const e = t.charCodeAt(p);
+    if (e === C_E || e === C_e) {
+      p++;
+      const s = t.charCodeAt(p);
+      if (s === C_PLUS || s === C_MINUS) p++;
+      const f = p;
+      while (t.charCodeAt(p) >= C_0 && t.charCodeAt(p) <= C_9) p++;
+      if (p === f) this.fail('expected digits in the exponent', start, p);
+    }
+    this.pos = p;
+    return { type: 'number', start, end: p, value: Number(t.slice(start, p)) };
+  }
+
+  private literal(): JsonNode {
+    const start = this.pos;
+    for (const [word, value] of [['true', true], ['false', false], ['null', null]] as const) {
+      if (this.text.startsWith(word, start)) {
+        this.pos += word.length;
+        return { type: 'literal', start, end: this.pos, value };
+      }
+    }
+    this.fail(`expected a value but found ${this.describeHere()}`);
+  }
+
+  /** Checks syntax of one value and moves past it without building anything (iterative: no recursion limit issues). */
+  skipValue(): void {
+    const t = this.text;
+    const stack: number[] = [];
+    for (;;) {
+      this.ws();
+      const c = t.charCodeAt(this.pos);
+      if (c === C_LBRACKET || c === C_LBRACE) {
+        if (stack.length >= MAX_JSON_DEPTH) this.fail(`nested deeper than ${MAX_JSON_DEPTH} levels`);
+        stack.push(c);
+        this.pos++;
+        this.ws();
+        const close = c === C_LBRACKET ? C_RBRACKET : C_RBRACE;
+        if (t.charCodeAt(this.pos) === close) { this.pos++; stack.pop(); }
+        else if (c === C_LBRACE) { this.skipKey(); continue; }
+        else continue;
+      } else if (c === C_QUOTE) this.string();
+      else if (c === C_MINUS || (c >= C_0 && c <= C_9) || c === 73 || c === 78) this.number();
+      else this.literal();
+      // After a value: close containers or move to the next element.
+      for (;;) {
+        if (stack.length === 0) return;
+        this.ws();
+        const top = stack[stack.length - 1];
+        const d = t.charCodeAt(this.pos);
+        if (d === C_COMMA) {
+          this.pos++;
+          if (top === C_LBRACE) this.skipKey();
+          break;
+        }
+        if ((top === C_LBRACKET && d === C_RBRACKET) || (top === C_LBRACE && d === C_RBRACE)) { this.pos++; stack.pop(); continue; }
+        this.fail(`expected "," or "${top === C_LBRACKET ? ']' : '}'}" but found ${this.describeHere()}`);
+      }
+    }
+  }
+
+  private skipKey(): void {
+    this.ws();
+    if (this.text.charCodeAt(this.pos) !== C_QUOTE) this.fail(`expected a key in double quotes but found ${this.describeHere()}`);
+    this.string();
+    this.ws();
+    if (this.text.charCodeAt(this.pos) !== C_COLON) this.fail('expected ":"');
+    this.pos++;
+  }
+}
+
+/** Parses a whole JSON document into nodes with offsets; syntax errors are MatrixErrors with a location. */
+export function parseJson(text: string, file = '<json>'): JsonNode {
+  return new Parser(text, file).parseDocument();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Matrices
+
+const MAX_MATRIX_DIMS = 4;
+
+/** The shape of a nested array of numbers, checking it is rectangular; errors point at the offending element. */
+export function matrixShape(node: JsonNode, text: string, file: string, what = 'matrix'): number[] {
+  const shape: number[] = [];
+  let n: JsonNode = node;
+  while (n.type === 'array') {
+    if (n.items.length === 0) throw errorAt(text, file, n.start, n.end, `${what} is empty`);
+    shape.push(n.items.length);
+    if (shape.length > MAX_MATRIX_DIMS) throw errorAt(text, file, n.start, n.end, `${what} is nested deeper than ${MAX_MATRIX_DIMS} dimensions`);
+    n = n.items[0];
+  }
+  if (shape.length === 0) throw errorAt(text, file, node.start, node.end, `${what} must be an array of numbers, not ${describeNode(node)}`);
+  const check = (m: JsonNode, depth: number, path: number[]): void => {
+    if (depth === shape.length) {
+      if (m.type !== 'number') {
+        throw errorAt(text, file, m.start, m.end, `${what}${pathText(path)} must be a number, not ${describeNode(m)}`);
+      }
+      return;
+    }
+    if (m.type !== 'array') {
+      throw errorAt(text, file, m.start, m.end, `${what}${pathText(path)} must be an array of ${shape[depth]} values (like ${what}${pathText(path.slice(0, -1))}[0]), not ${describeNode(m)}`);
+    }
+    if (m.items.length !== shape[depth]) {
+      const kind = depth === shape.length - 1 ? 'values' : 'rows';
+      throw errorAt(text, file, m.start, m.end,
+        `ragged ${what}: ${what}${pathText(path)} has ${m.items.length} ${kind} but ${what}${pathText(path.map((_, i) => (i === path.length - 1 ? 0 : path[i])))} has ${shape[depth]}`);
+    }
+    for (let i = 0; i < m.items.length; i++) check(m.items[i], depth + 1, [...path, i]);
+  };
+  // The recursion is at most MAX_MATRIX_DIMS deep; leaves are checked in a flat loop below for speed.
+  checkFast(node, shape, 0, check, []);
+  return shape;
+}
+
+function checkFast(n: JsonNode, shape: number[], depth: number, slow: (m: JsonNode, d: number, p: number[]) => void, path: number[]): void {
+  if (n.type !== 'array' || n.items.length !== shape[depth]) { slow(n, depth, path); return; }
+  const items = n.items;
+  if (depth === shape.length - 1) {
+    for (let i = 0; i < items.length; i++) if (items[i].type !== 'number') { slow(n, depth, path); return; }
+    return;
+  }
+  for (let i = 0; i < items.length; i++) checkFast(items[i], shape, depth + 1, slow, [...path, i]);
+}
+
+function pathText(path: number[]): string {
+  return path.map((i) => `[${i}]`).join('');
+}
+
+function describeNode(n: JsonNode): string {
+  switch (n.type) {
+    case 'string': return `the string ${JSON.stringify(n.value.length > 30 ? `${n.value.slice(0, 30)}…` : n.value)}`;
+    case 'literal': return String(n.value);
+    case 'object': return 'an object';
+    case 'array': return 'an array';
+    case 'number': return `the number ${n.value}`;
+  }
+}
+
+/** A checked nested array as a float64 NdArray. */
+export function matrixFromNode(node: JsonNode, text: string, file: string, what = 'matrix'): NdArray {
+  const shape = matrixShape(node, text, file, what);
+  let count = 1;
+  for (const d of shape) count *= d;
+  const data = new Float64Array(count);
+  let k = 0;
+  const fill = (m: JsonNode): void => {
+    if (m.type === 'number') { data[k++] = m.value; return; }
+    if (m.type === 'array') for (const it of m.items) fill(it);
+  };
+  fill(node);
+  return { shape, dtype: 'float64', data };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Specs
+
+type MatrixKey = 'q' | 'k' | 'v' | 'x' | 'wq' | 'wk' | 'wv' | 'wo' | 'weights';
+type SpecKey = MatrixKey | 'mask' | 'heads' | 'scale' | 'similarity' | 'queryLabels' | 'keyLabels' | 'valueLabels' | 'description';
+
+const KEY_ALIASES: Record<string, SpecKey> = {
+  Q: 'q', q: 'q', K: 'k', k: 'k', V: 'v', v: 'v', X: 'x', x: 'x',
+  Wq: 'wq', wq: 'wq', WQ: 'wq', W_q: 'wq', W_Q: 'wq',
+  Wk: 'wk', wk: 'wk', WK: 'wk', W_k: 'wk', W_K: 'wk',
+  Wv: 'wv', wv: 'wv', WV: 'wv', W_v: 'wv', W_V: 'wv',
+  Wo: 'wo', wo: 'wo', WO: 'wo', W_o: 'wo', W_O: 'wo',
+  attention: 'weights', weights: 'weights',
+  mask: 'mask', heads: 'heads', scale: 'scale', similarity: 'similarity',
+  queryLabels: 'queryLabels', keyLabels: 'keyLabels', valueLabels: 'valueLabels', description: 'description',
+};
+const MATRIX_KEYS: ReadonlySet<SpecKey> = new Set<SpecKey>(['q', 'k', 'v', 'x', 'wq', 'wk', 'wv', 'wo', 'weights']);
+/** Keys that make an object an attention spec rather than some other JSON file. */
+const SPEC_MARKERS = ['Q', 'q', 'K', 'k', 'X', 'x', 'attention', 'weights'];
+
+function isIgnoredKey(key: string): boolean {
+  return key === '$schema' || key === 'comment' || key.startsWith('_') || key.startsWith('//');
+}
+
+function looksLikeSpec(keys: string[]): boolean {
+  return keys.some((k) => SPEC_MARKERS.includes(k));
+}
+
+/** What the spec says about one matrix: its shape (when known) and where to underline it. */
+interface ShapeFact { name: string; shape: number[]; start: number; end: number }
+
+function rowsOf(s: number[]): number { return s.length >= 2 ? s[s.length - 2] : 1; }
+function widthOf(s: number[]): number { return s[s.length - 1]; }
+
+/**
+ * Dimension checks between matrices and labels, with the later one underlined. Only what is certain is checked;
+ * the engine's validateInput checks the rest. Returns problems instead of throwing so scanJson can list them all.
+ */
+function checkSpecShapes(f: Partial<Record<SpecKey, ShapeFact>>, labels: Partial<Record<'queryLabels' | 'keyLabels' | 'valueLabels', { count: number; start: number; end: number }>>, heads: number | undefined): { problem: string; start: number; end: number }[] {
+  const out: { problem: string; start: number; end: number }[] = [];
+  const err = (at: { start: number; end: number }, problem: string) => out.push({ problem, start: at.start, end: at.end });
+  const projected = !!(f.wq || f.wk || f.wv);
+  const { q, k, v, x, wq, wk, wv, wo, weights } = f;
+  if (!projected) {
+    if (q && k && widthOf(q.shape) !== widthOf(k.shape)) err(k, `Q has width ${widthOf(q.shape)} but K has width ${widthOf(k.shape)}`);
+    const keys = k ?? q;
+    if (keys && v && v.shape.length >= 1) {
+      const nk = rowsOf(keys.shape);
+      const nv = v.shape.length >= 2 ? v.shape[v.shape.length - 2] : v.shape[0];
+      if (nk !== nv && !(nk === 1 && v.shape.length === 1)) err(v, `${keys.name} has ${nk} rows but V has ${nv}`);
+    }
+  } else {
+    const input = x ?? q;
+    for (const w of [wq, wk, wv]) {
+      if (w && input && w.shape.length === 2 && widthOf(input.shape) !== w.shape[0]) {
+        err(w, `${input.name} has width ${widthOf(input.shape)} but ${w.name} has ${w.shape[0]} rows`);
+      }
+      if (w && heads && w.shape.length === 2 && w.shape[1] % heads !== 0) err(w, `${w.name} has ${w.shape[1]} columns, not divisible by heads = ${heads}`);
+    }
+    if (wo && wv && wo.shape.length === 2 && wv.shape.length === 2 && wo.shape[0] !== wv.shape[1]) {
+      err(wo, `Wv has ${wv.shape[1]} columns but Wo has ${wo.shape[0]} rows`);
+    }
+  }
+  for (const m of [q, k, v, x, wq, wk, wv, wo]) {
+    if (m && m.shape.length > 3) err(m, `${m.name} has ${m.shape.length} dimensions (expected 1, 2 or 3)`);
+  }
+  const queries = x ?? q;
+  const keysFor = projected ? x ?? q : k ?? q;
+  const nq = queries ? rowsOf(queries.shape) : weights ? rowsOf(weights.shape) : undefined;
+  const nk = keysFor ? rowsOf(keysFor.shape) : weights ? widthOf(weights.shape) : undefined;
+  if (labels.queryLabels && nq !== undefined && labels.queryLabels.count !== nq) {
+    err(labels.queryLabels, `queryLabels has ${labels.queryLabels.count} labels but there are ${nq} queries`);
+  }
+  if (labels.keyLabels && nk !== undefined && labels.keyLabels.count !== nk) {
+    err(labels.keyLabels, `keyLabels has ${labels.keyLabels.count} labels but there are ${nk} keys`);
+  }
+  if (labels.valueLabels && v && !projected && !wo) {
+    const dv = v.shape.length === 1 ? 1 : widthOf(v.shape); // a 1-D V holds one scalar value per key
+    if (labels.valueLabels.count !== dv) err(labels.valueLabels, `valueLabels has ${labels.valueLabels.count} names but V has ${dv} columns`);
+  }
+  if (weights && nq !== undefined && queries && weights.shape.length >= 2 && rowsOf(weights.shape) !== nq) {
+    err(weights, `${weights.name} has ${rowsOf(weights.shape)} rows but there are ${nq} queries`);
+  }
+  return out;
+}
+
+interface ValueCheck { problem: string; start: number; end: number }
+
+/** Checks a non-matrix option's value; returns a problem or nothing. */
+function checkOption(key: SpecKey, node: JsonNode): ValueCheck | undefined {
+  const bad = (problem: string): ValueCheck => ({ problem, start: node.start, end: node.end });
+  switch (key) {
+    case 'heads':
+      return node.type === 'number' && Number.isInteger(node.value) && node.value >= 1 && node.value <= 4096
+        ? undefined : bad('heads must be a positive whole number');
+    case 'scale':
+      if (node.type === 'number') return Number.isFinite(node.value) ? undefined : bad('scale must be a finite number');
+      return node.type === 'string' && ['sqrt', 'dk', 'none'].includes(node.value) ? undefined : bad('scale must be "sqrt", "dk", "none" or a number');
+    case 'similarity':
+      return node.type === 'string' && ['dot', 'cosine', 'laplacian', 'euclidean'].includes(node.value)
+        ? undefined : bad('similarity must be "dot", "cosine", "laplacian" or "euclidean"');
+    case 'description':
+      return node.type === 'string' ? undefined : bad('description must be a string');
+    case 'queryLabels':
+    case 'keyLabels':
+    case 'valueLabels':
+      if (node.type !== 'array') return bad(`${key} must be an array of strings`);
+      for (const it of node.items) if (it.type !== 'string') return { problem: `${key} must hold strings, not ${describeNode(it)}`, start: it.start, end: it.end };
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+function isRefNode(key: SpecKey, node: JsonNode): boolean {
+  return node.type === 'string' && (MATRIX_KEYS.has(key) || (key === 'mask' && node.value !== 'causal' && node.value !== 'none'));
+}
+
+function displayKey(key: string): string {
+  return key;
+}
+
+/**
+ * Cheap, bounded analysis for CodeLens and diagnostics. Files that are neither a matrix nor an attention spec
+ * (package.json, tsconfig.json) get kind 'none' and no errors.
+ */
+export function scanJson(text: string, file = '<json>'): JsonScan {
+  const p = new Parser(text, file);
+  p.ws();
+  const first = text.charCodeAt(p.pos);
+  const errors: MatrixError[] = [];
+  const push = (e: MatrixError) => { if (errors.length < MAX_ERRORS) errors.push(e); };
+  if (first === C_LBRACKET) {
+    // A plain nested array: a matrix if its first leaf is a number.
+    if (!/^\s*\[[\s[]*[-0-9NI]/.test(text.slice(0, 4096))) {
+      return { kind: 'none', entries: [], errors: [] };
+    }
+    const start = p.pos;
+    const entry: JsonScanEntry = { key: '', keyOffset: start, valueOffset: start, shape: null };
+    try {
+      if (text.length <= SCAN_BUDGET) {
+        const node = p.parseDocument();
+        entry.shape = matrixShape(node, text, file);
+      } else {
+        p.skipValue();
+        p.ws();
+        if (p.pos < text.length) p.fail('unexpected text after the matrix');
+      }
+    } catch (e) {
+      if (!(e instanceof MatrixError)) throw e;
+      push(e);
+    }
+    return { kind: 'matrix', entries: [entry], errors };
+  }
+  if (first !== C_LBRACE) return { kind: 'none', entries: [], errors: [] };
+
+  const entries: JsonScanEntry[] = [];
+  const facts: Partial<Record<SpecKey, ShapeFact>> = {};
+  const labels: Partial<Record<'queryLabels' | 'keyLabels' | 'valueLabels', { count: number; start: number; end: number }>> = {};
+  let heads: number | undefined;
+  const problems: MatrixError[] = [];
+  const seen = new Set<SpecKey>();
+  let budget = SCAN_BUDGET;
+  let syntaxError: MatrixError | undefined;
+  try {
+    p.pos++;
+    p.ws();
+    if (text.charCodeAt(p.pos) === C_RBRACE) p.pos++;
+    else {
+      for (;;) {
+        p.ws();
+        if (text.charCodeAt(p.pos) !== C_QUOTE) p.fail(`expected a key in double quotes but found ${p.describeHere()}`);
+        const keyOffset = p.pos;
+        const key = p.string();
+        const keyEnd = p.pos;
+        p.ws();
+        if (text.charCodeAt(p.pos) !== C_COLON) p.fail(`expected ":" after "${key}"`);
+        p.pos++;
+        p.ws();
+        const valueOffset = p.pos;
+        p.skipValue();
+        const valueEnd = p.pos;
+        const entry: JsonScanEntry = { key, keyOffset, valueOffset, shape: null };
+        entries.push(entry);
+        const canon = KEY_ALIASES[key];
+        if (!canon) {
+          if (!isIgnoredKey(key)) problems.push(errorAt(text, file, keyOffset, keyEnd, `unknown key "${key}" (expected Q, K, V, X, Wq, Wk, Wv, Wo, heads, mask, scale, similarity, queryLabels, keyLabels, valueLabels, description, attention or weights)`));
+        } else {
+          if (seen.has(canon)) problems.push(errorAt(text, file, keyOffset, keyEnd, `"${key}" is given twice`));
+          seen.add(canon);
+          const span = valueEnd - valueOffset;
+          if (span <= budget) {
+            budget -= span;
+            const sub = new Parser(text, file);
+            sub.pos = valueOffset;
+            const node = sub.value(1);
+            analyseEntry(canon, key, node, entry, text, file, facts, labels, problems, (h) => { heads = h; });
+          } else if (text.charCodeAt(valueOffset) === C_QUOTE) {
+            entry.isRef = text.slice(valueOffset + 1, Math.min(valueEnd - 1, valueOffset + 4097));
+          }
+        }
+        p.ws();
+        const c = text.charCodeAt(p.pos);
+        if (c === C_COMMA) { p.pos++; continue; }
+        if (c === C_RBRACE) { p.pos++; break; }
+        p.fail(`expected "," or "}" but found ${p.describeHere()}`);
+      }
+      p.ws();
+      if (p.pos < text.length) p.fail(`unexpected ${p.describeHere()} after the JSON value`);
+    }
+  } catch (e) {
+    if (!(e instanceof MatrixError)) throw e;
+    syntaxError = e;
+  }
+  const isSpec = looksLikeSpec(entries.map((e) => e.key)) || /\.(attention|attn)\.json$/i.test(file);
+  if (!isSpec) return { kind: 'none', entries: [], errors: [] };
+  if (syntaxError) push(syntaxError);
+  for (const e of problems) push(e);
+  if (!syntaxError) {
+    for (const pr of checkSpecShapes(facts, labels, heads)) push(errorAt(text, file, pr.start, pr.end, pr.problem));
+    if (!facts.q && !facts.x && !facts.weights && !seen.has('q') && !seen.has('x') && !seen.has('weights')) {
+      push(errorAt(text, file, 0, 1, 'an attention spec needs Q (or X with Wq, Wk, Wv, or precomputed attention weights)'));
+    }
+  }
+  return { kind: 'spec', entries, errors };
+}
+
+function analyseEntry(
+  canon: SpecKey, key: string, node: JsonNode, entry: JsonScanEntry, text: string, file: string,
+  facts: Partial<Record<SpecKey, ShapeFact>>,
+  labels: Partial<Record<'queryLabels' | 'keyLabels' | 'valueLabels', { count: number; start: number; end: number }>>,
+  problems: MatrixError[], setHeads: (h: number) => void,
+): void {
+  if (isRefNode(canon, node) && node.type === 'string') {
+    entry.isRef = node.value;
+    if (!/\.(npy|npz)(#.*)?$/i.test(node.value)) {
+      problems.push(errorAt(text, file, node.start, node.end, `${key} refers to "${node.value}", which is not a .npy or .npz file`));
+    }
+    return;
+  }
+  if (MATRIX_KEYS.has(canon) || (canon === 'mask' && node.type !== 'string')) {
+    try {
+      entry.shape = matrixShape(node, text, file, displayKey(key));
+      facts[canon] = { name: key, shape: entry.shape, start: node.start, end: node.end };
+    } catch (e) {
+      if (!(e instanceof MatrixError)) throw e;
+      problems.push(e);
+    }
+    return;
+  }
+  if (canon === 'mask') return; // "causal" or "none"
+  const bad = checkOption(canon, node);
+  if (bad) { problems.push(errorAt(text, file, bad.start, bad.end, bad.problem)); return; }
+  if (canon === 'heads' && node.type === 'number') setHeads(node.value);
+  if ((canon === 'queryLabels' || canon === 'keyLabels' || canon === 'valueLabels') && node.type === 'array') {
+    labels[canon] = { count: node.items.length, start: node.start, end: node.end };
+  }
+}
+
+/**
+ * Loads a JSON file's text as an AttentionSpec: a plain nested array becomes `matrix`; an object's matrices are
+ * read inline or from .npy/.npz files it names (relative to the JSON file). Throws the first problem, located.
+ */
+export async function loadSpec(text: string, file: string): Promise<AttentionSpec> {
+  const root = parseJson(text, file);
+  if (root.type === 'array') return { file, matrix: matrixFromNode(root, text, file) };
+  if (root.type !== 'object') {
+    throw errorAt(text, file, root.start, root.end, 'expected a matrix (nested array of numbers) or an object with Q, K, V');
+  }
+  const spec: AttentionSpec = { file };
+  const facts: Partial<Record<SpecKey, ShapeFact>> = {};
+  const labels: Partial<Record<'queryLabels' | 'keyLabels' | 'valueLabels', { count: number; start: number; end: number }>> = {};
+  const seen = new Set<SpecKey>();
+  const baseDir = path.dirname(file);
+  for (const { key, keyStart, keyEnd, value } of root.entries) {
+    const canon = KEY_ALIASES[key];
+    if (!canon) {
+      if (isIgnoredKey(key)) continue;
+      throw errorAt(text, file, keyStart, keyEnd, `unknown key "${key}" (expected Q, K, V, X, Wq, Wk, Wv, Wo, heads, mask, scale, similarity, queryLabels, keyLabels, valueLabels, description, attention or weights)`);
+    }
+    if (seen.has(canon)) throw errorAt(text, file, keyStart, keyEnd, `"${key}" is given twice`);
+    seen.add(canon);
+    if (MATRIX_KEYS.has(canon) || canon === 'mask') {
+      let m: NdArray;
+      if (canon === 'mask' && value.type === 'string' && (value.value === 'causal' || value.value === 'none')) {
+        if (value.value === 'causal') spec.mask = 'causal';
+        continue;
+      }
+      if (value.type === 'string') {
+        const ref = value.value;
+        const target = path.resolve(baseDir, ref);
+        try {
+          m = await readMatrix(target);
+        } catch (e) {
+          if (!(e instanceof MatrixError)) throw e;
+          throw errorAt(text, file, value.start, value.end, `${key}: ${e.message}`);
+        }
+        if (m.shape.length === 0 || m.data.length === 0) throw errorAt(text, file, value.start, value.end, `${key}: ${ref} holds an empty array`);
+      } else {
+        m = matrixFromNode(value, text, file, key);
+      }
+      facts[canon] = { name: key, shape: [...m.shape], start: value.start, end: value.end };
+      if (canon === 'mask') spec.mask = m;
+      else spec[canon as MatrixKey] = m;
+      continue;
+    }
+    const bad = checkOption(canon, value);
+    if (bad) throw errorAt(text, file, bad.start, bad.end, bad.problem);
+    switch (canon) {
+      case 'heads': spec.heads = (value as { value: number }).value; break;
+      case 'scale': spec.scale = (value as { value: number | 'sqrt' | 'dk' | 'none' }).value; break;
+      case 'similarity': spec.similarity = (value as { value: 'dot' | 'cosine' | 'laplacian' | 'euclidean' }).value; break;
+      case 'description': spec.description = (value as { value: string }).value; break;
+      case 'queryLabels':
+      case 'keyLabels':
+      case 'valueLabels': {
+        const items = (value as { items: JsonNode[] }).items.map((n) => (n as { value: string }).value);
+        spec[canon] = items;
+        labels[canon] = { count: items.length, start: value.start, end: value.end };
+        break;
+      }
+    }
+  }
+  if (!spec.q && !spec.x && !spec.weights) {
+    throw errorAt(text, file, root.start, root.start + 1, 'an attention spec needs Q (or X with Wq, Wk, Wv, or precomputed attention weights)');
+  }
+  const problems = checkSpecShapes(facts, labels, spec.heads);
+  if (problems.length) throw errorAt(text, file, problems[0].start, problems[0].end, problems[0].problem);
+  return spec;
+}
+
+/** The matrices in a JSON file: one unnamed entry for a plain array, or the spec's inline matrices by key. */
+export function jsonMatrices(text: string, file: string): { name: string; array?: NdArray; ref?: string }[] {
+  const root = parseJson(text, file);
+  if (root.type === 'array') return [{ name: '', array: matrixFromNode(root, text, file) }];
+  if (root.type !== 'object') throw errorAt(text, file, root.start, root.end, 'expected a matrix or an object of matrices');
+  const out: { name: string; array?: NdArray; ref?: string }[] = [];
+  for (const { key, value } of root.entries) {
+    const canon = KEY_ALIASES[key];
+    if (!canon || !(MATRIX_KEYS.has(canon) || canon === 'mask')) continue;
+    if (value.type === 'array') out.push({ name: key, array: matrixFromNode(value, text, file, key) });
+    else if (value.type === 'string' && isRefNode(canon, value)) out.push({ name: key, ref: value.value });
+  }
+  return out;
+}
