@@ -1,0 +1,90 @@
+/**
+ * Problems in JSON matrix files (ragged rows, non-numbers, Q/K widths that disagree) as squiggles and Problems
+ * panel entries, at the line and column scanJson's MatrixError.location gives; re-checked ~150 ms after typing stops.
+ * Only matrix files are checked: a file counts once it has scanned as one (or is named *.attention.json /
+ * *.attn.json), so breaking its JSON keeps the squiggles instead of dropping them, and package.json never gets ours.
+ */
+import * as vscode from 'vscode';
+import { KeyedCoalescer } from './core/coalesce';
+import { scanJson } from './core/jsonMatrix';
+import { shapeProblems } from './core/lenses';
+import type { MatrixError } from './core/ndarray';
+import { matrixKindOf } from './heatmapSources';
+
+const MATRIX_NAME = /\.(attention|attn)\.json$/i;
+/** Past this many problems a file is not a matrix file being edited but something else; stop listing. */
+const MAX_PROBLEMS = 100;
+
+export function registerDiagnostics(): vscode.Disposable {
+  const collection = vscode.languages.createDiagnosticCollection('attentionInspector');
+  const knownMatrix = new Set<string>();
+
+  const check = (doc: vscode.TextDocument): void => {
+    if (doc.isClosed || matrixKindOf(doc.uri.path) !== 'json') return;
+    const key = doc.uri.toString();
+    let scan: ReturnType<typeof scanJson>;
+    try {
+      scan = scanJson(doc.getText(), vscode.workspace.asRelativePath(doc.uri));
+    } catch (err) {
+      collection.set(doc.uri, [new vscode.Diagnostic(new vscode.Range(0, 0, 0, 1), errorText(err), vscode.DiagnosticSeverity.Error)]);
+      return;
+    }
+    if (scan.kind !== 'none') knownMatrix.add(key);
+    if (!knownMatrix.has(key) && !MATRIX_NAME.test(doc.uri.path)) {
+      collection.delete(doc.uri);
+      return;
+    }
+    const diagnostics: vscode.Diagnostic[] = [];
+    const textLength = doc.getText().length;
+    for (const err of scan.errors.slice(0, MAX_PROBLEMS)) diagnostics.push(fromMatrixError(doc, err, textLength));
+    if (scan.errors.length === 0) {
+      for (const p of shapeProblems(scan)) {
+        diagnostics.push(make(doc, p.offset, p.length, p.message));
+      }
+    }
+    collection.set(doc.uri, diagnostics);
+  };
+
+  const later = new KeyedCoalescer<vscode.TextDocument>((doc) => check(doc), { delayMs: 150, maxWaitMs: 1000 });
+
+  const subs: vscode.Disposable[] = [
+    collection,
+    vscode.workspace.onDidOpenTextDocument(check),
+    vscode.workspace.onDidChangeTextDocument((e) => {
+      if (e.contentChanges.length > 0) later.trigger(e.document);
+    }),
+    vscode.workspace.onDidCloseTextDocument((doc) => {
+      later.cancel(doc);
+      collection.delete(doc.uri);
+    }),
+  ];
+  for (const doc of vscode.workspace.textDocuments) check(doc);
+  return new vscode.Disposable(() => {
+    later.dispose();
+    for (const s of subs) s.dispose();
+  });
+}
+
+function make(doc: vscode.TextDocument, offset: number, length: number, message: string): vscode.Diagnostic {
+  const start = doc.positionAt(offset);
+  const end = doc.positionAt(offset + Math.max(1, length));
+  const d = new vscode.Diagnostic(new vscode.Range(start, end), message, vscode.DiagnosticSeverity.Error);
+  d.source = 'Attention Inspector';
+  return d;
+}
+
+function fromMatrixError(doc: vscode.TextDocument, err: MatrixError, textLength: number): vscode.Diagnostic {
+  const loc = err.location;
+  const problem = typeof err.problem === 'string' ? err.problem : err.message;
+  if (loc) {
+    // Prefer the offset (exact); fall back to the 1-based line/column when the offset is out of this text.
+    if (loc.offset >= 0 && loc.offset <= textLength) return make(doc, loc.offset, loc.length, problem);
+    const pos = new vscode.Position(Math.max(0, loc.line - 1), Math.max(0, loc.column - 1));
+    return make(doc, doc.offsetAt(pos), loc.length, problem);
+  }
+  return make(doc, 0, 1, problem);
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

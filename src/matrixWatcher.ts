@@ -1,0 +1,114 @@
+/**
+ * Workspace watcher: when a training script rewrites a file an open heatmap shows, that heatmap reloads in place
+ * (controller.reload(): same view, zoom and selection). Bursts coalesce per file — a script saving 1,000 times a
+ * second gives a handful of reloads, never two at once — and a deleted file shows a clear message instead.
+ * Globs come from attentionInspector.watchGlobs and are re-read when the setting changes.
+ */
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { KeyedCoalescer } from './core/coalesce';
+import type { InspectorSettings } from './heatmapSources';
+import type { HeatmapController } from './heatmapView';
+
+/** Heatmaps outside the editor-area panels (side panel, custom editors) that show a file. */
+export class LiveViews {
+  private readonly byFile = new Map<string, Set<HeatmapController>>();
+
+  register(uri: vscode.Uri, controller: HeatmapController): vscode.Disposable {
+    const key = uri.toString();
+    let set = this.byFile.get(key);
+    if (!set) this.byFile.set(key, (set = new Set()));
+    set.add(controller);
+    return new vscode.Disposable(() => {
+      set?.delete(controller);
+      if (set?.size === 0 && this.byFile.get(key) === set) this.byFile.delete(key);
+    });
+  }
+
+  forFile(uri: vscode.Uri): HeatmapController[] {
+    return [...(this.byFile.get(uri.toString()) ?? [])];
+  }
+
+  all(): HeatmapController[] {
+    const out = new Set<HeatmapController>();
+    for (const set of this.byFile.values()) for (const c of set) out.add(c);
+    return [...out];
+  }
+}
+
+export interface WatcherDeps {
+  readonly settings: () => InspectorSettings;
+  /** Every heatmap currently showing `uri` (editor panels, side panel, custom editors). */
+  readonly viewsOf: (uri: vscode.Uri) => readonly HeatmapController[];
+  /** Tells the rest of the extension (status bar) that a file went away. */
+  readonly onDeleted?: (uri: vscode.Uri) => void;
+}
+
+/** Quiet time and longest delay for a burst: 100 ms after the last write, at most 400 ms after the first. */
+export const WATCH_DELAY_MS = 100;
+export const WATCH_MAX_WAIT_MS = 400;
+
+export function registerMatrixWatcher(deps: WatcherDeps): vscode.Disposable {
+  let watchers: vscode.FileSystemWatcher[] = [];
+  let globsKey = '';
+
+  const reload = new KeyedCoalescer<string>(async (key) => {
+    const uri = vscode.Uri.parse(key);
+    const views = deps.viewsOf(uri);
+    if (views.length === 0) return;
+    let exists = true;
+    try {
+      await vscode.workspace.fs.stat(uri);
+    } catch {
+      exists = false;
+    }
+    for (const view of deps.viewsOf(uri)) {
+      // Re-read the list after the await: a view closed meanwhile must not be touched.
+      if (!exists) {
+        view.showError(`${path.basename(uri.path)}: the file was deleted or moved; showing its last contents.`);
+        continue;
+      }
+      try {
+        await view.reload();
+      } catch (err) {
+        // A half-written file (the script is mid-write) is an error now and fine on the next event.
+        view.showError(err instanceof Error ? err.message : String(err));
+      }
+    }
+  }, { delayMs: WATCH_DELAY_MS, maxWaitMs: WATCH_MAX_WAIT_MS });
+
+  const onChange = (uri: vscode.Uri) => {
+    if (deps.viewsOf(uri).length > 0) reload.trigger(uri.toString());
+  };
+  const onDelete = (uri: vscode.Uri) => {
+    deps.onDeleted?.(uri);
+    if (deps.viewsOf(uri).length > 0) reload.trigger(uri.toString());
+  };
+
+  const rebuild = () => {
+    const globs = deps.settings().watchGlobs;
+    const key = JSON.stringify(globs);
+    if (key === globsKey) return;
+    globsKey = key;
+    for (const w of watchers) w.dispose();
+    watchers = globs.map((glob) => {
+      const w = vscode.workspace.createFileSystemWatcher(glob);
+      w.onDidChange(onChange);
+      w.onDidCreate(onChange);
+      w.onDidDelete(onDelete);
+      return w;
+    });
+  };
+  rebuild();
+
+  const configSub = vscode.workspace.onDidChangeConfiguration((e) => {
+    if (e.affectsConfiguration('attentionInspector.watchGlobs')) rebuild();
+  });
+
+  return new vscode.Disposable(() => {
+    configSub.dispose();
+    reload.dispose();
+    for (const w of watchers) w.dispose();
+    watchers = [];
+  });
+}
