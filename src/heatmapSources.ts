@@ -300,11 +300,17 @@ async function loadBinary(
       return buildModelFromArray(checkCells(await handle.read(), ref, env), title);
     }
     if (isAttentionDump(shape)) {
+      // Read one head at a time: a dump may be far bigger than any single map.
       const [layers, heads] = shape.length === 4 ? [shape[0], shape[1]] : [1, shape[0]];
       const sel = selection ? clampSelection(selection, layers, heads) : undefined;
-      return await buildModelFromDump(handle, sel, { cellSize: gridCellSize(shape, env.settings().overviewSize) });
+      const model = await buildModelFromDump(handle, sel, { cellSize: gridCellSize(shape, env.settings().overviewSize) });
+      return { ...model, title };
     }
-    // Any other >2-D array: a 2-D slice at the selected leading indices (the slice picker drives layer/head).
+    if (shape.length <= 4) {
+      // [H, n, m] / [L, H, n, m] with non-square maps: the whole stack, the selected slice and a grid.
+      return buildModelFromArray(checkCells(await handle.read(), ref, env), title, selection);
+    }
+    // Higher ranks: one 2-D slice at the selected leading indices (layer/head pick the first two axes).
     const index = sliceIndex(shape, selection);
     const model = buildModelFromArray(checkCells(await handle.read(index), ref, env), title);
     return { ...model, subtitle: `slice [${index.join(', ')}, :, :] of ${shape.join('×')}`, selection: selection ?? { layer: 0, head: 0 } };

@@ -1,0 +1,164 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import {
+  compareSource, computeSource, DEFAULT_SETTINGS, fileSource, gridCellSize, isAttentionDump, matrixKindOf,
+  parseComputeChoice, parseScale, parseSettings, sliceIndex, splitRef,
+} from '../../src/heatmapSources';
+import type { InspectorSettings, SourceEnv } from '../../src/heatmapSources';
+import type { Matrix2D } from '../../src/core/view/types';
+
+const FIX = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'host');
+const expected = JSON.parse(fs.readFileSync(path.join(FIX, 'expected.json'), 'utf8')) as Record<string, number[][]>;
+
+function env(over: Partial<InspectorSettings> = {}, texts: Record<string, string> = {}): SourceEnv {
+  const settings = { ...DEFAULT_SETTINGS, ...over };
+  return { settings: () => settings, textOf: (file) => texts[file] };
+}
+
+function assertClose(m: Matrix2D | undefined, want: number[][], tol = 1e-6): void {
+  assert.ok(m, 'matrix present');
+  assert.strictEqual(m.rows, want.length);
+  assert.strictEqual(m.cols, want[0].length);
+  for (let r = 0; r < m.rows; r++) {
+    for (let c = 0; c < m.cols; c++) {
+      const got = m.data[r * m.cols + c];
+      assert.ok(Math.abs(got - want[r][c]) <= tol, `[${r}, ${c}] = ${got}, NumPy says ${want[r][c]}`);
+    }
+  }
+}
+
+describe('host: settings and remembered choices (schema checks)', () => {
+  it('reads valid settings and falls back to defaults for anything malformed', () => {
+    const good = parseSettings((k) => ({
+      defaultSimilarity: 'cosine', defaultScale: '0.5', colorMap: 'magma', watchGlobs: ['**/*.npy'], overviewSize: 300, maxCells: 4096,
+    } as Record<string, unknown>)[k]);
+    assert.deepStrictEqual(good, { similarity: 'cosine', scale: 0.5, colorMap: 'magma', watchGlobs: ['**/*.npy'], overviewSize: 300, maxCells: 4096 });
+    const bad = parseSettings((k) => ({
+      defaultSimilarity: 'rm -rf', defaultScale: '-3', colorMap: 42, watchGlobs: ['ok', 7], overviewSize: 1e9, maxCells: 10,
+    } as Record<string, unknown>)[k]);
+    assert.deepStrictEqual(bad, { ...DEFAULT_SETTINGS, overviewSize: 4096 });
+  });
+
+  it('parses scales: names, positive numbers, and nothing else', () => {
+    assert.strictEqual(parseScale('sqrt'), 'sqrt');
+    assert.strictEqual(parseScale('0.125'), 0.125);
+    assert.strictEqual(parseScale(2), 2);
+    for (const bad of ['', '0', '-1', 'NaN', 'Infinity', null, {}]) assert.strictEqual(parseScale(bad), undefined, String(bad));
+  });
+
+  it('trusts a stored compute choice only when every field checks out', () => {
+    const ok = { q: '/w/a.npz#q', k: '/w/a.npz#k', v: '/w/a.npz#v', similarity: 'dot', scale: 'sqrt', mask: 'causal', heads: 2 };
+    assert.deepStrictEqual(parseComputeChoice(ok), ok);
+    assert.deepStrictEqual(parseComputeChoice({ ...ok, k: undefined, v: undefined }), { ...ok, k: undefined, v: undefined });
+    for (const bad of [undefined, 'x', { ...ok, q: '' }, { ...ok, similarity: 'dotty' }, { ...ok, scale: -1 },
+      { ...ok, mask: 'upper' }, { ...ok, heads: 0 }, { ...ok, heads: 1.5 }, { ...ok, k: 7 }]) {
+      assert.strictEqual(parseComputeChoice(bad), undefined, JSON.stringify(bad));
+    }
+  });
+
+  it('splits refs and recognises matrix files', () => {
+    assert.deepStrictEqual(splitRef('/w/a.npz#q'), { file: '/w/a.npz', member: 'q' });
+    assert.deepStrictEqual(splitRef('/w/a.npy'), { file: '/w/a.npy' });
+    assert.deepStrictEqual(splitRef('/w/odd#name.npy'), { file: '/w/odd#name.npy' });
+    assert.strictEqual(matrixKindOf('/w/x.attention.JSON'), 'json');
+    assert.strictEqual(matrixKindOf('/w/x.txt'), undefined);
+  });
+
+  it('picks grids for square stacks, slices and cell sizes', () => {
+    assert.strictEqual(isAttentionDump([2, 4, 10, 10]), true);
+    assert.strictEqual(isAttentionDump([3, 2, 5]), false);
+    assert.deepStrictEqual(sliceIndex([3, 4, 5, 6, 7], { layer: 9, head: 1 }), [2, 1, 0]);
+    assert.strictEqual(gridCellSize([2, 4, 10, 10], 512), 10);
+    assert.strictEqual(gridCellSize([12, 12, 1024, 1024], 512), 42);
+    assert.strictEqual(gridCellSize([144, 144, 1024, 1024], 512), 8);
+  });
+});
+
+describe('host: heatmap sources over real files', () => {
+  it('computes a JSON spec: weights and output match NumPy', async () => {
+    const file = path.join(FIX, 'small.attention.json');
+    const model = await fileSource(file, undefined, env()).load();
+    assertClose(model.kinds.weights, expected.small_weights);
+    assertClose(model.kinds.output, expected.small_output);
+    assert.strictEqual(model.title, 'small.attention.json');
+  });
+
+  it('uses the unsaved document text over the file on disk', async () => {
+    const file = path.join(FIX, 'small.attention.json');
+    const spec = JSON.parse(fs.readFileSync(file, 'utf8')) as { scale: unknown };
+    spec.scale = 'none';
+    const model = await fileSource(file, undefined, env({}, { [file]: JSON.stringify(spec) })).load();
+    assertClose(model.kinds.weights, expected.noscale_weights);
+  });
+
+  it('fills the similarity and scale the file leaves out from the settings', async () => {
+    const file = path.join(FIX, 'noscale.attention.json');
+    assertClose((await fileSource(file, undefined, env({ scale: 'none' })).load()).kinds.weights, expected.noscale_weights);
+    assertClose((await fileSource(file, undefined, env({ scale: 'sqrt' })).load()).kinds.weights, expected.small_weights);
+  });
+
+  it('invalid JSON text fails with a MatrixError naming the file and its line', async () => {
+    const file = path.join(FIX, 'small.attention.json');
+    await assert.rejects(fileSource(file, undefined, env({}, { [file]: '{\n  "Q": [0.5, 0.1,\n' })).load(), (err: Error) => {
+      assert.strictEqual(err.name, 'MatrixError');
+      assert.match(err.message, /small\.attention\.json:\d+:\d+: /);
+      return true;
+    });
+  });
+
+  it('shows one member of a JSON spec', async () => {
+    const model = await fileSource(path.join(FIX, 'small.attention.json'), 'K', env()).load();
+    const k = model.kinds.data ?? model.kinds.weights;
+    assertClose(k, [[1, 0], [0, 1], [1, 1], [-1, 0]]);
+  });
+
+  it('computes attention from picked .npz members (float32 in, NumPy float64 reference)', async () => {
+    const npz = path.join(FIX, 'bundle.npz');
+    const source = computeSource({ q: `${npz}#q`, k: `${npz}#k`, v: `${npz}#v`, similarity: 'dot', scale: 'sqrt', mask: 'none', heads: 1 }, env());
+    const model = await source.load();
+    assertClose(model.kinds.weights, expected.bundle_weights, 1e-5);
+    assert.strictEqual(model.title, 'attention(bundle.npz#q, bundle.npz#k, bundle.npz#v)');
+  });
+
+  it('a dump opens as a layers × heads grid and the selection picks the head', async () => {
+    const source = fileSource(path.join(FIX, 'dump.npy'), undefined, env());
+    const first = await source.load();
+    assert.strictEqual(first.grid?.layers, 2);
+    assert.strictEqual(first.grid?.heads, 3);
+    const model = await source.load({ layer: 1, head: 2 });
+    assert.deepStrictEqual(model.selection, { layer: 1, head: 2 });
+    assertClose(model.kinds.weights ?? model.kinds.data, expected.dump_l1_h2, 1e-6);
+    assert.strictEqual(model.title, 'dump.npy');
+    assert.deepStrictEqual((await source.load({ layer: 7, head: -3 })).selection, { layer: 1, head: 0 }, 'clamped');
+  });
+
+  it('a non-square 3-D stack shows the selected slice', async () => {
+    const model = await fileSource(path.join(FIX, 'stack.npy'), undefined, env()).load({ layer: 0, head: 2 });
+    assertClose(model.kinds.data ?? model.kinds.weights, expected.stack_2, 1e-6);
+  });
+
+  it('compares two maps (A − B)', async () => {
+    const env0 = env();
+    const model = await compareSource(fileSource(path.join(FIX, 'a.npy'), undefined, env0), fileSource(path.join(FIX, 'b.npy'), undefined, env0)).load();
+    assertClose(model.kinds.difference, expected.a_minus_b, 1e-7);
+  });
+
+  it('refuses matrices over attentionInspector.maxCells with a message naming the setting', async () => {
+    await assert.rejects(fileSource(path.join(FIX, 'bundle.npz'), 'q', env({ maxCells: 10 })).load(), /20 cells, more than attentionInspector\.maxCells \(10\)/);
+    await assert.rejects(fileSource(path.join(FIX, 'small.attention.json'), undefined, env({ maxCells: 11 })).load(), /attention would have 12 cells/);
+  });
+
+  it('a deleted file fails with a MatrixError naming it, not a stack', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'host-sources-'));
+    const file = path.join(dir, 'gone.npy');
+    fs.copyFileSync(path.join(FIX, 'a.npy'), file);
+    const source = fileSource(file, undefined, env());
+    await source.load();
+    fs.rmSync(dir, { recursive: true });
+    await assert.rejects(source.load(), (err: Error) => err.name === 'MatrixError' && err.message.includes('gone.npy'));
+    const json = path.join(dir, 'gone.attention.json');
+    await assert.rejects(fileSource(json, undefined, env()).load(), /gone\.attention\.json: the file no longer exists/);
+  });
+});
