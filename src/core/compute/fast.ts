@@ -1,6 +1,175 @@
-import { computeAttention } from '../attention';
-import type { AttentionInput, AttentionResult, FastOptions } from '../attention';
+/**
+ * computeAttentionFast: the same maths as the reference (prepareAttention → per-head kernels →
+ * combineHeads), with float32 kernels: WASM SIMD for dot/cosine, TypeScript for laplacian/euclidean or
+ * when the .wasm is missing; on the worker pool when the job is large, in this thread otherwise.
+ *
+ * Weights and outputs are computed eagerly. Raw and scaled scores are computed on first access (by the
+ * reference kernel), because most callers only need weights and output and scores would double the memory
+ * traffic of a large job.
+ */
+import { attendRows, combineHeads, maskAllows, maskedRowsWarning, prepareAttention, stackValues } from '../attention';
+import type { AttentionInput, AttentionResult, FastOptions, MaskSpec, PreparedAttention } from '../attention';
+import { findAsset } from './assets';
+import { loadWasmModule, runChunk, totalChunks, WasmKernel } from './kernel';
+import type { KernelJob } from './kernel';
+import { abortError, ComputePool } from './pool';
 
-export async function computeFast(input: AttentionInput, _options: FastOptions): Promise<AttentionResult> {
-  return computeAttention(input);
+/** Below this many multiply-adds (h·n_q·n_k·(d_k + d_v)) threads cost more than they save. */
+export const POOL_THRESHOLD = 512 * 512 * 128;
+
+export interface EngineOptions extends FastOptions {
+  /** Force a path (tests, bench): `wasm` or `ts` kernels; `pool` true/false; default chooses by size. */
+  kernel?: 'wasm' | 'ts';
+  pool?: boolean;
+}
+
+let pool: ComputePool | undefined;
+let mainKernel: WasmKernel | undefined;
+
+function getPool(): ComputePool | undefined {
+  if (pool) return pool;
+  const workerFile = findAsset('worker.js');
+  if (!workerFile) return undefined;
+  pool = new ComputePool(workerFile, findAsset('attention.wasm'));
+  return pool;
+}
+
+/** Terminate the worker pool (extension deactivate, end of tests); a later call spawns a new one. */
+export function disposeComputePool(): void {
+  pool?.dispose();
+  pool = undefined;
+}
+
+function getMainKernel(): WasmKernel | undefined {
+  if (mainKernel) return mainKernel;
+  const module = loadWasmModule(findAsset('attention.wasm'));
+  mainKernel = module ? new WasmKernel(module) : undefined;
+  return mainKernel;
+}
+
+/** Is the WASM kernel available in this process? */
+export function wasmAvailable(): boolean {
+  return getMainKernel() !== undefined;
+}
+
+function floatArray(n: number, shared: boolean): Float32Array {
+  return shared ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n);
+}
+
+/** Per-head float64 rows → one float32 array; unit rows for cosine so the kernels run it as dot. */
+function stack(parts: Float64Array[], width: number, unitRows: boolean, shared: boolean): Float32Array {
+  const total = parts.reduce((s, p) => s + p.length, 0);
+  const out = floatArray(total, shared);
+  let o = 0;
+  for (const part of parts) {
+    if (!unitRows) {
+      out.set(part, o);
+      o += part.length;
+      continue;
+    }
+    for (let r = 0; r < part.length; r += width) {
+      let s = 0;
+      for (let t = 0; t < width; t++) s += part[r + t] * part[r + t];
+      const inv = s === 0 ? 0 : 1 / Math.sqrt(s);
+      for (let t = 0; t < width; t++) out[o++] = part[r + t] * inv;
+    }
+  }
+  return out;
+}
+
+function shareMask(mask: MaskSpec, shared: boolean): MaskSpec {
+  if (mask.kind !== 'matrix' || !shared) return mask;
+  const data = new Uint8Array(new SharedArrayBuffer(mask.data.length));
+  data.set(mask.data);
+  return { ...mask, data };
+}
+
+function maskedRows(p: PreparedAttention, h: number): number[] {
+  const rows: number[] = [];
+  if (p.mask.kind === 'none') return rows;
+  for (let i = 0; i < p.nq; i++) {
+    let any = false;
+    for (let j = 0; j < p.nk && !any; j++) any = maskAllows(p.mask, h, i, j, p.nq, p.nk);
+    if (!any) rows.push(i);
+  }
+  return rows;
+}
+
+function buildJob(p: PreparedAttention, shared: boolean): KernelJob {
+  const { heads, nq, nk, dk, dv } = p;
+  const cosine = p.similarity === 'cosine';
+  return {
+    heads, nq, nk, dk, dv, similarity: p.similarity, scaleFactor: p.scaleFactor, mask: shareMask(p.mask, shared),
+    q: stack(p.q, dk, cosine, shared), k: stack(p.k, dk, cosine, shared), v: stack(p.v, dv, false, shared),
+    weights: floatArray(heads * nq * nk, shared), output: floatArray(heads * nq * dv, shared),
+    // Small chunks for fine progress and balance; large enough that a chunk is a few ms of work.
+    chunkRows: Math.max(16, Math.min(256, Math.floor((1 << 22) / Math.max(1, nk * (dk + dv))) * 16)),
+  };
+}
+
+async function runInThisThread(job: KernelJob, kernel: WasmKernel | undefined, options: FastOptions): Promise<void> {
+  const total = totalChunks(job);
+  let rows = 0;
+  let last = Date.now();
+  for (let c = 0; c < total; c++) {
+    if (options.signal?.aborted) throw abortError();
+    rows += runChunk(job, c, kernel);
+    options.onProgress?.(rows / (job.heads * job.nq));
+    // Give the event loop a turn every ~20 ms so a mid-size job on this thread stays responsive.
+    if (Date.now() - last > 20 && c + 1 < total) {
+      await new Promise((r) => setImmediate(r));
+      last = Date.now();
+    }
+  }
+}
+
+export async function computeFast(input: AttentionInput, options: EngineOptions = {}): Promise<AttentionResult> {
+  if (options.signal?.aborted) throw abortError();
+  const p = prepareAttention(input);
+  const { heads, nq, nk, dk, dv } = p;
+  const work = heads * nq * nk * (dk + dv);
+  const kernel = options.kernel === 'ts' ? undefined : getMainKernel();
+  const threads = options.pool ?? (work >= POOL_THRESHOLD && nq >= 64);
+  const workers = threads && options.kernel !== 'ts' ? getPool() : undefined;
+  const job = buildJob(p, workers !== undefined);
+  let ran = false;
+  if (workers) {
+    try {
+      await workers.run(job, options.onProgress, options.signal);
+      ran = true;
+    } catch (err) {
+      // Cancelled is final; a failed worker (crash, missing bundle) falls back to this thread.
+      if (err instanceof Error && err.name === 'AbortError') throw err;
+      p.warnings.push(`compute workers failed (${err instanceof Error ? err.message : String(err)}); computed on the main thread`);
+    }
+  }
+  if (!ran) await runInThisThread(job, kernel, options);
+  if (options.signal?.aborted) throw abortError();
+
+  const warnings = [...p.warnings];
+  for (let h = 0; h < heads; h++) {
+    const w = maskedRowsWarning(h, heads, maskedRows(p, h));
+    if (w) warnings.push(w);
+  }
+  const { output, outputDim } = combineHeads(p, job.output);
+  let scores: { scores: Float32Array; scaled: Float32Array } | undefined;
+  const lazyScores = () => {
+    if (!scores) {
+      const s = { scores: new Float32Array(heads * nq * nk), scaled: new Float32Array(heads * nq * nk) };
+      for (let h = 0; h < heads; h++) {
+        attendRows({ q: p.q[h], k: p.k[h], v: p.v[h], nq, nk, dk, dv }, h, p.similarity, p.scaleFactor, p.mask, 0, nq,
+          { scores: s.scores, scaled: s.scaled, weightsOffset: h * nq * nk, outputOffset: 0 });
+      }
+      scores = s;
+    }
+    return scores;
+  };
+  const result = {
+    heads, nq, nk, dk, dv, queryIsVector: p.queryIsVector, valuesAreScalars: p.valuesAreScalars,
+    scaleFactor: p.scaleFactor, weights: job.weights, headOutputs: job.output, output, outputDim,
+    values: stackValues(p), valueDim: dv, warnings,
+  } as AttentionResult;
+  Object.defineProperty(result, 'scores', { enumerable: true, get: () => lazyScores().scores });
+  Object.defineProperty(result, 'scaled', { enumerable: true, get: () => lazyScores().scaled });
+  return result;
 }

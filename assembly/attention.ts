@@ -1,0 +1,137 @@
+// The attention kernel: one block of query rows at a time, fused: S = Q·Kᵀ, safe softmax, O = P·V.
+// Compiled by AssemblyScript (scripts/build-wasm.js) to dist/attention.wasm with SIMD; no allocator:
+// the host lays out every buffer in linear memory and passes byte offsets, so this file only does maths.
+//
+// Layouts (f32, rows padded to a multiple of 4, key count nk padded to nkp = multiple of 8,
+// value width dv padded to dvp = multiple of 8, padding zero-filled by the host):
+//   q    [rows][dk]           the block's queries, already multiplied by the scale factor
+//   kt   [nkp/8][dk][8]       K transposed in panels of 8 keys, so the inner loop streams linearly
+//   vp   [dvp/8][nkp][8]      V in panels of 8 value columns
+//   lim  [rows] i32           keys visible to each row (a causal prefix; nk when unmasked)
+//   bias [rows][nkp] or 0     0 / -inf per key for explicit masks
+//   s    [rows][nkp]          out: the normalised weights (zeros past lim)
+//   o    [rows][dvp]          out: the outputs
+
+// Cephes-style expf: x = n·ln2 + r, exp(r) by a degree-7 polynomial, 2^n through the exponent bits.
+// Inputs here are x - rowmax <= 0; below -87.3 the true value is < 1.2e-38 and we return exactly 0,
+// which also makes masked (-inf) entries exactly 0.
+// @ts-ignore: decorator
+@inline
+function expv(x: v128): v128 {
+  const lo = f32x4.splat(-87.3);
+  const keep = f32x4.gt(x, lo);
+  let y = f32x4.max(x, lo);
+  const fx = f32x4.nearest(f32x4.mul(y, f32x4.splat(1.44269504088896341)));
+  y = f32x4.sub(y, f32x4.mul(fx, f32x4.splat(0.693359375)));
+  y = f32x4.sub(y, f32x4.mul(fx, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, y), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, y), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, y), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, y), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, y), f32x4.splat(5.0000001201e-1));
+  p = f32x4.add(f32x4.mul(p, f32x4.mul(y, y)), f32x4.add(y, f32x4.splat(1.0)));
+  const n = i32x4.trunc_sat_f32x4_s(fx);
+  const pow2 = i32x4.shl(i32x4.add(n, i32x4.splat(127)), 23);
+  return v128.and(f32x4.mul(p, pow2), keep);
+}
+
+// C[4 rows][8 cols] = Σ_t A[r][t] · B[t][0..8], A rows `lda` floats apart, B a packed panel of 8 columns.
+// @ts-ignore: decorator
+@inline
+function tile4x8(a: usize, lda: usize, b: usize, inner: i32, c: usize, ldc: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  const a0 = a, a1 = a + (lda << 2), a2 = a + (lda << 3), a3 = a1 + (lda << 3);
+  for (let t: usize = 0; t < <usize>inner; t++) {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    b += 32;
+    const o = t << 2;
+    let x = v128.load32_splat(a0 + o);
+    c00 = f32x4.add(c00, f32x4.mul(x, b0));
+    c01 = f32x4.add(c01, f32x4.mul(x, b1));
+    x = v128.load32_splat(a1 + o);
+    c10 = f32x4.add(c10, f32x4.mul(x, b0));
+    c11 = f32x4.add(c11, f32x4.mul(x, b1));
+    x = v128.load32_splat(a2 + o);
+    c20 = f32x4.add(c20, f32x4.mul(x, b0));
+    c21 = f32x4.add(c21, f32x4.mul(x, b1));
+    x = v128.load32_splat(a3 + o);
+    c30 = f32x4.add(c30, f32x4.mul(x, b0));
+    c31 = f32x4.add(c31, f32x4.mul(x, b1));
+  }
+  const l = ldc << 2;
+  v128.store(c, c00); v128.store(c, c01, 16); c += l;
+  v128.store(c, c10); v128.store(c, c11, 16); c += l;
+  v128.store(c, c20); v128.store(c, c21, 16); c += l;
+  v128.store(c, c30); v128.store(c, c31, 16);
+}
+
+/** Weights and outputs for `rows` query rows (a multiple of 4). */
+export function attendBlock(
+  rows: i32, dk: i32, nkp: i32, dvp: i32,
+  q: usize, kt: usize, vp: usize, lim: usize, bias: usize, s: usize, o: usize,
+): void {
+  const panels = nkp >> 3;
+  // S = Q·Kᵀ: panel-outer so each 8-key panel stays in L1 while every row group uses it.
+  for (let p = 0; p < panels; p++) {
+    const b = kt + <usize>(p * dk * 32);
+    for (let r = 0; r < rows; r += 4) {
+      tile4x8(q + <usize>(r * dk * 4), <usize>dk, b, dk, s + <usize>((r * nkp + (p << 3)) * 4), <usize>nkp);
+    }
+  }
+  // Safe softmax per row over the visible keys.
+  let maxLim = 0;
+  for (let r = 0; r < rows; r++) {
+    const row = s + <usize>(r * nkp * 4);
+    const n = load<i32>(lim + <usize>(r * 4));
+    if (n > maxLim) maxLim = n;
+    if (bias) {
+      const br = bias + <usize>(r * nkp * 4);
+      for (let j = 0; j < n; j += 4) {
+        const off = <usize>(j * 4);
+        v128.store(row + off, f32x4.add(v128.load(row + off), v128.load(br + off)));
+      }
+    }
+    const n4 = n & ~3;
+    let mv = f32x4.splat(-Infinity);
+    for (let j = 0; j < n4; j += 4) mv = f32x4.max(mv, v128.load(row + <usize>(j * 4)));
+    let m = f32.max(f32.max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), f32.max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+    for (let j = n4; j < n; j++) m = f32.max(m, load<f32>(row + <usize>(j * 4)));
+    if (n == 0 || m == -Infinity) {
+      memory.fill(row, 0, <usize>(nkp * 4));
+      continue;
+    }
+    const ms = f32x4.splat(m);
+    let sv = f32x4.splat(0);
+    for (let j = 0; j < n4; j += 4) {
+      const off = row + <usize>(j * 4);
+      const e = expv(f32x4.sub(v128.load(off), ms));
+      v128.store(off, e);
+      sv = f32x4.add(sv, e);
+    }
+    let sum: f32 = f32x4.extract_lane(sv, 0) + f32x4.extract_lane(sv, 1) + f32x4.extract_lane(sv, 2) + f32x4.extract_lane(sv, 3);
+    for (let j = n4; j < n; j++) {
+      const off = row + <usize>(j * 4);
+      const e = f32x4.extract_lane(expv(f32x4.splat(load<f32>(off) - m)), 0);
+      store<f32>(off, e);
+      sum += e;
+    }
+    if (n < nkp) memory.fill(row + <usize>(n * 4), 0, <usize>((nkp - n) * 4));
+    const inv = f32x4.splat(<f32>1.0 / sum);
+    for (let j = 0; j < n; j += 4) {
+      const off = row + <usize>(j * 4);
+      v128.store(off, f32x4.mul(v128.load(off), inv));
+    }
+  }
+  // O = P·V, only over keys some row of the block can see (a causal block skips the masked tail).
+  const inner = (maxLim + 7) & ~7;
+  const vpanels = dvp >> 3;
+  for (let c = 0; c < vpanels; c++) {
+    const b = vp + <usize>(c * nkp * 32);
+    for (let r = 0; r < rows; r += 4) {
+      tile4x8(s + <usize>(r * nkp * 4), <usize>nkp, b, inner, o + <usize>((r * dvp + (c << 3)) * 4), <usize>dvp);
+    }
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * The row-block kernels shared by the main thread and the workers: the WASM SIMD kernel
+ * (assembly/attention.ts) for dot-product scores, and the plain-TypeScript `attendRows` for everything else
+ * or when the .wasm cannot be loaded. A job describes all heads; chunks of rows are handed out by index.
+ */
+import * as fs from 'fs';
+import { attendRows } from '../attention';
+import type { MaskSpec, Similarity } from '../attention';
+
+/** Everything a kernel needs, as flat float32 arrays (SharedArrayBuffer-backed when sent to workers). */
+export interface KernelJob {
+  heads: number;
+  nq: number;
+  nk: number;
+  dk: number;
+  dv: number;
+  similarity: Similarity;
+  scaleFactor: number;
+  mask: MaskSpec;
+  /** [h, nq, dk] (cosine already normalised to unit rows, so it runs as dot). */
+  q: Float32Array;
+  /** [h, nk, dk] */
+  k: Float32Array;
+  /** [h, nk, dv] */
+  v: Float32Array;
+  /** out [h, nq, nk] */
+  weights: Float32Array;
+  /** out [h, nq, dv] */
+  output: Float32Array;
+  /** Rows per chunk handed out to a thread. */
+  chunkRows: number;
+}
+
+export function chunksPerHead(job: KernelJob): number {
+  return Math.ceil(job.nq / job.chunkRows);
+}
+
+export function totalChunks(job: KernelJob): number {
+  return job.heads * chunksPerHead(job);
+}
+
+/** Compute chunk `c` (head and row range derived from it) with WASM when possible, else TypeScript. */
+export function runChunk(job: KernelJob, c: number, wasm: WasmKernel | undefined): number {
+  const cph = chunksPerHead(job);
+  const h = Math.floor(c / cph);
+  const r0 = (c % cph) * job.chunkRows;
+  const r1 = Math.min(job.nq, r0 + job.chunkRows);
+  if (wasm && (job.similarity === 'dot' || job.similarity === 'cosine')) {
+    wasm.rows(job, h, r0, r1);
+  } else {
+    const { nq, nk, dk, dv } = job;
+    attendRows(
+      {
+        q: job.q.subarray(h * nq * dk, (h + 1) * nq * dk), k: job.k.subarray(h * nk * dk, (h + 1) * nk * dk),
+        v: job.v.subarray(h * nk * dv, (h + 1) * nk * dv), nq, nk, dk, dv,
+      },
+      h, job.similarity === 'cosine' ? 'dot' : job.similarity, job.scaleFactor, job.mask, r0, r1,
+      { weights: job.weights, output: job.output, weightsOffset: h * nq * nk, outputOffset: h * nq * dv },
+    );
+  }
+  return r1 - r0;
+}
+
+// The WebAssembly global exists in every Node we run on; its types live in the DOM lib, which src/ does not
+// load, so declare the little we use.
+interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
+export interface WasmModule { readonly __brand?: 'WebAssembly.Module' }
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: object) => { readonly exports: unknown };
+};
+
+const BLOCK = 16; // query rows per kernel call: a 16 × n_k score block stays in L2 up to n_k ≈ 8192
+const BASE = 65536; // the first page is left to the module's own (empty) data
+
+let cachedModule: WasmModule | null | undefined;
+
+/** The compiled module, or undefined (and the TypeScript path) if the .wasm is missing or invalid. */
+export function loadWasmModule(file: string | undefined): WasmModule | undefined {
+  if (cachedModule !== undefined) return cachedModule ?? undefined;
+  try {
+    cachedModule = file ? new WebAssembly.Module(fs.readFileSync(file)) : null;
+  } catch {
+    cachedModule = null;
+  }
+  return cachedModule ?? undefined;
+}
+
+/** Forget the cached module (tests switch between paths). */
+export function resetWasmModule(): void {
+  cachedModule = undefined;
+}
+
+interface Exports {
+  memory: WasmMemory;
+  attendBlock(rows: number, dk: number, nkp: number, dvp: number, q: number, kt: number, vp: number,
+    lim: number, bias: number, s: number, o: number): void;
+}
+
+/** One instance of the WASM kernel with its own memory; packs K and V per head, then runs row blocks. */
+export class WasmKernel {
+  private readonly exports: Exports;
+  private packedFor: { job: KernelJob; head: number } | undefined;
+  private layout = { nkp: 0, dvp: 0, kt: 0, vp: 0, q: 0, lim: 0, bias: 0, s: 0, o: 0 };
+
+  constructor(module: WasmModule) {
+    this.exports = new WebAssembly.Instance(module, {}).exports as unknown as Exports;
+  }
+
+  private ensure(bytes: number): void {
+    const mem = this.exports.memory;
+    const need = Math.ceil(bytes / 65536) - mem.buffer.byteLength / 65536;
+    if (need > 0) mem.grow(need);
+  }
+
+  /** Pack head h's K (transposed, in 8-key panels) and V (in 8-column panels) into linear memory. */
+  private pack(job: KernelJob, h: number): void {
+    const { nk, dk, dv } = job;
+    const nkp = Math.ceil(nk / 8) * 8;
+    const dvp = Math.ceil(dv / 8) * 8;
+    const kt = BASE;
+    const vp = kt + nkp * dk * 4;
+    const q = vp + dvp * nkp * 4;
+    const lim = q + BLOCK * dk * 4;
+    const bias = lim + BLOCK * 4;
+    const s = bias + (job.mask.kind === 'matrix' ? BLOCK * nkp * 4 : 0);
+    const o = s + BLOCK * nkp * 4;
+    this.ensure(o + BLOCK * dvp * 4);
+    this.layout = { nkp, dvp, kt, vp, q, lim, bias: job.mask.kind === 'matrix' ? bias : 0, s, o };
+    const f = new Float32Array(this.exports.memory.buffer);
+    const K = job.k;
+    const kBase = h * nk * dk;
+    let w = kt >> 2;
+    for (let p = 0; p < nkp; p += 8) {
+      for (let t = 0; t < dk; t++) {
+        for (let l = 0; l < 8; l++) {
+          const j = p + l;
+          f[w++] = j < nk ? K[kBase + j * dk + t] : 0;
+        }
+      }
+    }
+    const V = job.v;
+    const vBase = h * nk * dv;
+    w = vp >> 2;
+    for (let c = 0; c < dvp; c += 8) {
+      for (let j = 0; j < nkp; j++) {
+        for (let l = 0; l < 8; l++) {
+          const col = c + l;
+          f[w++] = j < nk && col < dv ? V[vBase + j * dv + col] : 0;
+        }
+      }
+    }
+    this.packedFor = { job, head: h };
+  }
+
+  /** Rows [r0, r1) of head h into job.weights and job.output. */
+  rows(job: KernelJob, h: number, r0: number, r1: number): void {
+    if (this.packedFor?.job !== job || this.packedFor.head !== h) this.pack(job, h);
+    const { nq, nk, dk, dv, scaleFactor, mask } = job;
+    const L = this.layout;
+    const buf = this.exports.memory.buffer;
+    const f = new Float32Array(buf);
+    const lims = new Int32Array(buf, L.lim, BLOCK);
+    for (let b0 = r0; b0 < r1; b0 += BLOCK) {
+      const n = Math.min(BLOCK, r1 - b0);
+      const rows4 = (n + 3) & ~3;
+      const qOff = L.q >> 2;
+      const qBase = (h * nq + b0) * dk;
+      for (let i = 0; i < n * dk; i++) f[qOff + i] = job.q[qBase + i] * scaleFactor;
+      f.fill(0, qOff + n * dk, qOff + rows4 * dk);
+      for (let i = 0; i < rows4; i++) {
+        const row = b0 + i;
+        lims[i] = i >= n ? 0 : mask.kind === 'causal' ? Math.max(0, Math.min(nk, row + mask.offset + 1)) : nk;
+      }
+      if (mask.kind === 'matrix') {
+        const base = mask.perHead ? h * nq * nk : 0;
+        for (let i = 0; i < n; i++) {
+          const bo = (L.bias >> 2) + i * L.nkp;
+          const mo = base + (b0 + i) * nk;
+          for (let j = 0; j < nk; j++) f[bo + j] = mask.data[mo + j] ? 0 : -Infinity;
+          f.fill(0, bo + nk, bo + L.nkp);
+        }
+      }
+      this.exports.attendBlock(rows4, dk, L.nkp, L.dvp, L.q, L.kt, L.vp, L.lim, L.bias, L.s, L.o);
+      for (let i = 0; i < n; i++) {
+        const so = (L.s >> 2) + i * L.nkp;
+        job.weights.set(f.subarray(so, so + nk), (h * nq + b0 + i) * nk);
+        const oo = (L.o >> 2) + i * L.dvp;
+        job.output.set(f.subarray(oo, oo + dv), (h * nq + b0 + i) * dv);
+      }
+    }
+  }
+}

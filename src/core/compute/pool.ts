@@ -1,0 +1,131 @@
+/**
+ * A small pool of worker_threads running dist/worker.js. Spawned once and reused; one job at a time uses
+ * every worker. Inputs and outputs live in SharedArrayBuffers, so nothing large is copied through messages;
+ * workers take chunks of rows from a shared counter (Atomics), which balances uneven (e.g. causal) rows.
+ * Workers are unref'd while idle so they never keep a CLI process alive, and ref'd while a job runs.
+ */
+import * as os from 'os';
+import { Worker } from 'worker_threads';
+import type { KernelJob } from './kernel';
+
+/** Control words shared with the workers. */
+export const CTRL_ABORT = 0;
+export const CTRL_NEXT_CHUNK = 1;
+export const CTRL_ROWS_DONE = 2;
+
+export interface PoolJobMessage {
+  type: 'run';
+  job: KernelJob;
+  control: Int32Array;
+}
+
+export type WorkerReply =
+  | { type: 'progress' }
+  | { type: 'done' }
+  | { type: 'error'; message: string };
+
+export class ComputePool {
+  private workers: Worker[] = [];
+  private queue: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+
+  constructor(
+    private readonly workerFile: string,
+    private readonly wasmFile: string | undefined,
+    readonly size = Math.max(1, Math.min(8, os.availableParallelism?.() ?? os.cpus().length)),
+  ) {}
+
+  private spawn(): void {
+    if (this.workers.length > 0) return;
+    for (let i = 0; i < this.size; i++) {
+      const w = new Worker(this.workerFile, { workerData: { wasmFile: this.wasmFile } });
+      w.unref();
+      this.workers.push(w);
+    }
+  }
+
+  /** Run a job whose arrays are SharedArrayBuffer-backed; jobs queue behind each other. */
+  run(job: KernelJob, onProgress?: (fraction: number) => void, signal?: AbortSignal): Promise<void> {
+    const next = this.queue.then(() => this.runNow(job, onProgress, signal));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private runNow(job: KernelJob, onProgress?: (fraction: number) => void, signal?: AbortSignal): Promise<void> {
+    if (this.disposed) return Promise.reject(new Error('the compute pool was disposed'));
+    if (signal?.aborted) return Promise.reject(abortError());
+    this.spawn();
+    const control = new Int32Array(new SharedArrayBuffer(16));
+    const totalRows = job.heads * job.nq;
+    const workers = this.workers.slice();
+    return new Promise<void>((resolve, reject) => {
+      let pending = workers.length;
+      let failure: Error | undefined;
+      let broken = false;
+      const onAbort = () => Atomics.store(control, CTRL_ABORT, 1);
+      signal?.addEventListener('abort', onAbort);
+      const cleanups: (() => void)[] = [];
+      const finish = () => {
+        for (const c of cleanups) c();
+        signal?.removeEventListener('abort', onAbort);
+        for (const w of workers) w.unref();
+        if (failure) reject(failure);
+        else if (Atomics.load(control, CTRL_ABORT)) reject(abortError());
+        else resolve();
+      };
+      for (const w of workers) {
+        w.ref();
+        let settled = false;
+        const settle = (err?: Error) => {
+          if (settled) return;
+          settled = true;
+          if (err) {
+            failure ??= err;
+            Atomics.store(control, CTRL_ABORT, 1);
+            broken = true;
+          }
+          if (--pending === 0) {
+            // After a crash, start the next job with fresh workers rather than a partly broken pool.
+            if (broken) this.terminateAll();
+            finish();
+          }
+        };
+        const onMessage = (m: WorkerReply) => {
+          if (m.type === 'progress') onProgress?.(Math.min(1, Atomics.load(control, CTRL_ROWS_DONE) / totalRows));
+          else if (m.type === 'error') settle(new Error(m.message));
+          else settle();
+        };
+        const onError = (err: Error) => settle(err);
+        const onExit = (code: number) => settle(new Error(`a compute worker stopped (exit code ${code})`));
+        w.on('message', onMessage);
+        w.on('error', onError);
+        w.on('exit', onExit);
+        cleanups.push(() => {
+          w.off('message', onMessage);
+          w.off('error', onError);
+          w.off('exit', onExit);
+        });
+        const msg: PoolJobMessage = { type: 'run', job, control };
+        w.postMessage(msg);
+      }
+    });
+  }
+
+  private terminateAll(): void {
+    const ws = this.workers;
+    this.workers = [];
+    for (const w of ws) void w.terminate();
+  }
+
+  /** Terminate the workers; later jobs are refused. */
+  dispose(): void {
+    this.disposed = true;
+    this.terminateAll();
+  }
+}
+
+export function abortError(): Error {
+  const e = new Error('the attention computation was cancelled');
+  e.name = 'AbortError';
+  return e;
+}

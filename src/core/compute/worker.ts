@@ -1,0 +1,36 @@
+/**
+ * Entry of dist/worker.js: takes chunks of query rows from a shared counter and computes them with the
+ * WASM kernel (or the TypeScript kernel), writing straight into the job's shared output arrays.
+ */
+import { parentPort, workerData } from 'worker_threads';
+import { loadWasmModule, runChunk, totalChunks, WasmKernel } from './kernel';
+import { CTRL_ABORT, CTRL_NEXT_CHUNK, CTRL_ROWS_DONE } from './pool';
+import type { PoolJobMessage, WorkerReply } from './pool';
+
+const wasmFile = (workerData as { wasmFile?: string } | null)?.wasmFile;
+const module = loadWasmModule(wasmFile);
+// One kernel instance per worker, reused across jobs (its memory grows to the largest job once).
+const kernel = module ? new WasmKernel(module) : undefined;
+
+function reply(m: WorkerReply): void {
+  parentPort?.postMessage(m);
+}
+
+parentPort?.on('message', (m: PoolJobMessage) => {
+  if (m.type !== 'run') return;
+  const { job, control } = m;
+  try {
+    const total = totalChunks(job);
+    for (;;) {
+      if (Atomics.load(control, CTRL_ABORT)) break;
+      const c = Atomics.add(control, CTRL_NEXT_CHUNK, 1);
+      if (c >= total) break;
+      const rows = runChunk(job, c, kernel);
+      Atomics.add(control, CTRL_ROWS_DONE, rows);
+      reply({ type: 'progress' });
+    }
+    reply({ type: 'done' });
+  } catch (err) {
+    reply({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+  }
+});
