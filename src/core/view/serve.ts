@@ -1,0 +1,150 @@
+/**
+ * The host side of the heatmap protocol without VS Code: turns a HeatmapModel into what the webview is sent
+ * (overviews, tiles, cell and row details, CSV) and answers its requests. heatmapView.ts wires it to a
+ * vscode.Webview; the webview harness and the unit tests drive it directly.
+ */
+import type { FromWebview, Region, ToWebview, WireMatrix, WireModel } from '../../protocol';
+import { clipRegion } from '../../protocol';
+import { toCsv } from './csv';
+import { formatFloat32 } from './format';
+import { cellDetails, isQueryKeyKind, rowDetails, rowStats } from './inspect';
+import { finiteRange, hasNegative, maxPool, poolingNote, sliceRegion } from './pool';
+import type { HeatmapModel, Matrix2D, ViewKind } from './types';
+
+export interface ServeOptions {
+  /** Largest overview side (the attentionInspector.overviewSize setting). */
+  overviewSize: number;
+  /** Models with at most this many cells in all kinds together are sent whole (hover without a round trip). */
+  fullLimit?: number;
+  /** Largest tile, in cells. */
+  maxTileCells?: number;
+}
+
+export const DEFAULT_FULL_LIMIT = 4 * 512 * 512;
+export const DEFAULT_MAX_TILE_CELLS = 1024 * 1024;
+
+export class ModelServer {
+  private readonly matrices = new Map<ViewKind, WireMatrix>();
+  readonly fullLimit: number;
+  readonly maxTileCells: number;
+
+  constructor(readonly model: HeatmapModel, private readonly opts: ServeOptions) {
+    this.fullLimit = opts.fullLimit ?? DEFAULT_FULL_LIMIT;
+    this.maxTileCells = opts.maxTileCells ?? DEFAULT_MAX_TILE_CELLS;
+  }
+
+  get kinds(): ViewKind[] {
+    return (Object.keys(this.model.kinds) as ViewKind[]).filter((k) => this.model.kinds[k]);
+  }
+
+  /** The kind to show: the one asked for when the model has it, else the model's default. */
+  pickKind(wanted: ViewKind | undefined): ViewKind {
+    return wanted && this.model.kinds[wanted] ? wanted : this.model.kinds[this.model.defaultKind] ? this.model.defaultKind : this.kinds[0];
+  }
+
+  /** Whether every kind fits under the whole-model limit and none needs pooling. */
+  isSmall(): boolean {
+    let cells = 0;
+    for (const k of this.kinds) {
+      const m = this.model.kinds[k] as Matrix2D;
+      if (m.rows > this.opts.overviewSize || m.cols > this.opts.overviewSize) return false;
+      cells += m.rows * m.cols;
+    }
+    return cells <= this.fullLimit;
+  }
+
+  wireModel(): WireModel {
+    const m = this.model;
+    const wire: WireModel = {
+      title: m.title, subtitle: m.subtitle, kinds: this.kinds, defaultKind: this.pickKind(m.defaultKind),
+      queryLabels: m.queryLabels, keyLabels: m.keyLabels, valueLabels: m.valueLabels,
+      grid: m.grid ? { ...m.grid, cells: m.grid.cells.slice(), extras: m.grid.extras?.map((e) => ({ name: e.name, data: e.data.slice() })) } : undefined,
+      selection: m.selection, info: m.info, warnings: m.warnings,
+    };
+    if (this.isSmall()) {
+      const kinds: Partial<Record<ViewKind, Float32Array>> = {};
+      const shapes: Partial<Record<ViewKind, [number, number]>> = {};
+      for (const k of this.kinds) {
+        const x = m.kinds[k] as Matrix2D;
+        kinds[k] = x.data.slice();
+        shapes[k] = [x.rows, x.cols];
+      }
+      wire.full = { kinds, shapes, values: m.values ? { rows: m.values.rows, cols: m.values.cols, data: m.values.data.slice() } : undefined };
+    }
+    return wire;
+  }
+
+  /** The overview of one kind (cached: pooling a 4096² map is the slowest step on the host). */
+  wireMatrix(kind: ViewKind): WireMatrix | undefined {
+    const m = this.model.kinds[kind];
+    if (!m) return undefined;
+    const cached = this.matrices.get(kind);
+    if (cached) return { ...cached, overview: cached.overview.slice(), rowMax: cached.rowMax.slice(), rowEntropy: cached.rowEntropy?.slice() };
+    const signed = hasNegative(m.data);
+    const p = maxPool(m, this.opts.overviewSize, signed);
+    const range = finiteRange(m.data);
+    const stats = rowStats(m, kind === 'weights');
+    const wire: WireMatrix = {
+      kind, rows: m.rows, cols: m.cols,
+      overview: p.data, ovRows: p.rows, ovCols: p.cols, blockRows: p.blockRows, blockCols: p.blockCols,
+      min: range.min, max: range.max, nonFinite: range.nonFinite, signed,
+      poolingNote: poolingNote(p, signed),
+      rowMax: stats.max, rowEntropy: stats.entropy,
+    };
+    this.matrices.set(kind, wire);
+    return { ...wire, overview: wire.overview.slice(), rowMax: wire.rowMax.slice(), rowEntropy: wire.rowEntropy?.slice() };
+  }
+
+  /** Full-resolution cells of a region, clipped to the matrix; undefined when out of range or too large. */
+  tile(kind: ViewKind, region: Region): { region: Region; data: Float32Array } | undefined {
+    const m = this.model.kinds[kind];
+    if (!m) return undefined;
+    const r = clipRegion(region, m.rows, m.cols);
+    if (!r || r.rows * r.cols > this.maxTileCells) return undefined;
+    return { region: r, data: sliceRegion(m, r.r0, r.c0, r.rows, r.cols) };
+  }
+
+  /** The CSV of a kind, or of the region on screen when zoomed. */
+  csv(kind: ViewKind, region?: Region): string | undefined {
+    const m = this.model.kinds[kind];
+    if (!m) return undefined;
+    const r = region ? clipRegion(region, m.rows, m.cols) : undefined;
+    const cols = isQueryKeyKind(kind) ? this.model.keyLabels : this.model.valueLabels;
+    return toCsv(m, this.model.queryLabels, cols, r);
+  }
+
+  /** The exact stored value of one cell as text (for copy), or undefined out of range. */
+  cellText(kind: ViewKind, row: number, col: number): string | undefined {
+    const m = this.model.kinds[kind];
+    if (!m || row >= m.rows || col >= m.cols) return undefined;
+    return formatFloat32(m.data[row * m.cols + col]);
+  }
+
+  hasHead(layer: number, head: number): boolean {
+    const g = this.model.grid;
+    return !!g && layer < g.layers && head < g.heads;
+  }
+
+  /**
+   * The reply to a data request, or undefined for messages that are not requests (ready, export, timing… are the
+   * caller's business). Out-of-range requests get an empty reply rather than silence, so the webview never waits.
+   */
+  respond(msg: FromWebview): ToWebview | undefined {
+    switch (msg.type) {
+      case 'requestMatrix':
+        return { type: 'matrix', id: msg.id, matrix: this.wireMatrix(msg.kind) };
+      case 'requestTile': {
+        const t = this.tile(msg.kind, msg.region);
+        return t
+          ? { type: 'tile', id: msg.id, kind: msg.kind, ...t.region, data: t.data }
+          : { type: 'tile', id: msg.id, kind: msg.kind, r0: 0, c0: 0, rows: 0, cols: 0, data: new Float32Array(0) };
+      }
+      case 'requestCell':
+        return { type: 'cell', id: msg.id, details: cellDetails(this.model, msg.kind, msg.row, msg.col) };
+      case 'requestRow':
+        return { type: 'row', id: msg.id, details: rowDetails(this.model, msg.kind, msg.row) };
+      default:
+        return undefined;
+    }
+  }
+}

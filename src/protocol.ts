@@ -1,0 +1,182 @@
+/**
+ * The one message protocol between the heatmap host (src/heatmapView.ts) and the webview (webview/main.ts).
+ * Every message has a `type`; requests from the webview carry an `id` that the host's reply echoes. Matrices
+ * travel as Float32Array (structured clone, binary), never as JSON arrays of numbers, and always as owning
+ * buffers (a typed array view posts its whole underlying buffer).
+ *
+ * The webview is not trusted by the host: `parseFromWebview` checks every message's shape before use, and the
+ * host range-checks indices against its model. The webview never sends paths, only kinds and indices.
+ */
+import type { CellDetails, RowDetails } from './core/view/inspect';
+import { VIEW_KINDS, type HeatmapGrid, type ViewKind } from './core/view/types';
+
+// ------------------------------------------------------------------------------------------------ host → webview
+
+/** One view kind as the webview draws it: an overview (max-pooled when large) plus ranges and row statistics. */
+export interface WireMatrix {
+  kind: ViewKind;
+  /** Full-resolution size. */
+  rows: number;
+  cols: number;
+  /** The overview, ovRows × ovCols; blockRows = blockCols = 1 means it is the full matrix. */
+  overview: Float32Array;
+  ovRows: number;
+  ovCols: number;
+  blockRows: number;
+  blockCols: number;
+  /** Finite range of the full matrix, and how many cells are not finite. */
+  min: number;
+  max: number;
+  nonFinite: number;
+  /** Signed data is pooled by largest magnitude. */
+  signed: boolean;
+  /** "4096×4096 shown as 512×512, max of 8×8 blocks" when pooled. */
+  poolingNote?: string;
+  /** Per-row max and (weights) entropy in bits, full length: the side strip. */
+  rowMax: Float32Array;
+  rowEntropy?: Float32Array;
+}
+
+/** Everything about a model but its matrices. */
+export interface WireModel {
+  title: string;
+  subtitle?: string;
+  kinds: ViewKind[];
+  defaultKind: ViewKind;
+  queryLabels?: string[];
+  keyLabels?: string[];
+  valueLabels?: string[];
+  grid?: HeatmapGrid;
+  selection?: { layer: number; head: number };
+  info: { file?: string; shape?: number[]; dtype?: string };
+  warnings: string[];
+  /**
+   * Small models come whole (every kind and V at full resolution) so hover and pinning need no round trip;
+   * large ones are asked for cell and row details, and tiles when zoomed.
+   */
+  full?: { kinds: Partial<Record<ViewKind, Float32Array>>; shapes: Partial<Record<ViewKind, [number, number]>>; values?: { rows: number; cols: number; data: Float32Array } };
+}
+
+export interface Settings {
+  colorMap: string;
+}
+
+export type ToWebview =
+  | { type: 'model'; seq: number; sourceId: string; model: WireModel; matrix: WireMatrix; settings: Settings }
+  | { type: 'matrix'; id: number; matrix: WireMatrix | undefined }
+  | { type: 'tile'; id: number; kind: ViewKind; r0: number; c0: number; rows: number; cols: number; data: Float32Array }
+  | { type: 'cell'; id: number; details: CellDetails | undefined }
+  | { type: 'row'; id: number; details: RowDetails | undefined }
+  | { type: 'error'; message: string }
+  | { type: 'settings'; settings: Settings }
+  | { type: 'exportPng'; id: number }
+  | { type: 'loading'; message: string };
+
+// ------------------------------------------------------------------------------------------------ webview → host
+
+/** A rectangle of full-resolution cells. */
+export interface Region {
+  r0: number;
+  c0: number;
+  rows: number;
+  cols: number;
+}
+
+export type FromWebview =
+  /** Sent once the script runs (and again after revival); `kind` is the view kind it had before. */
+  | { type: 'ready'; kind?: ViewKind }
+  | { type: 'requestMatrix'; id: number; kind: ViewKind }
+  | { type: 'requestTile'; id: number; kind: ViewKind; region: Region }
+  | { type: 'requestCell'; id: number; kind: ViewKind; row: number; col: number }
+  | { type: 'requestRow'; id: number; kind: ViewKind; row: number }
+  /** What is on screen, so the host exports the same kind and region. `region` is absent at "fit". */
+  | { type: 'viewState'; kind: ViewKind; region?: Region }
+  | { type: 'selectHead'; layer: number; head: number }
+  | { type: 'export'; format: 'png' | 'csv' }
+  | { type: 'png'; id: number; bytes?: Uint8Array; error?: string }
+  | { type: 'copyCell'; kind: ViewKind; row: number; col: number }
+  | { type: 'timing'; name: 'firstFrame' | 'hover'; ms: number };
+
+/** Largest PNG the host accepts from the webview (a 4K canvas with a legend is well under this). */
+export const MAX_PNG_BYTES = 64 * 1024 * 1024;
+
+// ------------------------------------------------------------------------------------------------ validation
+
+const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isIndex = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+const isKind = (x: unknown): x is ViewKind => typeof x === 'string' && (VIEW_KINDS as readonly string[]).includes(x);
+
+function isRegion(x: unknown): x is Region {
+  return isObj(x) && isIndex(x.r0) && isIndex(x.c0) && isIndex(x.rows) && isIndex(x.cols) && x.rows > 0 && x.cols > 0;
+}
+
+/**
+ * A well-formed FromWebview message, or undefined. Checks types only (indices are non-negative safe integers,
+ * kinds are known); the host still checks indices against the model it holds.
+ */
+export function parseFromWebview(m: unknown): FromWebview | undefined {
+  if (!isObj(m) || typeof m.type !== 'string') return undefined;
+  switch (m.type) {
+    case 'ready':
+      return isKind(m.kind) ? { type: 'ready', kind: m.kind } : { type: 'ready' };
+    case 'requestMatrix':
+      return isIndex(m.id) && isKind(m.kind) ? { type: 'requestMatrix', id: m.id, kind: m.kind } : undefined;
+    case 'requestTile':
+      return isIndex(m.id) && isKind(m.kind) && isRegion(m.region)
+        ? { type: 'requestTile', id: m.id, kind: m.kind, region: pickRegion(m.region) } : undefined;
+    case 'requestCell':
+      return isIndex(m.id) && isKind(m.kind) && isIndex(m.row) && isIndex(m.col)
+        ? { type: 'requestCell', id: m.id, kind: m.kind, row: m.row, col: m.col } : undefined;
+    case 'requestRow':
+      return isIndex(m.id) && isKind(m.kind) && isIndex(m.row) ? { type: 'requestRow', id: m.id, kind: m.kind, row: m.row } : undefined;
+    case 'viewState':
+      if (!isKind(m.kind)) return undefined;
+      if (m.region === undefined) return { type: 'viewState', kind: m.kind };
+      return isRegion(m.region) ? { type: 'viewState', kind: m.kind, region: pickRegion(m.region) } : undefined;
+    case 'selectHead':
+      return isIndex(m.layer) && isIndex(m.head) ? { type: 'selectHead', layer: m.layer, head: m.head } : undefined;
+    case 'export':
+      return m.format === 'png' || m.format === 'csv' ? { type: 'export', format: m.format } : undefined;
+    case 'png':
+      if (!isIndex(m.id)) return undefined;
+      if (m.bytes instanceof Uint8Array && m.bytes.length <= MAX_PNG_BYTES) return { type: 'png', id: m.id, bytes: m.bytes };
+      return typeof m.error === 'string' ? { type: 'png', id: m.id, error: m.error.slice(0, 500) } : undefined;
+    case 'copyCell':
+      return isKind(m.kind) && isIndex(m.row) && isIndex(m.col) ? { type: 'copyCell', kind: m.kind, row: m.row, col: m.col } : undefined;
+    case 'timing':
+      return (m.name === 'firstFrame' || m.name === 'hover') && typeof m.ms === 'number' && Number.isFinite(m.ms) && m.ms >= 0
+        ? { type: 'timing', name: m.name, ms: m.ms } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function pickRegion(r: Region): Region {
+  return { r0: r.r0, c0: r.c0, rows: r.rows, cols: r.cols };
+}
+
+/** Clip a region to a rows × cols matrix; undefined when nothing is left. */
+export function clipRegion(r: Region, rows: number, cols: number): Region | undefined {
+  const r0 = Math.min(r.r0, rows);
+  const c0 = Math.min(r.c0, cols);
+  const r1 = Math.min(rows, r.r0 + r.rows);
+  const c1 = Math.min(cols, r.c0 + r.cols);
+  return r1 > r0 && c1 > c0 ? { r0, c0, rows: r1 - r0, cols: c1 - c0 } : undefined;
+}
+
+/** For exhaustive switches: a compile error when a message type is not handled. */
+export function assertNever(x: never): never {
+  throw new Error(`unhandled message ${JSON.stringify(x)}`);
+}
+
+/** What the webview persists (getState/setState): UI state only, never matrices. */
+export interface HeatmapPanelState {
+  /** The source's id (file URI plus "#member"), so a revived panel can rebuild its source. */
+  sourceId?: string;
+  kind?: ViewKind;
+  colorMap?: string;
+  scaleMode?: 'linear' | 'log';
+  /** View centre in fractions of the matrix and zoom relative to fit. */
+  view?: { cx: number; cy: number; zoom: number; rows: number; cols: number };
+  pinnedRow?: number;
+}

@@ -1,0 +1,163 @@
+// Axis labels, the per-row strip and the colour legend, drawn on canvases (text drawn with fillText is never
+// parsed as HTML, and it lands in the exported PNG).
+import { unit, type ColorScale } from '../src/core/view/colormap';
+import type { View } from '../src/core/view/hit';
+import { labelOf, shorten, swatchColor, thinLabels } from '../src/core/view/labels';
+import { scaleTicks } from '../src/core/view/ticks';
+
+export const ROW_AXIS_W = 110;
+export const COL_AXIS_H = 90;
+export const STRIP_W = 22;
+export const LEGEND_H = 46;
+const FONT_PX = 11;
+
+export interface Theme {
+  fg: string;
+  muted: string;
+  font: string;
+  border: string;
+}
+
+export function readTheme(): Theme {
+  const cs = getComputedStyle(document.body);
+  const family = cs.getPropertyValue('--vscode-font-family').trim() || 'sans-serif';
+  return {
+    fg: cs.color || '#000',
+    muted: cs.getPropertyValue('--vscode-descriptionForeground').trim() || cs.color,
+    border: cs.getPropertyValue('--vscode-panel-border').trim() || cs.getPropertyValue('--vscode-contrastBorder').trim() || '#888',
+    font: `${FONT_PX}px ${family}`,
+  };
+}
+
+/** Size a canvas for CSS size w × h at the device pixel ratio and return its context, scaled to CSS pixels. */
+export function prepare(canvas: HTMLCanvasElement, w: number, h: number, dpr: number): CanvasRenderingContext2D | undefined {
+  const cw = Math.max(1, Math.round(w * dpr));
+  const ch = Math.max(1, Math.round(h * dpr));
+  if (canvas.width !== cw || canvas.height !== ch) {
+    canvas.width = cw;
+    canvas.height = ch;
+  }
+  canvas.style.width = `${w}px`;
+  canvas.style.height = `${h}px`;
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return undefined;
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, w, h);
+  return ctx;
+}
+
+function swatch(ctx: CanvasRenderingContext2D, color: string, x: number, y: number, theme: Theme): void {
+  ctx.fillStyle = color;
+  ctx.fillRect(x, y, 9, 9);
+  ctx.strokeStyle = theme.border;
+  ctx.lineWidth = 1;
+  ctx.strokeRect(x + 0.5, y + 0.5, 8, 8);
+}
+
+/** Row labels, right-aligned next to the map; thinned so they never overlap. */
+export function drawRowAxis(
+  canvas: HTMLCanvasElement, labels: readonly string[] | undefined, rows: number, view: View, h: number,
+  dpr: number, theme: Theme, highlight?: number,
+): void {
+  const ctx = prepare(canvas, ROW_AXIS_W, h, dpr);
+  if (!ctx) return;
+  ctx.font = theme.font;
+  ctx.textBaseline = 'middle';
+  ctx.textAlign = 'right';
+  const first = Math.max(0, Math.floor(view.y0));
+  const last = Math.min(rows - 1, Math.floor(view.y0 + h / view.cellPx));
+  for (const i of thinLabels(first, last, view.cellPx, FONT_PX + 3)) {
+    const y = (i + 0.5 - view.y0) * view.cellPx;
+    const text = shorten(labelOf(labels, i), 14);
+    const color = swatchColor(text);
+    ctx.fillStyle = i === highlight ? theme.fg : theme.muted;
+    ctx.fillText(text, ROW_AXIS_W - (color ? 18 : 5), y);
+    if (color) swatch(ctx, color, ROW_AXIS_W - 14, y - 4.5, theme);
+  }
+}
+
+/** Column labels written upwards above the map, thinned the same way. */
+export function drawColAxis(
+  canvas: HTMLCanvasElement, labels: readonly string[] | undefined, cols: number, view: View, w: number,
+  dpr: number, theme: Theme, highlight?: number,
+): void {
+  const ctx = prepare(canvas, w, COL_AXIS_H, dpr);
+  if (!ctx) return;
+  ctx.font = theme.font;
+  ctx.textBaseline = 'middle';
+  ctx.textAlign = 'left';
+  const first = Math.max(0, Math.floor(view.x0));
+  const last = Math.min(cols - 1, Math.floor(view.x0 + w / view.cellPx));
+  for (const j of thinLabels(first, last, view.cellPx, FONT_PX + 3)) {
+    const x = (j + 0.5 - view.x0) * view.cellPx;
+    const text = shorten(labelOf(labels, j), 12);
+    const color = swatchColor(text);
+    if (color) swatch(ctx, color, x - 4.5, COL_AXIS_H - 12, theme);
+    ctx.save();
+    ctx.translate(x, COL_AXIS_H - (color ? 16 : 4));
+    ctx.rotate(-Math.PI / 2);
+    ctx.fillStyle = j === highlight ? theme.fg : theme.muted;
+    ctx.fillText(text, 0, 0);
+    ctx.restore();
+  }
+}
+
+/** Two thin columns beside the rows: row max (on the map's colours) and row entropy (darker = more spread). */
+export function drawStrip(
+  canvas: HTMLCanvasElement, rowMax: Float32Array, rowEntropy: Float32Array | undefined, cols: number,
+  view: View, h: number, dpr: number, lut: Uint8Array, scale: ColorScale,
+): void {
+  const ctx = prepare(canvas, STRIP_W, h, dpr);
+  if (!ctx) return;
+  const first = Math.max(0, Math.floor(view.y0));
+  const last = Math.min(rowMax.length - 1, Math.floor(view.y0 + h / view.cellPx));
+  const step = Math.max(1, Math.floor(1 / view.cellPx));
+  const hmax = Math.log2(Math.max(2, cols));
+  for (let i = first; i <= last; i += step) {
+    const y = (i - view.y0) * view.cellPx;
+    const hh = Math.max(1, view.cellPx * step);
+    const t = unit(rowMax[i], scale);
+    const k = Number.isNaN(t) ? -1 : Math.min(255, Math.floor(t * 256));
+    ctx.fillStyle = k < 0 ? '#808080' : `rgb(${lut[k * 4]},${lut[k * 4 + 1]},${lut[k * 4 + 2]})`;
+    ctx.fillRect(2, y, 8, hh);
+    if (rowEntropy) {
+      const g = Math.round(255 * (1 - Math.min(1, rowEntropy[i] / hmax)));
+      ctx.fillStyle = `rgb(${g},${g},${g})`;
+      ctx.fillRect(12, y, 8, hh);
+    }
+  }
+}
+
+/** Gradient bar with ticks and the map's name. */
+export function drawLegend(
+  canvas: HTMLCanvasElement, w: number, dpr: number, lut: Uint8Array, scale: ColorScale, caption: string, theme: Theme,
+): void {
+  const width = Math.max(120, Math.min(420, w));
+  const ctx = prepare(canvas, width, LEGEND_H, dpr);
+  if (!ctx) return;
+  const x0 = 8;
+  const bw = width - 16;
+  const n = lut.length / 4;
+  for (let i = 0; i < n; i++) {
+    ctx.fillStyle = `rgb(${lut[i * 4]},${lut[i * 4 + 1]},${lut[i * 4 + 2]})`;
+    ctx.fillRect(x0 + (i * bw) / n, 6, bw / n + 0.6, 12);
+  }
+  ctx.strokeStyle = theme.border;
+  ctx.strokeRect(x0 + 0.5, 6.5, bw - 1, 11);
+  ctx.font = theme.font;
+  ctx.fillStyle = theme.fg;
+  ctx.textBaseline = 'top';
+  let lastRight = -Infinity;
+  for (const t of scaleTicks(scale, Math.max(2, Math.floor(bw / 70)))) {
+    const x = x0 + t.t * bw;
+    const tw = ctx.measureText(t.label).width;
+    const left = Math.min(Math.max(0, x - tw / 2), width - tw);
+    if (left < lastRight + 4) continue;
+    ctx.fillRect(x, 18, 1, 4);
+    ctx.fillText(t.label, left, 23);
+    lastRight = left + tw;
+  }
+  ctx.fillStyle = theme.muted;
+  ctx.textAlign = 'right';
+  ctx.fillText(caption, width - 2, 35);
+}
