@@ -48,7 +48,8 @@ export function placeLenses(text: string, scan: LensScan): LensPlacement[] {
   if (scan.kind === 'none') return [];
   const out: LensPlacement[] = [];
   const matrices = scan.entries
-    .filter((e) => !NOT_MATRICES.has(e.key.toLowerCase()) && (e.shape !== null || e.isRef !== undefined))
+    .filter((e) => !NOT_MATRICES.has(e.key.toLowerCase())
+      && (e.shape !== null || e.isRef !== undefined || startsArray(text, e.valueOffset)))
     .slice(0, MAX_LENS_ENTRIES);
 
   if (scan.kind === 'spec' && matrices.some((e) => COMPUTABLE.has(e.key.toLowerCase()))) {
@@ -75,7 +76,19 @@ export function placeLenses(text: string, scan: LensScan): LensPlacement[] {
 
 function describe(e: LensScanEntry): string {
   if (e.shape) return formatShape(e.shape);
-  return `→ ${e.isRef ?? '?'}`;
+  if (e.isRef !== undefined) return `→ ${e.isRef}`;
+  // An array past scanJson's budget: its shape is not worked out on every keystroke.
+  return 'large (shape when opened)';
+}
+
+/** Whether the value at `offset` is an array (a matrix whose shape the scan skipped for size). */
+function startsArray(text: string, offset: number): boolean {
+  for (let i = offset; i < text.length && i < offset + 256; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5b) return true;
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09 && c !== 0x3a) return false;
+  }
+  return false;
 }
 
 /** Offset of the first '{' (skipping a BOM and whitespace); 0 when the text does not start with an object. */

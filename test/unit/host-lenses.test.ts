@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { formatShape, MAX_LENS_ENTRIES, placeLenses, shapeProblems } from '../../src/core/lenses';
 import type { LensScan, LensScanEntry } from '../../src/core/lenses';
+import { scanJson } from '../../src/core/jsonMatrix';
 
 const SAMPLES = path.join(__dirname, '..', '..', '..', 'samples');
 
@@ -85,5 +86,37 @@ describe('host: shape cross-checks for diagnostics', () => {
     const text = fs.readFileSync(path.join(SAMPLES, 'colours.attention.json'), 'utf8');
     assert.deepStrictEqual(shapeProblems({ kind: 'spec', entries: [entry(text, 'Q', [3]), entry(text, 'K', [8, 3]), entry(text, 'V', [8, 2])] }), []);
     assert.deepStrictEqual(shapeProblems({ kind: 'matrix', entries: [{ key: 'a', keyOffset: 0, valueOffset: 0, shape: [2, 3] }, { key: 'K', keyOffset: 0, valueOffset: 0, shape: [2] }] }), []);
+  });
+});
+
+describe('host: lenses from the real scanJson', () => {
+  it('places the colours sample lenses on the Q, K and V lines, none on labels', () => {
+    const text = fs.readFileSync(path.join(SAMPLES, 'colours.attention.json'), 'utf8');
+    const lenses = placeLenses(text, scanJson(text, 'colours.attention.json'));
+    assert.deepStrictEqual(lenses.map((l) => l.title), [
+      'Compute attention', 'Q · 3', 'Show heatmap', 'K · 8×3', 'Show heatmap', 'V · 8×2', 'Show heatmap',
+    ]);
+    const lines = text.split('\n');
+    assert.match(lines[lineOf(text, lenses[3].offset)], /^\s*"K":/);
+  });
+
+  it('shows references for a manifest of .npz members, and nothing for package.json', () => {
+    const text = fs.readFileSync(path.join(SAMPLES, 'manifest.attention.json'), 'utf8');
+    const titles = placeLenses(text, scanJson(text, 'manifest.attention.json')).map((l) => l.title);
+    assert.deepStrictEqual(titles.slice(0, 3), ['Compute attention', 'Q · → qkv-bundle.npz#q', 'Show heatmap']);
+    const pkg = fs.readFileSync(path.join(SAMPLES, '..', 'package.json'), 'utf8');
+    assert.deepStrictEqual(placeLenses(pkg, scanJson(pkg, 'package.json')), []);
+  });
+
+  it('stays fast on a 2,000×256 matrix file (bounded scan)', () => {
+    const rows: string[] = [];
+    for (let i = 0; i < 2000; i++) rows.push(`[${Array.from({ length: 256 }, (_, j) => ((i * 7 + j) % 100) / 100).join(',')}]`);
+    const text = `{"weights": [${rows.join(',\n')}]}`;
+    const started = process.hrtime.bigint();
+    const lenses = placeLenses(text, scanJson(text, 'big.json'));
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    // scanJson skips the shape of a value past its budget; the lens still offers the heatmap.
+    assert.deepStrictEqual(lenses.map((l) => l.title), ['weights · large (shape when opened)', 'Show heatmap']);
+    assert.ok(ms < 500, `took ${ms.toFixed(1)} ms for ${(text.length / 1e6).toFixed(1)} MB`);
   });
 });
