@@ -1,0 +1,136 @@
+import * as assert from 'assert';
+import { computeAttention, computeAttentionFast } from '../../src/core/attention';
+import type { AttentionInput } from '../../src/core/attention';
+import { findAsset } from '../../src/core/compute/assets';
+import { computeFast, disposeComputePool, wasmAvailable } from '../../src/core/compute/fast';
+import type { NdArray } from '../../src/core/ndarray';
+import { assertClose, decode, fixtures, inputOf } from './engine-fixtures';
+
+/** Deterministic pseudo-random matrices (an LCG), so a failure can be reproduced. */
+function random(rows: number, cols: number, seed: number, spread = 4): NdArray {
+  let s = seed >>> 0;
+  const data = new Float32Array(rows * cols);
+  for (let i = 0; i < data.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    data[i] = (s / 4294967296 - 0.5) * spread;
+  }
+  return { shape: [rows, cols], dtype: 'float32', data };
+}
+
+function randomMask(rows: number, cols: number, seed: number): NdArray {
+  const r = random(rows, cols, seed);
+  const data = new Uint8Array(r.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = Number(r.data[i]) > -0.8 ? 1 : 0;
+  for (let j = 0; j < cols; j++) data[3 * cols + j] = 0; // one fully masked row
+  return { shape: [rows, cols], dtype: 'bool', data };
+}
+
+describe('compute: fast paths agree with the reference', function () {
+  this.timeout(60000);
+  after(() => disposeComputePool());
+
+  it('finds dist/attention.wasm and dist/worker.js (built by npm run build)', () => {
+    assert.ok(findAsset('attention.wasm'), 'dist/attention.wasm missing: run npm run build');
+    assert.ok(findAsset('worker.js'), 'dist/worker.js missing: run npm run build');
+    assert.ok(wasmAvailable());
+  });
+
+  const { cases } = fixtures();
+  for (const [name, c] of Object.entries(cases)) {
+    it(`NumPy case ${name} (wasm, in this thread)`, async () => {
+      const r = await computeAttentionFast(inputOf(c));
+      assertClose(r.weights, decode(c.expected.weights), 1e-6, 1e-5, 'weights');
+      assertClose(r.output, decode(c.expected.output), 1e-5, 1e-5, 'output');
+      // Lazily computed scores are the reference's.
+      assertClose(r.scaled, decode(c.expected.scaled), 1e-6, 1e-6, 'scaled');
+      assertClose(r.scores, decode(c.expected.scores), 1e-6, 1e-6, 'scores');
+    });
+  }
+
+  const shapes: [string, number, number, number, number][] = [
+    ['square, multiples of 8', 64, 64, 16, 16],
+    ['n not a multiple of 4', 37, 53, 7, 5],
+    ['one query', 1, 19, 3, 2],
+    ['wide head', 21, 9, 130, 33],
+  ];
+  const variants: Partial<AttentionInput>[] = [
+    {}, { mask: 'causal' }, { similarity: 'cosine' }, { similarity: 'laplacian' }, { similarity: 'euclidean', scale: 0.5 },
+    { scale: 'none' },
+  ];
+  for (const [label, nq, nk, dk, dv] of shapes) {
+    for (const variant of variants) {
+      const tag = JSON.stringify(variant);
+      it(`${label} ${nq}×${nk}, d_k=${dk}, d_v=${dv} ${tag}: wasm, TypeScript and pool within 1e-5`, async () => {
+        const input: AttentionInput = { q: random(nq, dk, 1), k: random(nk, dk, 2), v: random(nk, dv, 3), ...variant };
+        const ref = computeAttention(input);
+        for (const opts of [{ kernel: 'wasm' as const, pool: false }, { kernel: 'ts' as const, pool: false }, { pool: true }]) {
+          const r = await computeFast(input, opts);
+          assertClose(r.weights, ref.weights, 1e-5, 0, `${JSON.stringify(opts)} weights`);
+          assertClose(r.output, ref.output, 1e-5, 1e-5, `${JSON.stringify(opts)} output`);
+          assert.deepStrictEqual(r.warnings, ref.warnings);
+        }
+      });
+    }
+  }
+
+  it('explicit masks with a fully masked row, on the pool and in this thread: zeros, a warning, no NaN', async () => {
+    const input: AttentionInput = { q: random(45, 12, 4), k: random(70, 12, 5), v: random(70, 6, 6), mask: randomMask(45, 70, 7) };
+    const ref = computeAttention(input);
+    assert.strictEqual(ref.warnings.length, 1);
+    for (const opts of [{ pool: false }, { pool: true }]) {
+      const r = await computeFast(input, opts);
+      assertClose(r.weights, ref.weights, 1e-5, 0, 'weights');
+      assertClose(r.output, ref.output, 1e-5, 1e-5, 'output');
+      assert.ok(r.weights.subarray(3 * 70, 4 * 70).every((w) => w === 0));
+      assert.ok(r.output.every((x) => !Number.isNaN(x)));
+      assert.deepStrictEqual(r.warnings, ref.warnings);
+    }
+  });
+
+  it('multi-head projections with a causal mask on the pool', async () => {
+    const input: AttentionInput = {
+      q: random(150, 32, 8), wq: random(32, 32, 9, 0.7), wk: random(32, 32, 10, 0.7), wv: random(32, 32, 11, 0.7),
+      wo: random(32, 24, 12, 0.7), heads: 4, mask: 'causal',
+    };
+    const ref = computeAttention(input);
+    const r = await computeFast(input, { pool: true });
+    assertClose(r.weights, ref.weights, 1e-5, 0, 'weights');
+    assertClose(r.headOutputs, ref.headOutputs, 1e-5, 1e-5, 'headOutputs');
+    assertClose(r.output, ref.output, 1e-5, 1e-5, 'output');
+    assert.strictEqual(r.outputDim, 24);
+  });
+
+  it('large scores stay finite in the polynomial exp', async () => {
+    const input: AttentionInput = { q: random(9, 4, 13, 60), k: random(11, 4, 14, 60), v: random(11, 3, 15), scale: 'none' };
+    const ref = computeAttention(input);
+    const r = await computeFast(input, { kernel: 'wasm', pool: false });
+    assertClose(r.weights, ref.weights, 1e-6, 0, 'weights');
+    assert.ok(r.weights.every((w) => Number.isFinite(w)));
+  });
+
+  it('reports progress up to 1 and can be cancelled', async () => {
+    const input: AttentionInput = { q: random(600, 32, 16), k: random(600, 32, 17), v: random(600, 32, 18) };
+    for (const pool of [true, false]) {
+      const seen: number[] = [];
+      await computeFast(input, { pool, onProgress: (f) => seen.push(f) });
+      assert.ok(seen.length > 1, `progress reported ${seen.length} times`);
+      assert.strictEqual(seen[seen.length - 1], 1);
+      for (let i = 1; i < seen.length; i++) assert.ok(seen[i] >= seen[i - 1]);
+      const ac = new AbortController();
+      const p = computeFast(input, { pool, signal: ac.signal, onProgress: () => ac.abort() });
+      await assert.rejects(p, (e: Error) => e.name === 'AbortError');
+    }
+    const ac = new AbortController();
+    ac.abort();
+    await assert.rejects(computeAttentionFast(input, { signal: ac.signal }), (e: Error) => e.name === 'AbortError');
+  });
+
+  it('the pool is reusable after a cancel and after dispose', async () => {
+    const input: AttentionInput = { q: random(80, 8, 19), k: random(90, 8, 20), v: random(90, 4, 21) };
+    const ref = computeAttention(input);
+    disposeComputePool();
+    const r = await computeFast(input, { pool: true });
+    assertClose(r.weights, ref.weights, 1e-5, 0, 'weights');
+    assert.deepStrictEqual(r.warnings, []);
+  });
+});
