@@ -1,0 +1,303 @@
+/**
+ * Renders a HeatmapSource into any vscode.Webview (editor panel, side view, custom editor): sets a strict CSP,
+ * answers the webview's typed requests from the full-resolution model it keeps (ModelServer), and writes
+ * exports. The webview gets overviews, tiles and details — never paths, never the whole of a large matrix.
+ */
+import { randomBytes } from 'crypto';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { isPng } from './core/view/csv';
+import { ModelServer } from './core/view/serve';
+import type { HeatmapModel, ViewKind } from './core/view/types';
+import { assertNever, parseFromWebview, type FromWebview, type Region, type Settings, type ToWebview } from './protocol';
+
+export interface HeatmapSource {
+  /** Stable, e.g. the file path or URI plus "#member". */
+  readonly id: string;
+  readonly title: string;
+  /** Throws MatrixError for bad input. */
+  load(selection?: { layer: number; head: number }): Promise<HeatmapModel>;
+}
+
+export interface HeatmapController extends vscode.Disposable {
+  readonly source: HeatmapSource;
+  /** The model on screen (undefined before the first successful load). */
+  readonly model: HeatmapModel | undefined;
+  /** Re-load the source and re-post in place (the webview keeps zoom and selection). Errors go to showError. */
+  reload(): Promise<void>;
+  setSource(source: HeatmapSource): Promise<void>;
+  /** Post a model directly (same zoom and selection when the size is unchanged). */
+  update(model: HeatmapModel): void;
+  /** Keep the last picture and show the message beside it (#error). */
+  showError(message: string): void;
+  exportPng(target: vscode.Uri): Promise<void>;
+  exportCsv(target: vscode.Uri): Promise<void>;
+  selectHead(layer: number, head: number): Promise<void>;
+  readonly onDidReceiveTiming: vscode.Event<{ name: string; ms: number }>;
+}
+
+/** Options every heatmap webview needs: scripts on, resources only from dist/ and media/. */
+export function heatmapWebviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
+  return {
+    enableScripts: true,
+    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')],
+  };
+}
+
+function escapeAttr(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** The page: a CSP with a per-load nonce, the stylesheet and the script; the script builds the DOM. */
+export function heatmapHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
+  const nonce = randomBytes(16).toString('base64');
+  const src = escapeAttr(webview.cspSource);
+  const script = escapeAttr(webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview.js')).toString());
+  const css = escapeAttr(webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'heatmap.css')).toString());
+  const csp = `default-src 'none'; script-src 'nonce-${nonce}'; style-src ${src}; img-src ${src} data: blob:; font-src ${src}`;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${css}">
+<title>Attention heatmap</title>
+</head>
+<body>
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+}
+
+function readSettings(): { settings: Settings; overviewSize: number } {
+  const c = vscode.workspace.getConfiguration('attentionInspector');
+  const colorMap = c.get<unknown>('colorMap');
+  const ov = c.get<unknown>('overviewSize');
+  return {
+    settings: { colorMap: typeof colorMap === 'string' ? colorMap : 'viridis' },
+    overviewSize: typeof ov === 'number' && Number.isFinite(ov) ? Math.min(4096, Math.max(64, Math.round(ov))) : 512,
+  };
+}
+
+const PNG_TIMEOUT_MS = 15000;
+
+class Controller implements HeatmapController {
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly timing = new vscode.EventEmitter<{ name: string; ms: number }>();
+  readonly onDidReceiveTiming = this.timing.event;
+  private server: ModelServer | undefined;
+  private ready = false;
+  private disposed = false;
+  private lastError: string | undefined;
+  private kind: ViewKind | undefined;
+  private region: Region | undefined;
+  private selection: { layer: number; head: number } | undefined;
+  private loadSeq = 0;
+  private seq = 0;
+  private nextId = 1;
+  private readonly pngWaiters = new Map<number, { resolve: (b: Uint8Array) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }>();
+  private config = readSettings();
+
+  constructor(private readonly webview: vscode.Webview, extensionUri: vscode.Uri, public source: HeatmapSource) {
+    webview.options = heatmapWebviewOptions(extensionUri);
+    webview.html = heatmapHtml(webview, extensionUri);
+    this.disposables.push(
+      this.timing,
+      webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (!e.affectsConfiguration('attentionInspector')) return;
+        const before = this.config;
+        this.config = readSettings();
+        if (before.settings.colorMap !== this.config.settings.colorMap) this.post({ type: 'settings', settings: this.config.settings });
+        if (before.overviewSize !== this.config.overviewSize && this.server) this.update(this.server.model);
+      }),
+    );
+    void this.reload();
+  }
+
+  get model(): HeatmapModel | undefined {
+    return this.server?.model;
+  }
+
+  async reload(): Promise<void> {
+    if (this.disposed) return;
+    const token = ++this.loadSeq;
+    this.post({ type: 'loading', message: `Loading ${this.source.title}…` });
+    try {
+      const model = await this.source.load(this.selection);
+      // A newer load (or dispose) overtook this one: its result is stale.
+      if (this.disposed || token !== this.loadSeq) return;
+      this.update(model);
+    } catch (err) {
+      if (this.disposed || token !== this.loadSeq) return;
+      this.showError(err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  async setSource(source: HeatmapSource): Promise<void> {
+    if (source.id !== this.source.id) this.selection = undefined;
+    this.source = source;
+    await this.reload();
+  }
+
+  update(model: HeatmapModel): void {
+    if (this.disposed) return;
+    this.server = new ModelServer(model, { overviewSize: this.config.overviewSize });
+    this.selection = model.selection;
+    this.lastError = undefined;
+    this.postModel();
+  }
+
+  private postModel(): void {
+    const s = this.server;
+    if (!this.ready || this.disposed || !s) return;
+    const kind = s.pickKind(this.kind);
+    const matrix = s.wireMatrix(kind);
+    if (!matrix) return;
+    this.kind = kind;
+    this.region = undefined;
+    this.post({ type: 'model', seq: ++this.seq, sourceId: this.source.id, model: s.wireModel(), matrix, settings: this.config.settings });
+  }
+
+  showError(message: string): void {
+    if (this.disposed) return;
+    this.lastError = message;
+    this.post({ type: 'error', message });
+  }
+
+  async selectHead(layer: number, head: number): Promise<void> {
+    if (!Number.isSafeInteger(layer) || !Number.isSafeInteger(head) || layer < 0 || head < 0) {
+      throw new Error(`no layer ${layer}, head ${head}`);
+    }
+    const g = this.server?.model.grid;
+    if (g && (layer >= g.layers || head >= g.heads)) {
+      throw new Error(`no layer ${layer}, head ${head}: the file has ${g.layers} layer(s) × ${g.heads} head(s)`);
+    }
+    this.selection = { layer, head };
+    await this.reload();
+  }
+
+  async exportPng(target: vscode.Uri): Promise<void> {
+    if (!this.ready || !this.server) throw new Error('the heatmap is not shown yet');
+    const id = this.nextId++;
+    const bytes = await new Promise<Uint8Array>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pngWaiters.delete(id);
+        reject(new Error('the heatmap did not answer (is it visible?)'));
+      }, PNG_TIMEOUT_MS);
+      this.pngWaiters.set(id, { resolve, reject, timer });
+      this.post({ type: 'exportPng', id });
+    });
+    if (!isPng(bytes)) throw new Error('the heatmap sent something that is not a PNG');
+    await vscode.workspace.fs.writeFile(target, bytes);
+  }
+
+  async exportCsv(target: vscode.Uri): Promise<void> {
+    const s = this.server;
+    if (!s) throw new Error('nothing to export yet');
+    const text = s.csv(s.pickKind(this.kind), this.region);
+    if (text === undefined) throw new Error('nothing to export');
+    await vscode.workspace.fs.writeFile(target, Buffer.from(text, 'utf8'));
+  }
+
+  private post(m: ToWebview): void {
+    if (this.disposed || !this.ready) return;
+    void this.webview.postMessage(m);
+  }
+
+  private onMessage(raw: unknown): void {
+    if (this.disposed) return;
+    const msg = parseFromWebview(raw);
+    if (!msg) return; // malformed or hostile: ignored
+    this.handle(msg);
+  }
+
+  private handle(msg: FromWebview): void {
+    switch (msg.type) {
+      case 'ready':
+        // Also after the webview was hidden and rebuilt: re-post everything it needs.
+        this.ready = true;
+        if (msg.kind) this.kind = msg.kind;
+        this.postModel();
+        if (this.lastError !== undefined) this.post({ type: 'error', message: this.lastError });
+        return;
+      case 'requestMatrix':
+      case 'requestTile':
+      case 'requestCell':
+      case 'requestRow': {
+        if (msg.type === 'requestMatrix' && this.server?.model.kinds[msg.kind]) this.kind = msg.kind;
+        const reply = this.server?.respond(msg);
+        if (reply) this.post(reply);
+        return;
+      }
+      case 'viewState':
+        if (this.server?.model.kinds[msg.kind]) this.kind = msg.kind;
+        this.region = msg.region;
+        return;
+      case 'selectHead':
+        if (this.server?.hasHead(msg.layer, msg.head)) void this.selectHead(msg.layer, msg.head).catch((e: unknown) => this.showError(String(e)));
+        return;
+      case 'export':
+        void this.exportInteractive(msg.format);
+        return;
+      case 'png': {
+        const w = this.pngWaiters.get(msg.id);
+        if (!w) return;
+        this.pngWaiters.delete(msg.id);
+        clearTimeout(w.timer);
+        if (msg.bytes) w.resolve(msg.bytes);
+        else w.reject(new Error(`PNG export failed: ${msg.error ?? 'unknown error'}`));
+        return;
+      }
+      case 'copyCell': {
+        const text = this.server?.cellText(msg.kind, msg.row, msg.col);
+        if (text !== undefined) {
+          void vscode.env.clipboard.writeText(text);
+          void vscode.window.setStatusBarMessage(`Copied ${text}`, 2000);
+        }
+        return;
+      }
+      case 'timing':
+        this.timing.fire({ name: msg.name, ms: msg.ms });
+        return;
+      default:
+        assertNever(msg);
+    }
+  }
+
+  /** The webview's Export buttons: ask where, then write. */
+  private async exportInteractive(format: 'png' | 'csv'): Promise<void> {
+    const base = (this.source.title.replace(/[^\w.\-·]+/g, '_').replace(/\.(json|npy|npz)$/i, '') || 'heatmap') + `.${format}`;
+    const file = this.source.id.split('#')[0];
+    const dir = path.isAbsolute(file) ? path.dirname(file) : vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const target = await vscode.window.showSaveDialog({
+      defaultUri: dir ? vscode.Uri.file(path.join(dir, base)) : undefined,
+      filters: format === 'png' ? { 'PNG image': ['png'] } : { CSV: ['csv'] },
+      saveLabel: `Export ${format.toUpperCase()}`,
+    });
+    if (!target || this.disposed) return;
+    try {
+      if (format === 'png') await this.exportPng(target);
+      else await this.exportCsv(target);
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Attention Inspector: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const w of this.pngWaiters.values()) {
+      clearTimeout(w.timer);
+      w.reject(new Error('the heatmap was closed'));
+    }
+    this.pngWaiters.clear();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+/** Render `source` into `webview`. The caller owns the returned controller (dispose it with the view). */
+export function attachHeatmap(webview: vscode.Webview, extensionUri: vscode.Uri, source: HeatmapSource): HeatmapController {
+  return new Controller(webview, extensionUri, source);
+}
