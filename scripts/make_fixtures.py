@@ -101,6 +101,18 @@ save('f2_special.npy', np.array([np.nan, np.inf, -np.inf, -0.0, 6.0e-8, 6.1e-5, 
 save('f4_nan.npy', np.array([[1.0, np.nan, 3.0], [np.inf, -2.0, np.nan]], dtype='<f4'))
 save('f8_allnan.npy', np.array([np.nan, np.nan]))
 
+# float16: every bit pattern, and NumPy's own float32 widening of it; and float32 → float16 rounding cases.
+np.save(os.path.join(OUT, 'f2_all.npy'), np.arange(65536, dtype='<u2').view('<f2'))
+np.save(os.path.join(OUT, 'f2_all_as_f4.npy'), np.arange(65536, dtype='<u2').view('<f2').astype('<f4'))
+halfway = (np.arange(0, 2048, dtype=np.float32) + 0.5) * np.float32(2.0 ** -10)  # ties between float16 neighbours
+edges = np.array([65519.0, 65520.0, 65504.0, 1e5, -1e5, 2 ** -24, 2 ** -25, 2 ** -26, 3 * 2 ** -26, 1e-9, -0.0,
+                  np.nan, np.inf, -np.inf], dtype=np.float32)
+rng16 = np.random.default_rng(99)
+src = np.concatenate([halfway, edges, rng16.normal(scale=100, size=500).astype(np.float32),
+                      rng16.normal(scale=1e-5, size=200).astype(np.float32)])
+np.save(os.path.join(OUT, 'f2_round_src_f4.npy'), src)
+np.save(os.path.join(OUT, 'f2_round_dst.npy'), src.astype('<f2'))
+
 # Fortran order (2-D, 3-D, and big-endian int64) next to the same arrays in C order.
 f3 = np.arange(24, dtype='<f4').reshape(2, 3, 4) * 0.5 - 3
 save('fortran_f4.npy', np.asfortranarray(f3))
@@ -227,6 +239,43 @@ cd = raw.rfind(b'PK\x01\x02')
 raw[cd + 24:cd + 28] = struct.pack('<I', 100)
 with open(os.path.join(OUT, 'bad', 'bomb.npz'), 'wb') as f:
     f.write(bytes(raw))
+
+
+def zip64_stored(name, members):
+    """An .npz whose central directory keeps sizes and offsets only in zip64 extra fields, with a zip64 end record:
+    what a writer of >4 GiB archives produces (numpy's own small files only use zip64 in local headers)."""
+    out = bytearray()
+    central = bytearray()
+    for mname, a in members:
+        buf = io.BytesIO()
+        np.save(buf, a)
+        data = buf.getvalue()
+        crc = zipfile.crc32(data) if hasattr(zipfile, 'crc32') else __import__('zlib').crc32(data)
+        fname = mname.encode()
+        offset = len(out)
+        z64_local = struct.pack('<HHQQ', 1, 16, len(data), len(data))
+        out += struct.pack('<IHHHHHIIIHH', 0x04034b50, 45, 0, 0, 0, 0x21, crc, 0xffffffff, 0xffffffff, len(fname), len(z64_local))
+        out += fname + z64_local + data
+        z64 = struct.pack('<HHQQQ', 1, 24, len(data), len(data), offset)
+        central += struct.pack('<IHHHHHHIIIHHHHHII', 0x02014b50, 45, 45, 0, 0, 0, 0x21, crc, 0xffffffff, 0xffffffff,
+                               len(fname), len(z64), 0, 0, 0, 0, 0xffffffff)
+        central += fname + z64
+    cd_offset = len(out)
+    out += central
+    z64_end = len(out)
+    n = len(members)
+    out += struct.pack('<IQHHIIQQQQ', 0x06064b50, 44, 45, 45, 0, 0, n, n, len(central), cd_offset)
+    out += struct.pack('<IIQI', 0x07064b50, 0, z64_end, 1)
+    out += struct.pack('<IHHHHIIH', 0x06054b50, 0, 0, 0xffff, 0xffff, 0xffffffff, 0xffffffff, 0)
+    with open(os.path.join(OUT, name), 'wb') as f:
+        f.write(bytes(out))
+    with zipfile.ZipFile(os.path.join(OUT, name)) as z:  # Python's zipfile must read it back
+        assert [i.filename for i in z.infolist()] == [m + '' for m, _ in members]
+    for mname, a in members:
+        record(f'{name}#{mname[:-4]}', a)
+
+
+zip64_stored('zip64_cd.npz', [('a.npy', base.astype('<f4')), ('b.npy', ints.astype('>i2'))])
 
 with open(os.path.join(OUT, 'expected.json'), 'w') as f:
     json.dump({'numpy': np.__version__, 'files': expected}, f, indent=1, sort_keys=True)
