@@ -8,6 +8,7 @@
  */
 import { promises as fs } from 'fs';
 import * as path from 'path';
+import { fileURLToPath, pathToFileURL } from 'url';
 import type { AttentionInput, AttentionResult, Scale, Similarity } from './core/attention';
 import { computeAttention, computeAttentionFast } from './core/attention';
 import type { AttentionSpec } from './core/jsonMatrix';
@@ -112,6 +113,11 @@ export type LongRunner = <T>(
 
 export interface SourceEnv {
   readonly settings: () => InspectorSettings;
+  /**
+   * The file's URI as text, for source ids ("file:///w/a.npz#q"): HeatmapPanels.forFile and revival match on it.
+   * The host passes vscode.Uri.file(f).toString() so ids equal the editor's URIs; Node's file URL otherwise.
+   */
+  readonly uriOf?: (file: string) => string;
   /** The open document's text when there is one (unsaved edits win over the file on disk). */
   readonly textOf?: (file: string) => string | undefined;
   readonly runLong?: LongRunner;
@@ -138,12 +144,17 @@ export function splitRef(ref: string): { file: string; member?: string } {
   return matrixKindOf(file) ? { file, member: ref.slice(i + 1) } : { file: ref };
 }
 
+function uriOf(file: string, env: SourceEnv): string {
+  return env.uriOf ? env.uriOf(file) : pathToFileURL(file).href;
+}
+
 /** A source for a file, or one member of it ("K" in a JSON spec, "q" in an .npz). */
 export function fileSource(file: string, member: string | undefined, env: SourceEnv): HeatmapSource {
   const base = path.basename(file);
   const title = member ? `${base} · ${member}` : base;
+  const uri = uriOf(file, env);
   return {
-    id: member ? `${file}#${member}` : file,
+    id: member ? `${uri}#${member}` : uri,
     title,
     load: (selection) =>
       matrixKindOf(file) === 'json'
@@ -155,7 +166,7 @@ export function fileSource(file: string, member: string | undefined, env: Source
 /** A − B of two sources, on the diverging map; the kind is the first of A's default that both have. */
 export function compareSource(a: HeatmapSource, b: HeatmapSource): HeatmapSource {
   return {
-    id: `compare:${a.id}|${b.id}`,
+    id: `compare:${JSON.stringify([a.id, b.id])}`,
     title: `${a.title} − ${b.title}`,
     load: async (selection) => {
       const [ma, mb] = await Promise.all([a.load(selection), b.load(selection)]);
@@ -171,7 +182,7 @@ export function computeSource(choice: ComputeChoice, env: SourceEnv): HeatmapSou
   const names = [choice.q, choice.k, choice.v].filter((r): r is string => !!r).map((r) => path.basename(r));
   const title = `attention(${names.join(', ')})`;
   return {
-    id: `compute:${choice.q}|${choice.k ?? ''}|${choice.v ?? ''}|${choice.similarity}|${String(choice.scale)}|${choice.mask}|${choice.heads}`,
+    id: `compute:${JSON.stringify(choice)}`,
     title,
     load: async () => {
       const read = (ref: string | undefined) => (ref ? readRef(ref, env) : Promise.resolve(undefined));
@@ -187,6 +198,46 @@ export function computeSource(choice: ComputeChoice, env: SourceEnv): HeatmapSou
       return buildModelFromSpec(spec, result, title);
     },
   };
+}
+
+/**
+ * Rebuilds a source from its id (a revived panel knows only the id it saved): a file URI with an optional
+ * "#member", "compute:{choice}" or "compare:[idA, idB]". Ids are persisted webview state, so they are parsed
+ * as untrusted input; anything unrecognised gives undefined.
+ */
+export function sourceFromId(id: string, env: SourceEnv): HeatmapSource | undefined {
+  try {
+    if (id.startsWith('compute:')) {
+      const choice = parseComputeChoice(JSON.parse(id.slice('compute:'.length)));
+      return choice ? computeSource(choice, env) : undefined;
+    }
+    if (id.startsWith('compare:')) {
+      const pair: unknown = JSON.parse(id.slice('compare:'.length));
+      if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((x) => typeof x === 'string')) return undefined;
+      const a = sourceFromId(pair[0] as string, env);
+      const b = sourceFromId(pair[1] as string, env);
+      return a && b ? compareSource(a, b) : undefined;
+    }
+    if (!id.startsWith('file:')) return undefined;
+    const hash = id.lastIndexOf('#');
+    const uri = hash > 0 ? id.slice(0, hash) : id;
+    const member = hash > 0 ? decodeURIComponent(id.slice(hash + 1)) : undefined;
+    const file = fileURLToPath(uri);
+    return matrixKindOf(file) ? fileSource(file, member || undefined, env) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The file a source id shows ("file:///w/a.npz#q" → "/w/a.npz"), for matching watcher events. */
+export function fileOfId(id: string): string | undefined {
+  if (!id.startsWith('file:')) return undefined;
+  const hash = id.lastIndexOf('#');
+  try {
+    return fileURLToPath(hash > 0 ? id.slice(0, hash) : id);
+  } catch {
+    return undefined;
+  }
 }
 
 async function readRef(ref: string, env: SourceEnv): Promise<NdArray> {

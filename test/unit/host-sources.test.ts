@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import {
   compareSource, computeSource, DEFAULT_SETTINGS, fileSource, gridCellSize, isAttentionDump, matrixKindOf,
-  parseComputeChoice, parseScale, parseSettings, sliceIndex, splitRef,
+  fileOfId, parseComputeChoice, parseScale, parseSettings, sliceIndex, sourceFromId, splitRef,
 } from '../../src/heatmapSources';
 import type { InspectorSettings, SourceEnv } from '../../src/heatmapSources';
 import type { Matrix2D } from '../../src/core/view/types';
@@ -160,5 +160,35 @@ describe('host: heatmap sources over real files', () => {
     await assert.rejects(source.load(), (err: Error) => err.name === 'MatrixError' && err.message.includes('gone.npy'));
     const json = path.join(dir, 'gone.attention.json');
     await assert.rejects(fileSource(json, undefined, env()).load(), /gone\.attention\.json: the file no longer exists/);
+  });
+});
+
+describe('host: source ids (panel revival)', () => {
+  it('ids are file URIs (plus #member) and rebuild the same source', async () => {
+    const e = env();
+    const npz = path.join(FIX, 'bundle.npz');
+    const src = fileSource(npz, 'q', e);
+    assert.strictEqual(src.id, `file://${npz.split(path.sep).map(encodeURIComponent).join('/')}#q`);
+    assert.strictEqual(fileOfId(src.id), npz);
+    const again = sourceFromId(src.id, e);
+    assert.ok(again);
+    assert.strictEqual(again.id, src.id);
+    assert.strictEqual(again.title, 'bundle.npz · q');
+  });
+
+  it('rebuilds compute and compare sources, and rejects tampered ids', async () => {
+    const e = env();
+    const npz = path.join(FIX, 'bundle.npz');
+    const compute = computeSource({ q: `${npz}#q`, k: `${npz}#k`, v: `${npz}#v`, similarity: 'dot', scale: 'sqrt', mask: 'none', heads: 1 }, e);
+    const revived = sourceFromId(compute.id, e);
+    assert.ok(revived);
+    assertClose((await revived.load()).kinds.weights, expected.bundle_weights, 1e-5);
+    const cmp = compareSource(fileSource(path.join(FIX, 'a.npy'), undefined, e), fileSource(path.join(FIX, 'b.npy'), undefined, e));
+    const cmp2 = sourceFromId(cmp.id, e);
+    assert.ok(cmp2);
+    assertClose((await cmp2.load()).kinds.difference, expected.a_minus_b, 1e-7);
+    for (const bad of ['compute:{"q":1}', 'compute:not json', 'compare:["x"]', 'http://evil/x.npy', 'file:///etc/passwd', '']) {
+      assert.strictEqual(sourceFromId(bad, e), undefined, bad);
+    }
   });
 });
