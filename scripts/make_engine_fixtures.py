@@ -185,3 +185,8 @@ np.save(os.path.join(OUT, 'k_bad_width.npy'), rng.standard_normal((8, 2)).astype
 np.save(os.path.join(OUT, 'v_7rows.npy'), rng.standard_normal((7, 2)).astype(np.float32))
 np.save(os.path.join(OUT, 'mask_4x4.npy'), np.tril(np.ones((4, 4), dtype=bool)))
 print('wrote', len(cases), 'cases to', os.path.normpath(OUT))
+
+# A JSON attention spec naming the .npy files (for `compute --q spec.json`).
+with open(os.path.join(OUT, 'seed.attention.json'), 'w') as f:
+    json.dump({'description': 'seed colour example', 'Q': 'seed_q.npy', 'K': 'seed_k.npy', 'V': 'seed_v.npy',
+               'scale': 'sqrt', 'keyLabels': ['w1', 'w2', 'w3', 'w4', 'c1', 'c2', 'c3', 'c4']}, f, indent=1)

@@ -1,4 +1,196 @@
-export async function runCompute(_args: string[]): Promise<number> {
-  process.stderr.write('error: compute is not available yet in this build\n');
-  return 1;
+/**
+ * `attention-inspector compute --q FILE[#m] [--k FILE[#m]] [--v FILE[#m]]
+ *     [--similarity dot|cosine|laplacian|euclidean] [--scale sqrt|dk|none|NUMBER] [--mask none|causal|FILE[#m]]
+ *     [--heads H --wq F --wk F --wv F [--wo F]] [--json] [--out DIR]`
+ *
+ * Stable contract (other parts' tests rely on it):
+ * - `--k`/`--v` default to `--q`. `--q FILE.json` may be an attention spec: its Q (or X), K, V, weights and
+ *   options are used, and flags given on the command line override its options.
+ * - `--json` prints `{"weights": ..., "output": ..., "scores": ..., "warnings": [...]}`: weights and scores
+ *   [n_q][n_k], or [h][n_q][n_k] with more than one head; a 1-D Q drops the n_q level (1-D weights), and scalar
+ *   values (1-D V) drop the last level of the output. Numbers are float32 values printed to 9 digits.
+ * - `--out DIR` writes weights.npy and output.npy (float32) in those shapes.
+ * - Bad input: exit code 1 and one `error:` line naming the problem.
+ */
+import { promises as fsp } from 'fs';
+import * as path from 'path';
+import { reportError } from '../cli';
+import { computeAttentionFast, SIMILARITIES } from '../core/attention';
+import type { AttentionInput, AttentionResult, Scale, Similarity } from '../core/attention';
+import { disposeComputePool } from '../core/compute/fast';
+import { loadSpec } from '../core/jsonMatrix';
+import { readMatrix, splitRef } from '../core/matrixFile';
+import { MatrixError } from '../core/ndarray';
+import type { NdArray } from '../core/ndarray';
+import { writeNpy } from '../core/npyWrite';
+
+interface ComputeArgs {
+  q?: string; k?: string; v?: string; mask?: string; wq?: string; wk?: string; wv?: string; wo?: string;
+  similarity?: Similarity; scale?: Scale; heads?: number; json: boolean; out?: string;
+}
+
+const FILE_OPTIONS = ['q', 'k', 'v', 'mask', 'wq', 'wk', 'wv', 'wo'] as const;
+
+export function parseComputeArgs(args: string[]): ComputeArgs {
+  const out: ComputeArgs = { json: false };
+  for (let i = 0; i < args.length; i++) {
+    let a = args[i];
+    let value: string | undefined;
+    const eq = a.indexOf('=');
+    if (a.startsWith('--') && eq > 0) {
+      value = a.slice(eq + 1);
+      a = a.slice(0, eq);
+    }
+    const take = (what: string): string => {
+      const v = value ?? args[++i];
+      if (v === undefined || (value === undefined && v.startsWith('--'))) throw new MatrixError(`${a} needs ${what}`);
+      return v;
+    };
+    const name = a.slice(2);
+    if (a === '--json') out.json = true;
+    else if ((FILE_OPTIONS as readonly string[]).includes(name)) {
+      out[name as (typeof FILE_OPTIONS)[number]] = take(name === 'mask' ? 'none, causal or a FILE[#member]' : 'a FILE[#member]');
+    } else if (a === '--similarity') {
+      const s = take('dot, cosine, laplacian or euclidean');
+      if (!(SIMILARITIES as readonly string[]).includes(s)) throw new MatrixError(`--similarity must be dot, cosine, laplacian or euclidean (got ${JSON.stringify(s)})`);
+      out.similarity = s as Similarity;
+    } else if (a === '--scale') {
+      const s = take('sqrt, dk, none or a number');
+      if (s === 'sqrt' || s === 'dk' || s === 'none') out.scale = s;
+      else if (s.trim() !== '' && Number.isFinite(Number(s))) out.scale = Number(s);
+      else throw new MatrixError(`--scale must be sqrt, dk, none or a number (got ${JSON.stringify(s)})`);
+    } else if (a === '--heads') {
+      const s = take('a positive integer');
+      const h = Number(s);
+      if (!Number.isInteger(h) || h < 1) throw new MatrixError(`--heads must be a positive integer (got ${JSON.stringify(s)})`);
+      out.heads = h;
+    } else if (a === '--out') out.out = take('a directory');
+    else if (a.startsWith('-')) throw new MatrixError(`unknown option ${a} (try --help)`);
+    else throw new MatrixError(`unexpected argument ${JSON.stringify(a)} (compute takes --q FILE and options)`);
+  }
+  if (!out.q) throw new MatrixError('compute needs --q FILE[#member] (try --help)');
+  return out;
+}
+
+/** The AttentionInput the arguments describe; a JSON spec given as --q supplies defaults. */
+async function buildInput(a: ComputeArgs): Promise<AttentionInput> {
+  const qRef = a.q as string;
+  const { file, member } = splitRef(qRef);
+  let input: Partial<AttentionInput> = {};
+  if (!member && file.toLowerCase().endsWith('.json')) {
+    let text: string;
+    try {
+      text = await fsp.readFile(file, 'utf8');
+    } catch (e) {
+      throw new MatrixError(`cannot read the file (${(e as NodeJS.ErrnoException).code ?? String(e)})`, file);
+    }
+    const spec = await loadSpec(text, file);
+    const q = spec.q ?? spec.x ?? spec.matrix;
+    if (!q) throw new MatrixError('has no Q or X to compute attention from (it holds precomputed weights)', file);
+    input = {
+      q, k: spec.k, v: spec.v, wq: spec.wq, wk: spec.wk, wv: spec.wv, wo: spec.wo, heads: spec.heads,
+      mask: spec.mask, scale: spec.scale, similarity: spec.similarity,
+    };
+  } else {
+    input.q = await readMatrix(qRef);
+  }
+  const read = (ref: string | undefined): Promise<NdArray | undefined> => (ref ? readMatrix(ref) : Promise.resolve(undefined));
+  const [k, v, wq, wk, wv, wo] = await Promise.all([read(a.k), read(a.v), read(a.wq), read(a.wk), read(a.wv), read(a.wo)]);
+  let mask = input.mask;
+  if (a.mask === 'none') mask = undefined;
+  else if (a.mask === 'causal') mask = 'causal';
+  else if (a.mask) mask = await readMatrix(a.mask);
+  return {
+    q: input.q as NdArray,
+    k: k ?? input.k,
+    v: v ?? input.v,
+    wq: wq ?? input.wq, wk: wk ?? input.wk, wv: wv ?? input.wv, wo: wo ?? input.wo,
+    heads: a.heads ?? input.heads,
+    mask,
+    scale: a.scale ?? input.scale,
+    similarity: a.similarity ?? input.similarity,
+  };
+}
+
+/** Shapes of the printed/saved weights and output, per the contract above. */
+export function resultShapes(r: AttentionResult): { weights: number[]; output: number[] } {
+  const weights = [...(r.heads > 1 ? [r.heads] : []), ...(r.queryIsVector ? [] : [r.nq]), r.nk];
+  const scalarOut = r.valuesAreScalars && r.outputDim === 1;
+  const output = [...(r.queryIsVector ? [] : [r.nq]), ...(scalarOut ? [] : [r.outputDim])];
+  return { weights, output };
+}
+
+/** Nested arrays of float32 values printed to 9 significant digits (enough to round-trip a float32). */
+function nest(data: Float32Array, shape: number[], offset = 0): unknown {
+  if (shape.length === 0) return tidy(data[offset]);
+  const [n, ...rest] = shape;
+  const stride = rest.reduce((p, d) => p * d, 1);
+  const out: unknown[] = [];
+  for (let i = 0; i < n; i++) out.push(nest(data, rest, offset + i * stride));
+  return out;
+}
+
+function tidy(x: number): number | null {
+  return Number.isFinite(x) ? Number(x.toPrecision(9)) : null;
+}
+
+function formatTable(data: Float32Array, rows: number, cols: number): string {
+  const lines: string[] = [];
+  for (let i = 0; i < rows; i++) {
+    lines.push('  ' + Array.from(data.subarray(i * cols, (i + 1) * cols), (x) => x.toFixed(3).padStart(7)).join(' '));
+  }
+  return lines.join('\n');
+}
+
+function summary(r: AttentionResult, shapes: { weights: number[]; output: number[] }): string {
+  const lines = [
+    `attention: ${r.heads} head${r.heads === 1 ? '' : 's'}, ${r.nq} quer${r.nq === 1 ? 'y' : 'ies'} × ${r.nk} keys, d_k=${r.dk}, d_v=${r.dv}, scale ${Number(r.scaleFactor.toPrecision(6))}`,
+    `weights ${shapes.weights.join('×')}, output ${shapes.output.join('×') || 'scalar'}`,
+  ];
+  // Small results are printed; larger ones are for --json or --out.
+  if (r.heads * r.nq * r.nk <= 400 && r.nk <= 16) {
+    for (let h = 0; h < r.heads; h++) {
+      lines.push(r.heads > 1 ? `weights (head ${h}):` : 'weights:');
+      lines.push(formatTable(r.weights.subarray(h * r.nq * r.nk, (h + 1) * r.nq * r.nk), r.nq, r.nk));
+    }
+    if (r.nq * r.outputDim <= 400) {
+      lines.push('output:');
+      lines.push(formatTable(r.output, r.nq, r.outputDim));
+    }
+  } else {
+    lines.push('(use --json or --out DIR for the values)');
+  }
+  return lines.join('\n') + '\n';
+}
+
+export async function runCompute(args: string[]): Promise<number> {
+  try {
+    const a = parseComputeArgs(args);
+    const input = await buildInput(a);
+    const r = await computeAttentionFast(input);
+    const shapes = resultShapes(r);
+    if (a.out) {
+      await fsp.mkdir(a.out, { recursive: true });
+      await writeNpy(path.join(a.out, 'weights.npy'), { shape: shapes.weights, dtype: 'float32', data: Float32Array.from(r.weights) });
+      await writeNpy(path.join(a.out, 'output.npy'), { shape: shapes.output, dtype: 'float32', data: Float32Array.from(r.output) });
+    }
+    if (a.json) {
+      const json = {
+        weights: nest(r.weights, shapes.weights),
+        output: nest(r.output, shapes.output),
+        scores: nest(r.scores, shapes.weights),
+        warnings: r.warnings,
+      };
+      process.stdout.write(JSON.stringify(json) + '\n');
+    } else {
+      process.stdout.write(summary(r, shapes));
+      for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+      if (a.out) process.stdout.write(`wrote ${path.join(a.out, 'weights.npy')} and ${path.join(a.out, 'output.npy')}\n`);
+    }
+    return 0;
+  } catch (err) {
+    return reportError(err);
+  } finally {
+    disposeComputePool();
+  }
 }

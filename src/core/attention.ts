@@ -161,7 +161,6 @@ function checkShapes(input: AttentionInput): Shapes {
   if (Q.cols === 0) throw new MatrixError('Q has width 0');
   if (Q.rows === 0) throw new MatrixError('Q has no rows');
   if (K.rows === 0) throw new MatrixError('K has no rows');
-  if (K.rows !== V.rows) throw new MatrixError(`K has ${K.rows} rows but V has ${V.rows}`);
 
   const project = (w: NdArray | undefined, role: 'W_Q' | 'W_K' | 'W_V', of: string, width: number): number => {
     if (!w) return width;
@@ -176,6 +175,8 @@ function checkShapes(input: AttentionInput): Shapes {
     const what = input.wq || input.wk ? 'projected ' : '';
     throw new MatrixError(`${what}Q has width ${dq} but ${what}K has width ${dkModel}`);
   }
+  // Rows after widths: with V defaulting to Q, a width mismatch is the real problem to report.
+  if (K.rows !== V.rows) throw new MatrixError(`K has ${K.rows} rows but V has ${V.rows}`);
   if (dkModel % heads !== 0) throw new MatrixError(`heads=${heads} does not divide d_model=${dkModel}`);
   if (dvModel % heads !== 0) throw new MatrixError(`heads=${heads} does not divide the value width d_v=${dvModel}`);
   let dOut = dvModel;
