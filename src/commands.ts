@@ -11,7 +11,7 @@ import { formatShape } from './core/lenses';
 import { listMembers } from './core/matrixFile';
 import type { ActiveMatrixTracker } from './contextKeys';
 import {
-  computeSource, compareSource, describeFile, fileSource, matrixKindOf, parseComputeChoice, parseScale, splitRef,
+  computeSource, compareSource, describeFile, fileOfId, fileSource, matrixKindOf, parseComputeChoice, parseScale, splitRef,
 } from './heatmapSources';
 import type { ComputeChoice, LongRunner, SourceEnv } from './heatmapSources';
 import type { HeatmapController, HeatmapSource } from './heatmapView';
@@ -96,8 +96,10 @@ function asUri(value: unknown): vscode.Uri | undefined {
 async function currentFile(deps: CommandDeps, ask: boolean): Promise<vscode.Uri | undefined> {
   const focused = deps.npyEditors.active;
   const fromEditor = focused ? deps.npyEditors.fileOf(focused) : undefined;
+  const panelFile = deps.panels.active ? fileOfId(deps.panels.active.source.id) : undefined;
   const editorDoc = vscode.window.activeTextEditor?.document.uri;
-  const found = fromEditor ?? deps.tracker.current ?? (editorDoc && matrixKindOf(editorDoc.path) ? editorDoc : undefined);
+  const found = fromEditor ?? (panelFile ? vscode.Uri.file(panelFile) : undefined) ?? deps.tracker.current
+    ?? (editorDoc && matrixKindOf(editorDoc.path) ? editorDoc : undefined);
   if (found || !ask) return found;
   const picked = await vscode.window.showOpenDialog({
     canSelectMany: false, openLabel: 'Open Heatmap', filters: { 'Matrix files': ['json', 'npy', 'npz'] },
@@ -274,7 +276,7 @@ const SCALE_HELP: Record<string, string> = { sqrt: '1/√d_k', dk: '1/d_k', none
 
 /** The heatmap commands act on: the focused panel or custom editor, else the visible side panel. */
 function activeController(deps: CommandDeps): HeatmapController | undefined {
-  return deps.panels.active ?? deps.npyEditors.active ?? deps.npyEditors.recent ?? deps.sidePanel.visibleController;
+  return deps.panels.active ?? deps.npyEditors.active ?? deps.sidePanel.visibleController ?? deps.npyEditors.recent;
 }
 
 async function selectLayerHead(deps: CommandDeps, layerArg: unknown, headArg: unknown): Promise<void> {
@@ -288,27 +290,17 @@ async function selectLayerHead(deps: CommandDeps, layerArg: unknown, headArg: un
     return;
   }
   const fromEditor = deps.npyEditors.fileOf(controller);
-  const file = fromEditor ?? deps.tracker.current;
-  let dims: { layers: number; heads: number } | undefined;
+  // Layers and heads come from what is on screen: the model's grid (a dump, or a multi-head result).
+  const grid = controller.model?.grid;
+  const dims = grid ? { layers: grid.layers, heads: grid.heads } : undefined;
   const memberItems: (vscode.QuickPickItem & { member?: string; layer?: number; head?: number })[] = [];
-  if (file && matrixKindOf(file.path) === 'npz' && fromEditor) {
-    for (const m of await listMembers(file.fsPath)) {
+  if (fromEditor && matrixKindOf(fromEditor.path) === 'npz') {
+    for (const m of await listMembers(fromEditor.fsPath)) {
       memberItems.push({ label: `$(symbol-array) ${m.name}`, description: `${formatShape(m.info.shape)} ${m.info.dtype}`, member: m.name });
     }
   }
-  if (file && matrixKindOf(file.path) === 'npy') {
-    const { shape } = await describeFile(file.fsPath);
-    if (shape.length === 4) dims = { layers: shape[0], heads: shape[1] };
-    else if (shape.length === 3) dims = { layers: 1, heads: shape[0] };
-  }
   if (!dims && memberItems.length === 0) {
-    const typed = await vscode.window.showInputBox({
-      title: 'Select Layer/Head', prompt: 'layer, head (0-based), e.g. 1, 2', value: '0, 0',
-      validateInput: (s) => (/^\s*\d+\s*,\s*\d+\s*$/.test(s) ? undefined : 'Two whole numbers: layer, head'),
-    });
-    if (typed === undefined) return;
-    const [layer, head] = typed.split(',').map((x) => Number(x.trim()));
-    await controller.selectHead(layer, head);
+    void vscode.window.showInformationMessage('Attention Inspector: this heatmap has a single layer and head.');
     return;
   }
   const items = [...memberItems];
@@ -318,30 +310,37 @@ async function selectLayerHead(deps: CommandDeps, layerArg: unknown, headArg: un
       for (let h = 0; h < dims.heads && items.length < cap; h++) items.push({ label: `layer ${l} · head ${h}`, layer: l, head: h });
     }
   }
-  const picked = await vscode.window.showQuickPick(items, { title: 'Select Layer/Head', placeHolder: 'Layer and head to show' });
+  const current = controller.model?.selection;
+  const picked = await vscode.window.showQuickPick(items.map((i) => (
+    current && i.layer === current.layer && i.head === current.head ? { ...i, description: 'shown now' } : i)),
+  { title: 'Select Layer/Head', placeHolder: 'Layer and head to show' });
   if (!picked) return;
   if (picked.member) await deps.npyEditors.showMember(controller, picked.member);
   else if (picked.layer !== undefined && picked.head !== undefined) await controller.selectHead(picked.layer, picked.head);
 }
 
 async function compareWith(deps: CommandDeps, other: vscode.Uri | undefined): Promise<void> {
-  const a = await currentFile(deps, true);
-  if (!a) return;
+  // A is what is on screen when a heatmap is focused (a computed result too), else the active matrix file.
+  const shown = deps.panels.active ?? deps.npyEditors.active;
+  const a = shown ? undefined : await currentFile(deps, true);
+  const aSource = shown?.source ?? (a ? fileSource(a.fsPath, undefined, deps.env) : undefined);
+  if (!aSource) return;
+  const aFile = a?.fsPath ?? fileOfId(aSource.id) ?? '';
   let bRef: string | undefined = other?.fsPath;
   if (!bRef) {
-    const items = (await candidates()).filter((c) => c.ref !== a.fsPath);
+    const items = (await candidates()).filter((c) => c.ref !== aFile);
     // Whole files first (same shape comparisons are the common case: two checkpoints of one dump).
     const files = new Map<string, Candidate>();
-    for (const c of items) if (!files.has(c.file) && c.file !== a.fsPath) {
+    for (const c of items) if (!files.has(c.file) && c.file !== aFile) {
       files.set(c.file, { ref: c.file, file: c.file, name: path.basename(c.file), label: path.basename(c.file), description: vscode.workspace.asRelativePath(c.file) });
     }
     const picked = await pickOne([...files.values(), ...items.filter((c) => c.ref !== c.file)],
-      'Compare With', `${path.basename(a.fsPath)} − …`);
+      'Compare With', `${aSource.title} − …`);
     if (!picked) return;
     bRef = picked.ref;
   }
   const b = splitRef(bRef);
-  await deps.panels.show(compareSource(fileSource(a.fsPath, undefined, deps.env), fileSource(b.file, b.member, deps.env)), vscode.ViewColumn.Active);
+  await deps.panels.show(compareSource(aSource, fileSource(b.file, b.member, deps.env)), vscode.ViewColumn.Active);
 }
 
 // ---------------------------------------------------------------------------------------------- export

@@ -1,21 +1,66 @@
+/**
+ * Wires the features together; each feature lives in its own file and returns its disposables. Nothing here
+ * reads files or computes: activation stays cheap, and everything registered is owned by context.subscriptions.
+ */
 import * as vscode from 'vscode';
+import { registerCommands, progressRunner } from './commands';
+import { ActiveMatrixTracker } from './contextKeys';
+import { registerDiagnostics } from './diagnostics';
+import { parseSettings, sourceFromId } from './heatmapSources';
+import type { InspectorSettings, SourceEnv } from './heatmapSources';
+import { HeatmapPanels } from './heatmapPanel';
+import { registerMatrixCodeLens } from './matrixCodeLens';
+import { LiveViews, registerMatrixWatcher } from './matrixWatcher';
+import { NpyEditorProvider } from './npyEditor';
+import { SidePanel } from './sidePanel';
+import { registerStatusBar } from './statusBar';
 
-/** Wires the features together; each feature lives in its own file and returns its disposables. */
 export function activate(context: vscode.ExtensionContext): void {
-  const notYet = (name: string) => () =>
-    void vscode.window.showInformationMessage(`Attention Inspector: "${name}" is not available yet in this build.`);
-  for (const [id, name] of [
-    ['openHeatmap', 'Open Attention Heatmap'],
-    ['computeAttention', 'Compute Attention from Q, K, V…'],
-    ['showInSidePanel', 'Show in Side Panel'],
-    ['selectLayerHead', 'Select Layer/Head…'],
-    ['compareWith', 'Compare With…'],
-    ['exportPng', 'Export PNG…'],
-    ['exportCsv', 'Export CSV…'],
-    ['openSamples', 'Open Samples'],
-  ] as const) {
-    context.subscriptions.push(vscode.commands.registerCommand(`attentionInspector.${id}`, notYet(name)));
-  }
+  const subs = context.subscriptions;
+
+  let settings: InspectorSettings = readSettings();
+  const env: SourceEnv = {
+    settings: () => settings,
+    // Unsaved edits win: the side panel and lenses follow what the user sees, not what is on disk.
+    textOf: (file) => vscode.workspace.textDocuments.find((d) => d.uri.scheme !== 'git' && d.uri.fsPath === file)?.getText(),
+    runLong: progressRunner,
+    // Source ids are the editor's own URI strings, so panels match files and revive exactly.
+    uriOf: (file) => vscode.Uri.file(file).toString(),
+  };
+
+  const tracker = new ActiveMatrixTracker();
+  const live = new LiveViews();
+  // A revived panel knows only its source id; turn it back into a source (file, compute or compare).
+  const panels = new HeatmapPanels(context, ({ sourceId }) => sourceFromId(sourceId, env));
+  const sidePanel = new SidePanel(context.extensionUri, tracker, env, live);
+  const npyEditors = new NpyEditorProvider(context.extensionUri, env, live);
+  subs.push(tracker, panels, sidePanel, npyEditors);
+
+  subs.push(
+    registerCommands({ context, env, tracker, panels, sidePanel, npyEditors }),
+    registerMatrixCodeLens(),
+    registerDiagnostics(),
+    registerStatusBar(tracker),
+    registerMatrixWatcher({
+      settings: () => settings,
+      viewsOf: (uri) => [...panels.forFile(uri), ...live.forFile(uri)],
+      onDeleted: (uri) => tracker.forget(uri),
+    }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!e.affectsConfiguration('attentionInspector')) return;
+      settings = readSettings();
+      // Defaults and caps change what a source computes: recompute what is open (watch globs rebuild themselves).
+      if (['defaultSimilarity', 'defaultScale', 'overviewSize', 'maxCells'].some((k) => e.affectsConfiguration(`attentionInspector.${k}`))) {
+        // reload() shows its own errors in the view.
+        for (const c of new Set([...live.all(), ...panels.all])) void c.reload();
+      }
+    }),
+  );
+}
+
+function readSettings(): InspectorSettings {
+  const config = vscode.workspace.getConfiguration('attentionInspector');
+  return parseSettings((key) => config.get(key));
 }
 
 export function deactivate(): void {

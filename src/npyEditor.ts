@@ -90,10 +90,6 @@ export class NpyEditorProvider implements vscode.CustomReadonlyEditorProvider<Np
   }
 
   async resolveCustomEditor(doc: NpyDocument, panel: vscode.WebviewPanel): Promise<void> {
-    panel.webview.options = {
-      enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist'), vscode.Uri.joinPath(this.extensionUri, 'media')],
-    };
     let disposed = false;
     panel.onDidDispose(() => (disposed = true));
     const source = await this.sourceFor(doc.uri);

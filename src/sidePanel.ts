@@ -62,10 +62,6 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
   resolveWebviewView(view: vscode.WebviewView): void {
     if (this.disposed) return;
     this.view = view;
-    view.webview.options = {
-      enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist'), vscode.Uri.joinPath(this.extensionUri, 'media')],
-    };
     const target = this.wanted ?? this.tracker.current;
     this.shown = target;
     this.controller = attachHeatmap(view.webview, this.extensionUri, target ? this.sourceFor(target) : placeholder);
