@@ -71,7 +71,7 @@ export function buildDom(colorMaps: string[]): Dom {
     'aria-label': 'Heatmap. Arrow keys move the cursor cell, Shift+arrows pan, + and − zoom, 0 resets, Enter pins the row, C copies the value.',
   });
   const overlay = el('canvas', { id: 'overlay', 'aria-hidden': 'true' });
-  const strip = el('canvas', { id: 'strip', 'aria-hidden': 'true' });
+  const strip = el('canvas', { id: 'strip', 'aria-hidden': 'true', title: 'Per row: max (left), entropy (right; lighter = more focused)' });
   const legend = el('canvas', { id: 'legend', role: 'img', 'aria-label': 'Colour legend' });
   const stage = el('div', { id: 'stage' }, heatmap, overlay);
   const plot = el('div', { id: 'plot' }, el('div', { id: 'corner' }), colAxis, el('div'), rowAxis, stage, strip, el('div'), legend, el('div'));

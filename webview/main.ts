@@ -206,6 +206,7 @@ let firstFrameStart: number | undefined;
 function applyMatrix(m: WireMatrix, keepView: boolean): void {
   const sameSize = mat && mat.rows === m.rows && mat.cols === m.cols;
   mat = m;
+  layoutStage(m.rows, m.cols);
   kind = m.kind;
   tile = undefined;
   renderer.setTile(undefined);
@@ -558,18 +559,28 @@ dom.exportPng.addEventListener('click', () => post({ type: 'export', format: 'pn
 dom.exportCsv.addEventListener('click', () => post({ type: 'export', format: 'csv' }));
 dom.copy.addEventListener('click', copyCell);
 
-new ResizeObserver(() => {
-  const r = dom.heatmap.parentElement?.getBoundingClientRect();
-  if (!r || r.width < 1 || r.height < 1) return;
-  const atFit = !mat || zoomOf(view, vp()) <= 1.0001;
-  size = { w: Math.floor(r.width), h: Math.floor(r.height) };
-  view = atFit ? fitView(vp()) : clampView(view, vp());
-  if (mat) draw();
-}).observe(dom.heatmap.parentElement as HTMLElement);
-{
-  const r = dom.heatmap.parentElement?.getBoundingClientRect();
-  if (r && r.width >= 1 && r.height >= 1) size = { w: Math.floor(r.width), h: Math.floor(r.height) };
+/**
+ * Size the map's stage to the matrix at "fit" inside the space the plot has, so axes and legend hug the map
+ * (a 1×8 map is a strip, not a strip in a big empty box). Zooming magnifies inside this stage.
+ */
+function layoutStage(rows: number, cols: number): void {
+  const r = dom.plot.getBoundingClientRect();
+  const availW = Math.max(40, Math.floor(r.width) - ROW_AXIS_W - STRIP_W);
+  const availH = Math.max(40, Math.floor(r.height) - COL_AXIS_H - LEGEND_H);
+  const cellPx = Math.min(availW / cols, availH / rows);
+  size = { w: Math.max(1, Math.min(availW, Math.ceil(cols * cellPx))), h: Math.max(1, Math.min(availH, Math.ceil(rows * cellPx))) };
+  const stage = dom.heatmap.parentElement as HTMLElement;
+  stage.style.width = `${size.w}px`;
+  stage.style.height = `${size.h}px`;
 }
+
+new ResizeObserver(() => {
+  if (!mat) return;
+  const atFit = zoomOf(view, vp()) <= 1.0001;
+  layoutStage(mat.rows, mat.cols);
+  view = atFit ? fitView(vp()) : clampView(view, vp());
+  draw();
+}).observe(dom.plot);
 
 // ------------------------------------------------------------------------------------------------ export
 
