@@ -24,6 +24,8 @@ export const mochaHooks = {
     if (!current || !test || test.state !== 'failed') return;
     failures++;
     await current.screenshot(`FAILED ${test.fullTitle()}`).catch(() => undefined);
+    // What the UI showed at the failure, next to mocha's message: the most useful line for whoever fixes it.
+    console.log(`      at the failure the UI shows: ${await current.describeUi()}`);
     // Leave the workbench usable for the next journey.
     await current.page.keyboard.press('Escape').catch(() => undefined);
   },

@@ -315,12 +315,41 @@ export class Workbench {
 
   /** Waits for a visible webview frame containing `selector` (and passing `where`, if given). */
   async webviewFrame(selector: string, what: string, where?: (f: Frame) => Promise<boolean>, timeoutMs = 30_000): Promise<Frame> {
-    return waitFor(`a webview with ${selector} (${what})`, async () => {
-      for (const frame of await this.webviewFrames(selector)) {
-        if (!where || (await where(frame))) return frame;
+    try {
+      return await waitFor(`a webview with ${selector} (${what})`, async () => {
+        for (const frame of await this.webviewFrames(selector)) {
+          if (!where || (await where(frame))) return frame;
+        }
+        return undefined;
+      }, timeoutMs, 200);
+    } catch (err) {
+      (err as Error).message += `; the UI shows instead: ${await this.describeUi()}`;
+      throw err;
+    }
+  }
+
+  /** What a person would see right now, for failure messages: active tab, toasts, and each visible webview's state. */
+  async describeUi(): Promise<string> {
+    const parts: string[] = [];
+    try {
+      const tab = await this.page.locator('.editor-group-container.active .tab.active').first().getAttribute('aria-label', { timeout: 500 });
+      parts.push(`active tab ${JSON.stringify(tab)}`);
+      parts.push(`notifications ${JSON.stringify(await this.notifications())}`);
+      const webviews: string[] = [];
+      for (const frame of this.page.frames()) {
+        if (frame === this.page.mainFrame() || frame.isDetached()) continue;
+        if ((await frame.locator('body').count()) === 0 || (await frame.locator('iframe').count()) > 0) continue;
+        if (!(await Workbench.frameVisible(frame))) continue;
+        const data = await frame.locator('body').evaluate((b) => JSON.stringify((b as unknown as { dataset: Record<string, string> }).dataset));
+        const error = await visibleText(frame.locator('#error'));
+        const ids = await frame.locator('[id]').evaluateAll((els) => els.slice(0, 12).map((e) => e.id));
+        webviews.push(`{dataset ${data}${error ? `, #error ${JSON.stringify(error)}` : ''}, ids [${ids.join(' ')}]}`);
       }
-      return undefined;
-    }, timeoutMs, 200);
+      parts.push(`visible webviews [${webviews.join(', ')}]`);
+    } catch (err) {
+      parts.push(`(could not read the UI: ${(err as Error).message.split('\n')[0]})`);
+    }
+    return parts.join('; ');
   }
 
   /** Waits for a heatmap webview whose body says data-state="ready" (and passes `where`). */
