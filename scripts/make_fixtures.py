@@ -227,16 +227,16 @@ with open(os.path.join(OUT, 'bad', 'long_header.npy'), 'wb') as f:
     f.write(b'\x93NUMPY\x02\x00' + struct.pack('<I', 20000) + b' ' * 20000)
 with open(os.path.join(OUT, 'bad', 'not_npy.npy'), 'wb') as f:
     f.write(b'hello, this is not an array\n')
-# A zip bomb: a member that declares 100 bytes but inflates to 10 MB of zeros.
+# A zip bomb: a member whose header says 16 float64 and whose zip entry declares 256 bytes, but that inflates to 10 MB.
 bomb = io.BytesIO()
 with zipfile.ZipFile(bomb, 'w', compression=zipfile.ZIP_DEFLATED) as z:
     member = io.BytesIO()
-    np.save(member, np.zeros(10 << 17))  # a valid header, then 10 MB of zeros that deflate to almost nothing
-    z.writestr('a.npy', member.getvalue())
+    np.save(member, np.zeros(16))  # a valid header and 128 bytes of data, then 10 MB of zeros that deflate to little
+    z.writestr('a.npy', member.getvalue() + b'\0' * (10 << 20))
 raw = bytearray(bomb.getvalue())
 # Patch the declared uncompressed size (central directory offset 24) of the only entry.
 cd = raw.rfind(b'PK\x01\x02')
-raw[cd + 24:cd + 28] = struct.pack('<I', 100)
+raw[cd + 24:cd + 28] = struct.pack('<I', 256)
 with open(os.path.join(OUT, 'bad', 'bomb.npz'), 'wb') as f:
     f.write(bytes(raw))
 

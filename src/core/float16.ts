@@ -5,6 +5,7 @@
  */
 
 let table: Float32Array | undefined;
+let tableBits: Uint32Array | undefined;
 
 function halfBitsToNumber(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
@@ -27,10 +28,13 @@ export function float16Table(): Float32Array {
 
 /** Widens float16 bit patterns (already in native byte order) to a new Float32Array. */
 export function decodeFloat16(bits: Uint16Array): Float32Array {
-  const t = float16Table();
+  // Copying float32 bit patterns as integers skips a float conversion per value and keeps NaN payloads.
+  tableBits ??= new Uint32Array(float16Table().buffer);
+  const t = tableBits;
   const n = bits.length;
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = t[bits[i]];
+  const o = new Uint32Array(out.buffer);
+  for (let i = 0; i < n; i++) o[i] = t[bits[i]];
   return out;
 }
 

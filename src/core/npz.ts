@@ -1,13 +1,14 @@
 /**
  * .npz: a zip of NAME.npy members, stored or deflated, as numpy.savez / savez_compressed write them.
  * A small central-directory reader (zip64 included: numpy always writes zip64 local headers, so sizes come from
- * the central directory). Stored members are read in place with positional reads; deflated members are inflated
- * by Node's zlib with the output capped at the declared size, so a zip bomb is an error, not an out-of-memory.
+ * the central directory). Stored members are read in place with positional reads; deflated members have their header
+ * inflated alone, and the whole member is inflated once when data is first read, by Node's zlib with the output
+ * capped at the declared size (itself capped by maxBytes), so a zip bomb is an error, not an out-of-memory.
  */
 import * as zlib from 'zlib';
 import { promisify } from 'util';
 import { MatrixError } from './ndarray';
-import { BufferSource, DEFAULT_MAX_BYTES, MAX_HEADER_SIZE } from './npy';
+import { DEFAULT_MAX_BYTES, MAX_HEADER_SIZE, npyPreamble } from './npy';
 import type { ByteSource } from './npy';
 
 const inflateRaw = promisify(zlib.inflateRaw) as (buf: Uint8Array, opts: zlib.ZlibOptions) => Promise<Buffer>;
@@ -173,6 +174,44 @@ export async function openMember(source: ByteSource, e: ZipEntry, file: string, 
     if (e.compressedSize !== e.uncompressedSize) throw new MatrixError(`invalid .npz: stored member "${e.name}" has two different sizes`, file);
     return new WindowSource(source, start, e.compressedSize, file);
   }
+  // Only the header is inflated now; the whole member is inflated (once, bounded) when data is first read.
+  const prefix = await memberPrefix(source, e, file, Math.min(e.uncompressedSize, 12 + MAX_HEADER_SIZE));
+  return new DeflatedMemberSource(source, e, start, prefix, file, maxBytes);
+}
+
+/** A deflated member: serves header reads from an inflated prefix, inflates the rest on first need. */
+class DeflatedMemberSource implements ByteSource {
+  private whole: Promise<Uint8Array> | undefined;
+  /** Reads ending before this offset are header reads, served from the prefix; data always comes from the full,
+   * checked inflate, so a member that inflates past its declared size is refused even when its data is tiny. */
+  private readonly headerEnd: number;
+  constructor(
+    private readonly source: ByteSource, private readonly e: ZipEntry, private readonly start: number,
+    private readonly prefix: Uint8Array, private readonly file: string, private readonly maxBytes: number,
+  ) {
+    let end = 0;
+    try {
+      const p = npyPreamble(prefix.subarray(0, 12), file);
+      end = p.headerStart + p.headerLength;
+    } catch {
+      end = Math.min(prefix.length, 12); // not a .npy: readNpyHeader will say so from these bytes
+    }
+    this.headerEnd = Math.min(end, prefix.length);
+  }
+  get size(): number { return this.e.uncompressedSize; }
+  async readInto(target: Uint8Array, position: number): Promise<void> {
+    if (position < 0 || position + target.length > this.size) throw new MatrixError('unexpected end of member data', this.file);
+    if (position + target.length <= this.headerEnd) {
+      target.set(this.prefix.subarray(position, position + target.length));
+      return;
+    }
+    this.whole ??= inflateMember(this.source, this.e, this.start, this.file, this.maxBytes);
+    const all = await this.whole;
+    target.set(all.subarray(position, position + target.length));
+  }
+}
+
+async function inflateMember(source: ByteSource, e: ZipEntry, start: number, file: string, maxBytes: number): Promise<Uint8Array> {
   // Some header and metadata overhead beyond the array itself is allowed on top of maxBytes.
   const limit = maxBytes + MAX_HEADER_SIZE + 64;
   if (e.uncompressedSize > limit) {
@@ -194,7 +233,7 @@ export async function openMember(source: ByteSource, e: ZipEntry, file: string, 
   if (out.length !== e.uncompressedSize) {
     throw new MatrixError(`member "${e.name}" inflates to ${out.length} bytes but declares ${e.uncompressedSize}`, file);
   }
-  return new BufferSource(out, file);
+  return out;
 }
 
 /**
