@@ -21,7 +21,10 @@ function expv(x: v128): v128 {
   const lo = f32x4.splat(-87.3);
   const keep = f32x4.gt(x, lo);
   let y = f32x4.max(x, lo);
-  const fx = f32x4.nearest(f32x4.mul(y, f32x4.splat(1.44269504088896341)));
+  // n = round(x·log2 e) by adding 1.5·2^23: the sum's low mantissa bits hold n (cheaper than nearest+trunc).
+  const magic = f32x4.splat(12582912.0);
+  const t = f32x4.add(f32x4.mul(y, f32x4.splat(1.44269504088896341)), magic);
+  const fx = f32x4.sub(t, magic);
   y = f32x4.sub(y, f32x4.mul(fx, f32x4.splat(0.693359375)));
   y = f32x4.sub(y, f32x4.mul(fx, f32x4.splat(-2.12194440e-4)));
   let p = f32x4.splat(1.9875691500e-4);
@@ -31,8 +34,8 @@ function expv(x: v128): v128 {
   p = f32x4.add(f32x4.mul(p, y), f32x4.splat(1.6666665459e-1));
   p = f32x4.add(f32x4.mul(p, y), f32x4.splat(5.0000001201e-1));
   p = f32x4.add(f32x4.mul(p, f32x4.mul(y, y)), f32x4.add(y, f32x4.splat(1.0)));
-  const n = i32x4.trunc_sat_f32x4_s(fx);
-  const pow2 = i32x4.shl(i32x4.add(n, i32x4.splat(127)), 23);
+  // bits(t) − bits(magic) = n; (n + 127) << 23 is 2^n as a float.
+  const pow2 = i32x4.shl(i32x4.add(i32x4.sub(t, magic), i32x4.splat(127)), 23);
   return v128.and(f32x4.mul(p, pow2), keep);
 }
 

@@ -171,8 +171,8 @@ export async function runCompute(args: string[]): Promise<number> {
     const shapes = resultShapes(r);
     if (a.out) {
       await fsp.mkdir(a.out, { recursive: true });
-      await writeNpy(path.join(a.out, 'weights.npy'), { shape: shapes.weights, dtype: 'float32', data: Float32Array.from(r.weights) });
-      await writeNpy(path.join(a.out, 'output.npy'), { shape: shapes.output, dtype: 'float32', data: Float32Array.from(r.output) });
+      await writeNpy(path.join(a.out, 'weights.npy'), { shape: shapes.weights, dtype: 'float32', data: r.weights });
+      await writeNpy(path.join(a.out, 'output.npy'), { shape: shapes.output, dtype: 'float32', data: r.output });
     }
     if (a.json) {
       const json = {

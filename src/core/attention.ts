@@ -19,7 +19,7 @@
  *   0/false = masked. A fully masked row gets zero weights and zero output, and a warning.
  * - Cosine of a zero vector is taken as 0 (not NaN).
  */
-import { MatrixError, toFloat64 } from './ndarray';
+import { MatrixError, toFloat32, toFloat64 } from './ndarray';
 import type { NdArray } from './ndarray';
 
 export type Similarity = 'dot' | 'cosine' | 'laplacian' | 'euclidean';
@@ -88,10 +88,10 @@ export interface PreparedAttention {
   similarity: Similarity;
   scaleFactor: number;
   mask: MaskSpec;
-  /** Per head, C order: q [nq, dk], k [nk, dk], v [nk, dv]. */
-  q: Float64Array[];
-  k: Float64Array[];
-  v: Float64Array[];
+  /** Per head, C order: q [nq, dk], k [nk, dk], v [nk, dv]. Float32 only when asked for and not projected. */
+  q: (Float64Array | Float32Array)[];
+  k: (Float64Array | Float32Array)[];
+  v: (Float64Array | Float32Array)[];
   /** W_O as float64 [h·dv, dOut], if given. */
   wo?: { data: Float64Array; cols: number };
   warnings: string[];
@@ -244,31 +244,36 @@ export function matmul(a: Float64Array, b: Float64Array, rows: number, inner: nu
 }
 
 /** Columns [c0, c0 + width) of a [rows, cols] matrix. */
-function columns(a: Float64Array, rows: number, cols: number, c0: number, width: number): Float64Array {
+function columns<T extends Float64Array | Float32Array>(a: T, rows: number, cols: number, c0: number, width: number): T {
   if (c0 === 0 && width === cols) return a;
-  const out = new Float64Array(rows * width);
+  const out = (a instanceof Float32Array ? new Float32Array(rows * width) : new Float64Array(rows * width)) as T;
   for (let i = 0; i < rows; i++) out.set(a.subarray(i * cols + c0, i * cols + c0 + width), i * width);
   return out;
 }
 
-/** Validate, project and split into heads: the shared front half of both compute paths. */
-export function prepareAttention(input: AttentionInput): PreparedAttention {
+/**
+ * Validate, project and split into heads: the shared front half of both compute paths.
+ * `float32` keeps unprojected inputs in float32 (no float64 copy): the fast path's kernels are float32 anyway.
+ */
+export function prepareAttention(input: AttentionInput, opts: { float32?: boolean } = {}): PreparedAttention {
   const s = checkShapes(input);
   const mask = maskSpec(input, s);
   const similarity = input.similarity ?? 'dot';
   const scaleFactor = scaleFactorFor(input.scale, similarity, s.dk);
   const warnings: string[] = [];
-  let q = toFloat64(input.q);
-  let k = input.k ? toFloat64(input.k) : q;
-  let v = input.v ? toFloat64(input.v) : q;
+  // Projections are computed in float64 whatever the kernels use.
+  const conv = (a: NdArray, projected: boolean) => (opts.float32 && !projected ? toFloat32(a) : toFloat64(a));
+  let q: Float64Array | Float32Array = conv(input.q, !!input.wq);
+  let k: Float64Array | Float32Array = input.k ? conv(input.k, !!input.wk) : input.wk ? conv(input.q, true) : q;
+  let v: Float64Array | Float32Array = input.v ? conv(input.v, !!input.wv) : input.wv ? conv(input.q, true) : q;
   const kCols = input.k ? (input.k.shape.length === 2 ? input.k.shape[1] : 1) : s.dIn;
   const vCols = input.v ? (input.v.shape.length === 2 ? input.v.shape[1] : 1) : s.dIn;
-  if (input.wq) q = matmul(q, toFloat64(input.wq), s.nq, s.dIn, s.dkModel);
-  if (input.wk) k = matmul(k, toFloat64(input.wk), s.nk, kCols, s.dkModel);
-  if (input.wv) v = matmul(v, toFloat64(input.wv), s.nk, vCols, s.dvModel);
-  const qs: Float64Array[] = [];
-  const ks: Float64Array[] = [];
-  const vs: Float64Array[] = [];
+  if (input.wq) q = matmul(q as Float64Array, toFloat64(input.wq), s.nq, s.dIn, s.dkModel);
+  if (input.wk) k = matmul(k as Float64Array, toFloat64(input.wk), s.nk, kCols, s.dkModel);
+  if (input.wv) v = matmul(v as Float64Array, toFloat64(input.wv), s.nk, vCols, s.dvModel);
+  const qs: (Float64Array | Float32Array)[] = [];
+  const ks: (Float64Array | Float32Array)[] = [];
+  const vs: (Float64Array | Float32Array)[] = [];
   for (let h = 0; h < s.heads; h++) {
     qs.push(columns(q, s.nq, s.dkModel, h * s.dk, s.dk));
     ks.push(columns(k, s.nk, s.dkModel, h * s.dk, s.dk));

@@ -57,7 +57,7 @@ function floatArray(n: number, shared: boolean): Float32Array {
 }
 
 /** Per-head float64 rows → one float32 array; unit rows for cosine so the kernels run it as dot. */
-function stack(parts: Float64Array[], width: number, unitRows: boolean, shared: boolean): Float32Array {
+function stack(parts: (Float64Array | Float32Array)[], width: number, unitRows: boolean, shared: boolean): Float32Array {
   const total = parts.reduce((s, p) => s + p.length, 0);
   const out = floatArray(total, shared);
   let o = 0;
@@ -125,7 +125,7 @@ async function runInThisThread(job: KernelJob, kernel: WasmKernel | undefined, o
 
 export async function computeFast(input: AttentionInput, options: EngineOptions = {}): Promise<AttentionResult> {
   if (options.signal?.aborted) throw abortError();
-  const p = prepareAttention(input);
+  const p = prepareAttention(input, { float32: true });
   const { heads, nq, nk, dk, dv } = p;
   const work = heads * nq * nk * (dk + dv);
   const kernel = options.kernel === 'ts' ? undefined : getMainKernel();
