@@ -21,7 +21,7 @@ function labelled(prefix: string, index: number, label: string): HTMLElement {
 }
 
 function vectorText(v: readonly number[], labels: readonly string[] | undefined): string {
-  return v.map((x, i) => `${labelOf(labels, i)} ${formatNumber(x)}`).join(', ');
+  return v.map((x, i) => `${labels ? labelOf(labels, i) : `dim ${i}`} ${formatNumber(x)}`).join(', ');
 }
 
 /** The tooltip's lines for one cell. `exact` is false while only the pooled overview value is known. */

@@ -50,9 +50,10 @@ export function describeOutput(output: readonly number[], valueLabels: readonly 
 export function describeScale(factor: number): string {
   if (factor === 1) return 'none';
   if (!(factor > 0)) return formatNumber(factor);
-  const d2 = 1 / (factor * factor);
-  if (Math.abs(d2 - Math.round(d2)) < 1e-6 * d2 && Math.round(d2) > 1) return `1/√${Math.round(d2)}`;
+  // 1/d first: 1/√9 and 1/3 are the same number, and the shorter form reads better.
   const d = 1 / factor;
   if (Math.abs(d - Math.round(d)) < 1e-6 * d) return `1/${Math.round(d)}`;
+  const d2 = 1 / (factor * factor);
+  if (Math.abs(d2 - Math.round(d2)) < 1e-6 * d2 && Math.round(d2) > 1) return `1/√${Math.round(d2)}`;
   return formatNumber(factor);
 }

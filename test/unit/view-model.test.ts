@@ -1,0 +1,143 @@
+import * as assert from 'assert';
+import { computeAttention } from '../../src/core/attention';
+import type { NdArray } from '../../src/core/ndarray';
+import { MatrixError } from '../../src/core/ndarray';
+import { cellDetails, rowDetails } from '../../src/core/view/inspect';
+import { describeOutput, formatWeight } from '../../src/core/view/format';
+import { buildModelFromArray, buildModelFromDump, buildModelFromSpec, diffModels, type DumpHandle } from '../../src/core/view/model';
+import { closeTo, viewFixtures } from './view-fixtures';
+
+function nd(rows: number[][] | number[]): NdArray {
+  if (Array.isArray(rows[0])) {
+    const r = rows as number[][];
+    return { shape: [r.length, r[0].length], dtype: 'float64', data: Float64Array.from(r.flat()) };
+  }
+  return { shape: [rows.length], dtype: 'float64', data: Float64Array.from(rows as number[]) };
+}
+
+function coloursModel() {
+  const f = viewFixtures().colours;
+  const result = computeAttention({ q: nd(f.q), k: nd(f.k), v: nd(f.v), scale: 'sqrt' });
+  const spec = { file: 'colours.attention.json', queryLabels: ['#8517dc'], keyLabels: f.keyLabels, valueLabels: f.valueLabels };
+  return { f, model: buildModelFromSpec(spec, result, 'colours.attention.json') };
+}
+
+describe('view: the colours example (seed 000) as a heatmap model', () => {
+  it('holds weights, raw and scaled scores, output and contributions as NumPy computes them', () => {
+    const { f, model } = coloursModel();
+    assert.strictEqual(model.defaultKind, 'weights');
+    const w = model.kinds.weights;
+    assert.ok(w);
+    assert.deepStrictEqual([w.rows, w.cols], [1, 8]);
+    closeTo(w.data, f.weights, 1e-6, 'weights');
+    closeTo(model.kinds.scores?.data ?? [], f.scores, 1e-6, 'scores');
+    closeTo(model.kinds.scaled?.data ?? [], f.scaled, 1e-6, 'scaled');
+    closeTo(model.kinds.output?.data ?? [], f.output, 1e-6, 'output');
+    // One-hot values have norm 1: contributions equal the weights.
+    closeTo(model.kinds.contributions?.data ?? [], f.weights, 1e-6, 'contributions');
+    assert.strictEqual(model.subtitle, 'dot · scale 1/√3');
+    assert.deepStrictEqual(model.valueLabels, ['warm', 'cool']);
+  });
+
+  it('hovering the first key says weight 15.0% (0.150), rank 2 of 8, contribution (0.150, 0)', () => {
+    const { f, model } = coloursModel();
+    const d = cellDetails(model, 'weights', 0, 0);
+    assert.ok(d && d.weight !== undefined);
+    assert.strictEqual(formatWeight(d.weight), '15.0% (0.150)');
+    assert.deepStrictEqual([d.rank, d.of], [f.ranks[0], 8]);
+    assert.strictEqual(d.rank, 2);
+    assert.strictEqual(d.colLabel, '#fef0d9');
+    closeTo([d.score ?? NaN, d.scaled ?? NaN], [f.scores[0], f.scaled[0]], 1e-6, 'scores');
+    closeTo(d.contribution ?? [], [f.weights[0], 0], 1e-6, 'contribution');
+    for (let j = 0; j < 8; j++) assert.strictEqual(cellDetails(model, 'weights', 0, j)?.rank, f.ranks[j]);
+    assert.strictEqual(cellDetails(model, 'weights', 1, 0), undefined);
+  });
+
+  it('pinning the row reads "48.8% warm, 51.2% cool"', () => {
+    const { f, model } = coloursModel();
+    const r = rowDetails(model, 'weights', 0);
+    assert.ok(r && r.output);
+    closeTo(r.output, f.output, 1e-6, 'output');
+    assert.strictEqual(r.valuesNonNegative, true);
+    assert.strictEqual(describeOutput(r.output, model.valueLabels, r.valuesNonNegative), '48.8% warm, 51.2% cool');
+    closeTo(r.weights, f.weights, 1e-6, 'row');
+  });
+
+  it('shows signed outputs as numbers, not shares', () => {
+    assert.strictEqual(describeOutput([0.5, -1.25], ['a', 'b'], false), 'a 0.5, b -1.25');
+    assert.strictEqual(describeOutput([1, 3], undefined, true), '25.0% dim 0, 75.0% dim 1');
+  });
+
+  it('drops labels that do not match the axis, with a warning', () => {
+    const f = viewFixtures().colours;
+    const result = computeAttention({ q: nd(f.q), k: nd(f.k), v: nd(f.v) });
+    const m = buildModelFromSpec({ file: 'x.json', keyLabels: ['a', 'b'] }, result, 'x');
+    assert.strictEqual(m.keyLabels, undefined);
+    assert.deepStrictEqual(m.warnings, ['keyLabels has 2 entries but the axis has 8; labels not shown']);
+  });
+});
+
+describe('view: models from arrays, dumps and differences', () => {
+  it('shows a row-stochastic 2-D array as weights, anything else as data', () => {
+    const w = buildModelFromArray(nd([[0.25, 0.75], [1, 0]]), 'w.npy');
+    assert.deepStrictEqual(Object.keys(w.kinds), ['weights']);
+    const d = buildModelFromArray(nd([[1, -2], [3, 4]]), 'd.npy');
+    assert.strictEqual(d.defaultKind, 'data');
+    assert.deepStrictEqual(Array.from(d.kinds.data?.data ?? []), [1, -2, 3, 4]);
+    const v = buildModelFromArray(nd([1, 2, 3]), 'v.npy');
+    assert.deepStrictEqual([v.kinds.data?.rows, v.kinds.data?.cols], [1, 3]);
+    assert.throws(() => buildModelFromArray({ shape: [1, 1, 1, 1, 1], dtype: 'float32', data: new Float32Array(1) }, 'x'), MatrixError);
+  });
+
+  it('reads a [2, 3, 6, 6] dump head by head: grid, selected head, head mean/max and rollout match NumPy', async () => {
+    const f = viewFixtures().dump;
+    const [L, H, n] = f.shape;
+    const all = Float32Array.from(f.data);
+    const reads: string[] = [];
+    const handle: DumpHandle = {
+      ref: '/tmp/dump.npy',
+      info: { shape: f.shape, dtype: 'float32' },
+      read: async (index?: number[]) => {
+        const [l, h] = index ?? [];
+        reads.push(`${l},${h}`);
+        const start = (l * H + h) * n * n;
+        return { shape: [n, n], dtype: 'float32', data: all.slice(start, start + n * n) };
+      },
+    };
+    const m = await buildModelFromDump(handle, f.selected, { cellSize: 32 });
+    assert.strictEqual(reads.length, L * H);
+    assert.deepStrictEqual(m.selection, f.selected);
+    assert.strictEqual(m.subtitle, 'layer 1 · head 2');
+    const start = (1 * H + 2) * n * n;
+    assert.deepStrictEqual(Array.from(m.kinds.weights?.data ?? []), Array.from(all.subarray(start, start + n * n)));
+    const g = m.grid;
+    assert.ok(g);
+    assert.deepStrictEqual([g.layers, g.heads, g.cellSize], [2, 3, 6]);
+    // Grid cells at full size are the heads themselves.
+    assert.deepStrictEqual(Array.from(g.cells), Array.from(all));
+    const extras = Object.fromEntries((g.extras ?? []).map((e) => [e.name, e.data]));
+    closeTo(extras['layer 1 head mean'], f.headMean, 1e-6, 'head mean');
+    closeTo(extras['layer 1 head max'], f.headMax, 0, 'head max');
+    closeTo(extras.rollout, f.rollout, 1e-5, 'rollout');
+  });
+
+  it('builds the same grid from an in-memory [L, H, n, n] array', () => {
+    const f = viewFixtures().dump;
+    const m = buildModelFromArray({ shape: f.shape, dtype: 'float32', data: Float32Array.from(f.data) }, 'dump', f.selected);
+    const extras = Object.fromEntries((m.grid?.extras ?? []).map((e) => [e.name, e.data]));
+    closeTo(extras.rollout, f.rollout, 1e-5, 'rollout');
+    assert.strictEqual(m.defaultKind, 'weights');
+  });
+
+  it('diffModels: A − B on the same kind, refusing different sizes', () => {
+    const a = buildModelFromArray(nd([[0.25, 0.75], [1, 0]]), 'a');
+    const b = buildModelFromArray(nd([[0.5, 0.5], [0.5, 0.5]]), 'b');
+    const d = diffModels(a, b, 'weights');
+    assert.strictEqual(d.defaultKind, 'difference');
+    assert.deepStrictEqual(Array.from(d.kinds.difference?.data ?? []), [-0.25, 0.25, 0.5, -0.5]);
+    assert.strictEqual(d.title, 'a − b');
+    const c = buildModelFromArray(nd([[0.5, 0.5, 0]]), 'c');
+    assert.throws(() => diffModels(a, c, 'weights'), /cannot compare: a is 2×2 but c is 1×3/);
+    assert.throws(() => diffModels(a, b, 'scores'), /a has no scores/);
+  });
+});
