@@ -464,7 +464,8 @@ dom.heatmap.addEventListener('pointerup', (e) => {
   const c = cellAt(view, vp(), p.x, p.y);
   if (!c) return;
   cursor = c;
-  pin(pinned === c.row ? undefined : c.row);
+  // Clicking pins (never toggles: a second click must not hide what the first showed); Unpin or Escape clears.
+  pin(c.row);
 });
 
 dom.heatmap.addEventListener('pointerleave', () => {
@@ -521,7 +522,7 @@ dom.heatmap.addEventListener('keydown', (e) => {
     setView(fitView(vp()));
   } else if (e.key === 'Enter' || e.key === ' ') {
     e.preventDefault();
-    pin(pinned === cursor.row ? undefined : cursor.row);
+    pin(cursor.row);
   } else if (e.key === 'Escape') {
     hideTooltip();
     if (pinned !== undefined) pin(undefined);
@@ -581,6 +582,9 @@ new ResizeObserver(() => {
   view = atFit ? fitView(vp()) : clampView(view, vp());
   draw();
 }).observe(dom.plot);
+
+// VS Code switches themes by changing the body's class and variables: canvases drawn with theme colours follow.
+new MutationObserver(() => requestDraw()).observe(body, { attributes: true, attributeFilter: ['class'] });
 
 // ------------------------------------------------------------------------------------------------ export
 
