@@ -17,6 +17,7 @@ import { findAsset } from '../src/core/compute/assets';
 import { readMatrix } from '../src/core/matrixFile';
 import type { NdArray } from '../src/core/ndarray';
 import { writeNpy } from '../src/core/npyWrite';
+import { saveFloat32Npy } from '../src/cli/compute';
 
 interface Row { name: string; n?: number; ms: number | null; numpyMs?: number | null; ratio?: number | null; note?: string }
 
@@ -160,8 +161,8 @@ async function main(): Promise<void> {
       const [q, k, v] = await Promise.all(['q', 'k', 'v'].map((x) => readMatrix(path.join(dir, `${x}${n}.npy`))));
       const r = await computeFast({ q, k, v });
       await Promise.all([
-        writeNpy(path.join(dir, 'weights.npy'), { shape: [n, n], dtype: 'float32', data: r.weights }),
-        writeNpy(path.join(dir, 'output.npy'), { shape: [n, D], dtype: 'float32', data: r.output }),
+        saveFloat32Npy(path.join(dir, 'weights.npy'), [n, n], r.weights),
+        saveFloat32Npy(path.join(dir, 'output.npy'), [n, D], r.output),
       ]);
     };
     const jobMs = await time(5, job);

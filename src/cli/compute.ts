@@ -22,7 +22,8 @@ import { loadSpec } from '../core/jsonMatrix';
 import { readMatrix, splitRef } from '../core/matrixFile';
 import { MatrixError } from '../core/ndarray';
 import type { NdArray } from '../core/ndarray';
-import { writeNpy } from '../core/npyWrite';
+import { HOST_LITTLE_ENDIAN, NPY_MAGIC } from '../core/npy';
+import { npyHeaderText, writeNpy } from '../core/npyWrite';
 
 interface ComputeArgs {
   q?: string; k?: string; v?: string; mask?: string; wq?: string; wk?: string; wv?: string; wo?: string;
@@ -112,6 +113,32 @@ async function buildInput(a: ComputeArgs): Promise<AttentionInput> {
   };
 }
 
+/**
+ * Saves a float32 array as .npy without building the whole file in memory first: header, then the array's
+ * own bytes, to a temporary name renamed into place. For a 4096² weights matrix this skips a 64 MB copy
+ * (writeNpy's encodeNpy) that costs more than the write itself. Same bytes as writeNpy / numpy.save.
+ */
+export async function saveFloat32Npy(file: string, shape: number[], data: Float32Array): Promise<void> {
+  const dict = npyHeaderText({ shape, dtype: 'float32' });
+  const hlen = Math.ceil((10 + dict.length + 1) / 64) * 64 - 10;
+  if (!HOST_LITTLE_ENDIAN || hlen > 0xffff) return writeNpy(file, { shape, dtype: 'float32', data });
+  const header = Buffer.alloc(10 + hlen);
+  header.set(NPY_MAGIC, 0);
+  header[6] = 1;
+  header[7] = 0;
+  header.writeUInt16LE(hlen, 8);
+  header.write(dict.padEnd(hlen - 1, ' ') + '\n', 10, 'latin1');
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fh = await fsp.open(tmp, 'w');
+  try {
+    await fh.write(header);
+    await fh.write(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  } finally {
+    await fh.close();
+  }
+  await fsp.rename(tmp, file);
+}
+
 /** Shapes of the printed/saved weights and output, per the contract above. */
 export function resultShapes(r: AttentionResult): { weights: number[]; output: number[] } {
   const weights = [...(r.heads > 1 ? [r.heads] : []), ...(r.queryIsVector ? [] : [r.nq]), r.nk];
@@ -171,8 +198,8 @@ export async function runCompute(args: string[]): Promise<number> {
     const shapes = resultShapes(r);
     if (a.out) {
       await fsp.mkdir(a.out, { recursive: true });
-      await writeNpy(path.join(a.out, 'weights.npy'), { shape: shapes.weights, dtype: 'float32', data: r.weights });
-      await writeNpy(path.join(a.out, 'output.npy'), { shape: shapes.output, dtype: 'float32', data: r.output });
+      await saveFloat32Npy(path.join(a.out, 'weights.npy'), shapes.weights, r.weights);
+      await saveFloat32Npy(path.join(a.out, 'output.npy'), shapes.output, r.output);
     }
     if (a.json) {
       const json = {

@@ -2,7 +2,8 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { runCompute } from '../../src/cli/compute';
+import { runCompute, saveFloat32Npy } from '../../src/cli/compute';
+import { encodeNpy } from '../../src/core/npyWrite';
 import { readMatrix } from '../../src/core/matrixFile';
 import { assertClose, decode, FIXTURES, fixtures } from './engine-fixtures';
 
@@ -96,6 +97,21 @@ describe('compute CLI', function () {
       assert.strictEqual(r.err, `${line}\n`);
     });
   }
+
+  it('saveFloat32Npy writes the same bytes as encodeNpy (numpy.save layout)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attn-npy-'));
+    try {
+      for (const shape of [[3], [2, 5], [2, 3, 4]]) {
+        const n = shape.reduce((a, b) => a * b, 1);
+        const data = Float32Array.from({ length: n }, (_, i) => i / 7 - 1);
+        const file = path.join(dir, 'a.npy');
+        await saveFloat32Npy(file, shape, data);
+        assert.deepStrictEqual(fs.readFileSync(file), encodeNpy({ shape, dtype: 'float32', data }));
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('a missing file: one error line naming it', async () => {
     const r = await run('--q', f('missing.npy'));
