@@ -12,6 +12,8 @@ import { readMatrix } from './matrixFile';
 export type JsonNode =
   | { type: 'object'; start: number; end: number; entries: JsonEntry[] }
   | { type: 'array'; start: number; end: number; items: JsonNode[] }
+  /** A non-empty array of numbers only (a matrix row), stored without a node per number. */
+  | { type: 'numbers'; start: number; end: number; values: number[] }
   | { type: 'number'; start: number; end: number; value: number }
   | { type: 'string'; start: number; end: number; value: string }
   | { type: 'literal'; start: number; end: number; value: boolean | null };
@@ -75,6 +77,8 @@ const C_SPACE = 32, C_TAB = 9, C_LF = 10, C_CR = 13;
 const C_LBRACE = 123, C_RBRACE = 125, C_LBRACKET = 91, C_RBRACKET = 93, C_COMMA = 44, C_COLON = 58, C_QUOTE = 34;
 const C_BACKSLASH = 92, C_MINUS = 45, C_PLUS = 43, C_DOT = 46, C_0 = 48, C_9 = 57, C_E = 69, C_e = 101;
 
+const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
+
 class Parser {
   pos = 0;
   constructor(readonly text: string, readonly file: string) {}
@@ -122,7 +126,11 @@ class Parser {
   }
 
   private array(depth: number): JsonNode {
-    const start = this.pos++;
+    const start = this.pos;
+    // Rows of a matrix are arrays of numbers: keep their values in one plain array, not a node per number.
+    const fast = this.numberArray();
+    if (fast) return fast;
+    this.pos = start + 1;
     const items: JsonNode[] = [];
     this.ws();
     if (this.text.charCodeAt(this.pos) === C_RBRACKET) {
@@ -137,6 +145,32 @@ class Parser {
       if (c === C_COMMA) { this.pos++; continue; }
       if (c === C_RBRACKET) { this.pos++; return { type: 'array', start, end: this.pos, items }; }
       this.fail(`expected "," or "]" but found ${this.describeHere()}`);
+    }
+  }
+
+  /** A non-empty array holding only numbers, or undefined (pos then needs resetting) for anything else. */
+  private numberArray(): JsonNode | undefined {
+    const t = this.text;
+    const start = this.pos;
+    this.pos++;
+    const values: number[] = [];
+    for (;;) {
+      this.ws();
+      const c = t.charCodeAt(this.pos);
+      if (!(c === C_MINUS || (c >= C_0 && c <= C_9) || c === 73 || c === 78)) return undefined;
+      const from = this.pos;
+      let end: number;
+      try {
+        end = this.skipNumber();
+      } catch {
+        return undefined; // the general path reports it with the same message
+      }
+      values.push(this.numberValue(from, end));
+      this.ws();
+      const d = t.charCodeAt(this.pos);
+      if (d === C_COMMA) { this.pos++; continue; }
+      if (d === C_RBRACKET) { this.pos++; return { type: 'numbers', start, end: this.pos, values }; }
+      return undefined;
     }
   }
 
@@ -190,37 +224,76 @@ class Parser {
   }
 
   private number(): JsonNode {
+    const start = this.pos;
+    const end = this.skipNumber();
+    return { type: 'number', start, end, value: this.numberValue(start, end) };
+  }
+
+  /** The value of the number token text[start, end) (already validated by skipNumber). */
+  numberValue(start: number, end: number): number {
+    const t = this.text;
+    const c = t.charCodeAt(start);
+    if (c === 78 /* N */) return NaN;
+    if (c === 73 /* I */) return Infinity;
+    if (c === C_MINUS && t.charCodeAt(start + 1) === 73) return -Infinity;
+    // Fast path (Clinger): up to 15 significant digits and a power of ten up to 1e22 are both exact doubles, so
+    // one multiplication or division is correctly rounded, the same as Number(). Anything else goes to Number().
+    let p = start;
+    let neg = false;
+    if (c === C_MINUS) { neg = true; p++; }
+    let m = 0;
+    let digits = 0;
+    let frac = 0;
+    let d = t.charCodeAt(p);
+    while (d >= C_0 && d <= C_9) { m = m * 10 + (d - C_0); digits++; d = t.charCodeAt(++p); }
+    if (d === C_DOT) {
+      d = t.charCodeAt(++p);
+      while (d >= C_0 && d <= C_9) { m = m * 10 + (d - C_0); digits++; frac++; d = t.charCodeAt(++p); }
+    }
+    let exp = 0;
+    if (d === C_E || d === C_e) {
+      d = t.charCodeAt(++p);
+      let eneg = false;
+      if (d === C_PLUS || d === C_MINUS) { eneg = d === C_MINUS; d = t.charCodeAt(++p); }
+      while (d >= C_0 && d <= C_9 && exp < 1000) { exp = exp * 10 + (d - C_0); d = t.charCodeAt(++p); }
+      if (eneg) exp = -exp;
+    }
+    const e10 = exp - frac;
+    if (p === end && digits <= 15 && e10 >= -22 && e10 <= 22) {
+      const v = e10 < 0 ? m / POW10[-e10] : m * POW10[e10];
+      return neg ? -v : v;
+    }
+    return Number(t.slice(start, end));
+  }
+
+  /** Validates the number token at pos and moves past it, allocating nothing; returns its end. */
+  skipNumber(): number {
     const t = this.text;
     const start = this.pos;
     let p = start;
-    if (t.startsWith('NaN', p)) { this.pos = p + 3; return { type: 'number', start, end: this.pos, value: NaN }; }
+    if (t.charCodeAt(p) === 78 && t.startsWith('NaN', p)) return (this.pos = p + 3);
     if (t.charCodeAt(p) === C_MINUS) p++;
-    if (t.startsWith('Infinity', p)) {
-      // Python's json writes NaN and ±Infinity; accept them so NumPy dumps load.
-      this.pos = p + 8;
-      return { type: 'number', start, end: this.pos, value: p > start ? -Infinity : Infinity };
-    }
+    // Python's json writes NaN and ±Infinity; accept them so NumPy dumps load.
+    if (t.charCodeAt(p) === 73 && t.startsWith('Infinity', p)) return (this.pos = p + 8);
     const digitsFrom = p;
-    while (t.charCodeAt(p) >= C_0 && t.charCodeAt(p) <= C_9) p++;
+    let c = t.charCodeAt(p);
+    while (c >= C_0 && c <= C_9) c = t.charCodeAt(++p);
     if (p === digitsFrom) this.fail(`expected a value but found ${this.describeHere()}`);
-    if (t.charCodeAt(digitsFrom) === C_0 && p - digitsFrom > 1) this.fail('numbers cannot have leading zeros', start, p);
-    if (t.charCodeAt(p) === C_DOT) {
-      p++;
-      const f = p;
-      while (t.charCodeAt(p) >= C_0 && t.charCodeAt(p) <= C_9) p++;
+    if (p - digitsFrom > 1 && t.charCodeAt(digitsFrom) === C_0) this.fail('numbers cannot have leading zeros', start, p);
+    if (c === C_DOT) {
+      const f = ++p;
+      c = t.charCodeAt(p);
+      while (c >= C_0 && c <= C_9) c = t.charCodeAt(++p);
       if (p === f) this.fail('expected digits after "."', start, p);
     }
-    const e = t.charCodeAt(p);
-    if (e === C_E || e === C_e) {
-      p++;
-      const s = t.charCodeAt(p);
-      if (s === C_PLUS || s === C_MINUS) p++;
+    if (c === C_E || c === C_e) {
+      c = t.charCodeAt(++p);
+      if (c === C_PLUS || c === C_MINUS) c = t.charCodeAt(++p);
       const f = p;
-      while (t.charCodeAt(p) >= C_0 && t.charCodeAt(p) <= C_9) p++;
+      while (c >= C_0 && c <= C_9) c = t.charCodeAt(++p);
       if (p === f) this.fail('expected digits in the exponent', start, p);
     }
-    this.pos = p;
-    return { type: 'number', start, end: p, value: Number(t.slice(start, p)) };
+    return (this.pos = p);
   }
 
   private literal(): JsonNode {
@@ -251,7 +324,7 @@ class Parser {
         else if (c === C_LBRACE) { this.skipKey(); continue; }
         else continue;
       } else if (c === C_QUOTE) this.string();
-      else if (c === C_MINUS || (c >= C_0 && c <= C_9) || c === 73 || c === 78) this.number();
+      else if (c === C_MINUS || (c >= C_0 && c <= C_9) || c === 73 || c === 78) this.skipNumber();
       else this.literal();
       // After a value: close containers or move to the next element.
       for (;;) {
@@ -294,47 +367,46 @@ const MAX_MATRIX_DIMS = 4;
 export function matrixShape(node: JsonNode, text: string, file: string, what = 'matrix'): number[] {
   const shape: number[] = [];
   let n: JsonNode = node;
-  while (n.type === 'array') {
+  for (;;) {
+    if (n.type === 'numbers') { shape.push(n.values.length); break; }
+    if (n.type !== 'array') break;
     if (n.items.length === 0) throw errorAt(text, file, n.start, n.end, `${what} is empty`);
     shape.push(n.items.length);
-    if (shape.length > MAX_MATRIX_DIMS) throw errorAt(text, file, n.start, n.end, `${what} is nested deeper than ${MAX_MATRIX_DIMS} dimensions`);
     n = n.items[0];
   }
   if (shape.length === 0) throw errorAt(text, file, node.start, node.end, `${what} must be an array of numbers, not ${describeNode(node)}`);
-  const check = (m: JsonNode, depth: number, path: number[]): void => {
-    if (depth === shape.length) {
-      if (m.type !== 'number') {
-        throw errorAt(text, file, m.start, m.end, `${what}${pathText(path)} must be a number, not ${describeNode(m)}`);
+  if (shape.length > MAX_MATRIX_DIMS) throw errorAt(text, file, node.start, node.end, `${what} is nested deeper than ${MAX_MATRIX_DIMS} dimensions`);
+  const path: number[] = [];
+  const here = () => `${what}${path.map((i) => `[${i}]`).join('')}`;
+  const first = () => `${what}${path.map(() => '[0]').join('')}`;
+  const check = (m: JsonNode, depth: number): void => {
+    const want = shape[depth];
+    const leafRow = depth === shape.length - 1;
+    if (m.type === 'numbers' || m.type === 'array') {
+      const len = m.type === 'numbers' ? m.values.length : m.items.length;
+      if (len !== want) {
+        throw errorAt(text, file, m.start, m.end, `ragged ${what}: ${here()} has ${len} ${leafRow ? 'values' : 'rows'} but ${first()} has ${want}`);
+      }
+      if (m.type === 'numbers') {
+        if (!leafRow) throw errorAt(text, file, m.start, m.end, `${here()} must hold arrays (like ${first()}), not numbers`);
+        return;
+      }
+      if (leafRow) {
+        const bad = m.items.find((it) => it.type !== 'number') as JsonNode;
+        path.push(m.items.indexOf(bad));
+        throw errorAt(text, file, bad.start, bad.end, `${here()} must be a number, not ${describeNode(bad)}`);
+      }
+      for (let i = 0; i < m.items.length; i++) {
+        path.push(i);
+        check(m.items[i], depth + 1);
+        path.pop();
       }
       return;
     }
-    if (m.type !== 'array') {
-      throw errorAt(text, file, m.start, m.end, `${what}${pathText(path)} must be an array of ${shape[depth]} values (like ${what}${pathText(path.slice(0, -1))}[0]), not ${describeNode(m)}`);
-    }
-    if (m.items.length !== shape[depth]) {
-      const kind = depth === shape.length - 1 ? 'values' : 'rows';
-      throw errorAt(text, file, m.start, m.end,
-        `ragged ${what}: ${what}${pathText(path)} has ${m.items.length} ${kind} but ${what}${pathText(path.map((_, i) => (i === path.length - 1 ? 0 : path[i])))} has ${shape[depth]}`);
-    }
-    for (let i = 0; i < m.items.length; i++) check(m.items[i], depth + 1, [...path, i]);
+    throw errorAt(text, file, m.start, m.end, `${here()} must be an array of ${want} ${leafRow ? 'numbers' : 'rows'}, not ${describeNode(m)}`);
   };
-  // The recursion is at most MAX_MATRIX_DIMS deep; leaves are checked in a flat loop below for speed.
-  checkFast(node, shape, 0, check, []);
+  check(node, 0);
   return shape;
-}
-
-function checkFast(n: JsonNode, shape: number[], depth: number, slow: (m: JsonNode, d: number, p: number[]) => void, path: number[]): void {
-  if (n.type !== 'array' || n.items.length !== shape[depth]) { slow(n, depth, path); return; }
-  const items = n.items;
-  if (depth === shape.length - 1) {
-    for (let i = 0; i < items.length; i++) if (items[i].type !== 'number') { slow(n, depth, path); return; }
-    return;
-  }
-  for (let i = 0; i < items.length; i++) checkFast(items[i], shape, depth + 1, slow, [...path, i]);
-}
-
-function pathText(path: number[]): string {
-  return path.map((i) => `[${i}]`).join('');
 }
 
 function describeNode(n: JsonNode): string {
@@ -342,7 +414,8 @@ function describeNode(n: JsonNode): string {
     case 'string': return `the string ${JSON.stringify(n.value.length > 30 ? `${n.value.slice(0, 30)}…` : n.value)}`;
     case 'literal': return String(n.value);
     case 'object': return 'an object';
-    case 'array': return 'an array';
+    case 'array':
+    case 'numbers': return 'an array';
     case 'number': return `the number ${n.value}`;
   }
 }
@@ -355,6 +428,7 @@ export function matrixFromNode(node: JsonNode, text: string, file: string, what 
   const data = new Float64Array(count);
   let k = 0;
   const fill = (m: JsonNode): void => {
+    if (m.type === 'numbers') { data.set(m.values, k); k += m.values.length; return; }
     if (m.type === 'number') { data[k++] = m.value; return; }
     if (m.type === 'array') for (const it of m.items) fill(it);
   };
@@ -468,6 +542,7 @@ function checkOption(key: SpecKey, node: JsonNode): ValueCheck | undefined {
     case 'queryLabels':
     case 'keyLabels':
     case 'valueLabels':
+      if (node.type === 'numbers') return bad(`${key} must hold strings, not numbers`);
       if (node.type !== 'array') return bad(`${key} must be an array of strings`);
       for (const it of node.items) if (it.type !== 'string') return { problem: `${key} must hold strings, not ${describeNode(it)}`, start: it.start, end: it.end };
       return undefined;
@@ -484,6 +559,18 @@ function displayKey(key: string): string {
   return key;
 }
 
+/** A top-level array is a matrix when its first leaf is a number or it opens with '[[' (a possibly empty grid). */
+function looksLikeMatrix(text: string): boolean {
+  let brackets = 0;
+  for (let i = 0; i < text.length && i < 65536; i++) {
+    const c = text.charCodeAt(i);
+    if (c === C_LBRACKET) { brackets++; continue; }
+    if (c === C_SPACE || c === C_LF || c === C_CR || c === C_TAB || c === 0xfeff) continue;
+    return brackets >= 2 || (brackets === 1 && (c === C_MINUS || (c >= C_0 && c <= C_9) || c === 73 || c === 78));
+  }
+  return brackets >= 2;
+}
+
 /**
  * Cheap, bounded analysis for CodeLens and diagnostics. Files that are neither a matrix nor an attention spec
  * (package.json, tsconfig.json) get kind 'none' and no errors.
@@ -496,7 +583,7 @@ export function scanJson(text: string, file = '<json>'): JsonScan {
   const push = (e: MatrixError) => { if (errors.length < MAX_ERRORS) errors.push(e); };
   if (first === C_LBRACKET) {
     // A plain nested array: a matrix if its first leaf is a number.
-    if (!/^\s*\[[\s[]*[-0-9NI]/.test(text.slice(0, 4096))) {
+    if (!looksLikeMatrix(text)) {
       return { kind: 'none', entries: [], errors: [] };
     }
     const start = p.pos;
@@ -526,6 +613,7 @@ export function scanJson(text: string, file = '<json>'): JsonScan {
   const seen = new Set<SpecKey>();
   let budget = SCAN_BUDGET;
   let syntaxError: MatrixError | undefined;
+  const keys: string[] = [];
   try {
     p.pos++;
     p.ws();
@@ -542,6 +630,7 @@ export function scanJson(text: string, file = '<json>'): JsonScan {
         p.pos++;
         p.ws();
         const valueOffset = p.pos;
+        keys.push(key); // before the value, so a broken value still marks the file as a spec
         p.skipValue();
         const valueEnd = p.pos;
         const entry: JsonScanEntry = { key, keyOffset, valueOffset, shape: null };
@@ -576,7 +665,7 @@ export function scanJson(text: string, file = '<json>'): JsonScan {
     if (!(e instanceof MatrixError)) throw e;
     syntaxError = e;
   }
-  const isSpec = looksLikeSpec(entries.map((e) => e.key)) || /\.(attention|attn)\.json$/i.test(file);
+  const isSpec = looksLikeSpec(keys) || /\.(attention|attn)\.json$/i.test(file);
   if (!isSpec) return { kind: 'none', entries: [], errors: [] };
   if (syntaxError) push(syntaxError);
   for (const e of problems) push(e);
@@ -627,7 +716,7 @@ function analyseEntry(
  */
 export async function loadSpec(text: string, file: string): Promise<AttentionSpec> {
   const root = parseJson(text, file);
-  if (root.type === 'array') return { file, matrix: matrixFromNode(root, text, file) };
+  if (root.type === 'array' || root.type === 'numbers') return { file, matrix: matrixFromNode(root, text, file) };
   if (root.type !== 'object') {
     throw errorAt(text, file, root.start, root.end, 'expected a matrix (nested array of numbers) or an object with Q, K, V');
   }
@@ -696,13 +785,13 @@ export async function loadSpec(text: string, file: string): Promise<AttentionSpe
 /** The matrices in a JSON file: one unnamed entry for a plain array, or the spec's inline matrices by key. */
 export function jsonMatrices(text: string, file: string): { name: string; array?: NdArray; ref?: string }[] {
   const root = parseJson(text, file);
-  if (root.type === 'array') return [{ name: '', array: matrixFromNode(root, text, file) }];
+  if (root.type === 'array' || root.type === 'numbers') return [{ name: '', array: matrixFromNode(root, text, file) }];
   if (root.type !== 'object') throw errorAt(text, file, root.start, root.end, 'expected a matrix or an object of matrices');
   const out: { name: string; array?: NdArray; ref?: string }[] = [];
   for (const { key, value } of root.entries) {
     const canon = KEY_ALIASES[key];
     if (!canon || !(MATRIX_KEYS.has(canon) || canon === 'mask')) continue;
-    if (value.type === 'array') out.push({ name: key, array: matrixFromNode(value, text, file, key) });
+    if (value.type === 'array' || value.type === 'numbers') out.push({ name: key, array: matrixFromNode(value, text, file, key) });
     else if (value.type === 'string' && isRefNode(canon, value)) out.push({ name: key, ref: value.value });
   }
   return out;
