@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { workbench } from '../support/hooks';
 import { bodyData, step, waitFor } from '../support/workbench';
-import { tooltipAt, zoomIn } from '../support/heatmap';
+import { mouseAway, tooltipAt, zoomIn } from '../support/heatmap';
 import { numbersIn, writeFloat32Npy } from '../support/files';
 
 const J = 'journey 3 (.npy rewritten on disk)';
@@ -34,13 +34,17 @@ describe('journey 3: an open .npy rewritten on disk refreshes with the same zoom
     await step(J, 'a script rewrites the file: every cell becomes 1 − (8 i + j) / 100', async () =>
       writeFloat32Npy(file, 8, 8, (i, j) => 1 - (8 * i + j) / 100));
 
+    let last = '';
     const after = await step(J, 'the panel refreshes and the same cell shows the new value', () =>
       waitFor('the tooltip at the same point to show 1 − the old value', async () => {
-        await page.mouse.move(point.x + 1, point.y); // a fresh hover after the redraw
+        await mouseAway(page); // leave the canvas and come back: a fresh hover after the redraw
         const text = await tooltipAt(page, frame, point, 300);
         const values = numbersIn(text);
+        last = text;
         return oldValues.some((o) => values.some((v) => Math.abs(v + o - 1) < 0.002)) ? text : undefined;
-      }, 20_000, 300));
+      }, 20_000, 300).catch((err: Error) => {
+        throw new Error(`${err.message}; tooltip before the rewrite ${JSON.stringify(before)}, now ${JSON.stringify(last)}`);
+      }));
     assert.notStrictEqual(after, before);
     assert.strictEqual(await bodyData(frame, 'zoom'), zoom, 'the zoom must survive the refresh');
     assert.strictEqual(await bodyData(frame, 'state'), 'ready');

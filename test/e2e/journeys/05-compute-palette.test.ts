@@ -22,6 +22,7 @@ describe('journey 5: Compute Attention from Q, K, V… with quick picks', () => 
     const readPick = async (): Promise<PickState | undefined> => {
       if (!(await widget.isVisible())) return undefined;
       const input = widget.locator('.quick-input-box input');
+      if ((await input.inputValue()).startsWith('>')) return undefined; // still the command palette itself
       const prompt = [await widget.locator('.quick-input-title').innerText().catch(() => ''),
         (await input.getAttribute('placeholder')) ?? '', await widget.locator('.quick-input-message').innerText().catch(() => '')].join(' ');
       const items = await widget.locator('.quick-input-list .monaco-list-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label') ?? ''));

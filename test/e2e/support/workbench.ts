@@ -135,6 +135,8 @@ export class Workbench {
     const tools = readToolPaths();
     const vsix = options.vsix ?? path.join(repoRoot, 'attention-inspector.vsix');
     if (!fs.existsSync(vsix)) throw new Error(`e2e: ${vsix} is missing; run "npm run package" first.`);
+    // Each run starts with an empty results folder, so every screenshot and log in it is from this run.
+    fs.rmSync(resultsDir, { recursive: true, force: true });
     fs.mkdirSync(resultsDir, { recursive: true });
 
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'attention-e2e-'));
@@ -210,6 +212,9 @@ export class Workbench {
       return label.startsWith(title) ? true : undefined;
     }, 15_000);
     await page.keyboard.press('Enter');
+    // The palette closes, or the command replaces it with its own quick input; either way it no longer shows `>title`.
+    await waitFor(`the palette to run "${title}"`, async () =>
+      (await input.isVisible()) && (await input.inputValue()).startsWith('>') ? undefined : true, 10_000);
   }
 
   /** Quick Open (Ctrl+P): types a workspace-relative path and opens the match. */
@@ -359,7 +364,7 @@ export class Workbench {
   }
 
   async screenshot(name: string): Promise<string> {
-    const file = path.join(resultsDir, `${name.replace(/[^\w.-]+/g, '_')}.png`);
+    const file = path.join(resultsDir, `${name.replace(/[^\w.-]+/g, '_').slice(0, 90)}.png`);
     await this.page.screenshot({ path: file });
     return file;
   }
