@@ -6,6 +6,12 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cache="$root/.vscode-test/offline"
 mkdir -p "$cache"
+# One install at a time: a second run (another terminal, `npm run demo` next to `npm run test:e2e`) waits here
+# for the first to finish and then finds everything in place.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$cache/.setup.lock"
+  flock 9
+fi
 code_server_version=4.139.1
 node_major=24
 
@@ -35,6 +41,9 @@ if [ ! -f "$cs_bin" ] || [ ! -f "$cache/code-server/.complete-$code_server_versi
     --prefix "$cache/code-server" "code-server@$code_server_version" >&2
   touch "$cache/code-server/.complete-$code_server_version"
 fi
+# A quick proof that the pieces run, so a broken install fails here with a clear message, not inside a test.
+"$node_dir/bin/node" --version >/dev/null || { echo "setup-vscode: $node_dir/bin/node does not run" >&2; exit 1; }
+[ -x /usr/bin/chromium ] || { echo "setup-vscode: /usr/bin/chromium is missing" >&2; exit 1; }
 # What the tests read: where each piece is.
 cat > "$cache/paths.json" <<JSON
 {"node": "$node_dir/bin/node", "codeServer": "$cache/code-server/node_modules/code-server/out/node/entry.js", "chromium": "/usr/bin/chromium"}

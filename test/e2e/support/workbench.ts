@@ -158,6 +158,10 @@ export class Workbench {
     if (!/successfully installed|already installed/i.test(installed)) {
       throw new Error(`e2e: installing ${vsix} did not report success:\n${installed}`);
     }
+    const listed = await run(tools.node, [tools.codeServer, ...common, '--list-extensions', '--show-versions']);
+    const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { publisher: string; name: string; version: string };
+    const id = `${manifest.publisher}.${manifest.name}@${manifest.version}`;
+    if (!listed.split(/\s+/).includes(id)) throw new Error(`e2e: ${id} is not listed after installing the .vsix:\n${listed}`);
 
     const port = await freePort();
     const server = spawn(tools.node, [tools.codeServer, ...common,
