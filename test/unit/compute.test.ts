@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import { computeAttention, computeAttentionFast } from '../../src/core/attention';
 import type { AttentionInput } from '../../src/core/attention';
 import { findAsset } from '../../src/core/compute/assets';
-import { computeFast, disposeComputePool, wasmAvailable } from '../../src/core/compute/fast';
+import { computeFast, disposeComputePool, releaseResult, wasmAvailable } from '../../src/core/compute/fast';
 import type { NdArray } from '../../src/core/ndarray';
 import { assertClose, decode, fixtures, inputOf } from './engine-fixtures';
 
@@ -123,6 +123,22 @@ describe('compute: fast paths agree with the reference', function () {
     const ac = new AbortController();
     ac.abort();
     await assert.rejects(computeAttentionFast(input, { signal: ac.signal }), (e: Error) => e.name === 'AbortError');
+  });
+
+  it('a released result\'s memory is reused, and every weight is rewritten (stale values never leak)', async () => {
+    const plain: AttentionInput = { q: random(300, 16, 22), k: random(300, 16, 23), v: random(300, 8, 24) };
+    const causal: AttentionInput = { ...plain, mask: 'causal' };
+    const first = await computeFast(plain, { pool: true });
+    const buffer = first.weights.buffer;
+    releaseResult(first);
+    const second = await computeFast(causal, { pool: true });
+    assert.strictEqual(second.weights.buffer, buffer);
+    assertClose(second.weights, computeAttention(causal).weights, 1e-5, 0, 'weights after reuse');
+    releaseResult(second);
+    releaseResult(second); // twice is harmless: the buffer is handed out once
+    const third = await computeFast(plain, { pool: true });
+    const fourth = await computeFast(plain, { pool: true });
+    assert.notStrictEqual(third.weights.buffer, fourth.weights.buffer);
   });
 
   it('the pool is reusable after a cancel and after dispose', async () => {

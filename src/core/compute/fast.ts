@@ -38,6 +38,7 @@ function getPool(): ComputePool | undefined {
 export function disposeComputePool(): void {
   pool?.dispose();
   pool = undefined;
+  spareWeights.length = 0;
 }
 
 function getMainKernel(): WasmKernel | undefined {
@@ -54,6 +55,34 @@ export function wasmAvailable(): boolean {
 
 function floatArray(n: number, shared: boolean): Float32Array {
   return shared ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n);
+}
+
+/**
+ * Weights buffers handed back by `releaseResult`, reused by the next job of the same size. Fresh memory costs
+ * a page fault per 4 KiB on first write (~80 ms of CPU for a 4096² float32 map here, more than the exp pass);
+ * NumPy avoids most of that with transparent huge pages, which Node cannot ask for.
+ */
+const spareWeights: SharedArrayBuffer[] = [];
+const ownWeights = new WeakSet<ArrayBufferLike>();
+
+function weightsArray(n: number, shared: boolean): Float32Array {
+  if (!shared) return new Float32Array(n);
+  const i = spareWeights.findIndex((b) => b.byteLength === n * 4);
+  const buffer = i >= 0 ? spareWeights.splice(i, 1)[0] : new SharedArrayBuffer(n * 4);
+  ownWeights.add(buffer);
+  return new Float32Array(buffer);
+}
+
+/**
+ * Hand a result's weights memory back for reuse by the next computation of the same size. Only call it when
+ * nothing will read that result's `weights` again (the next job overwrites them). Keeps at most two buffers.
+ */
+export function releaseResult(r: AttentionResult): void {
+  const buffer = r.weights.buffer;
+  if (!(buffer instanceof SharedArrayBuffer) || !ownWeights.has(buffer)) return;
+  ownWeights.delete(buffer);
+  spareWeights.push(buffer);
+  if (spareWeights.length > 2) spareWeights.shift();
 }
 
 /** Per-head float64 rows → one float32 array; unit rows for cosine so the kernels run it as dot. */
@@ -101,7 +130,7 @@ function buildJob(p: PreparedAttention, shared: boolean): KernelJob {
   return {
     heads, nq, nk, dk, dv, similarity: p.similarity, scaleFactor: p.scaleFactor, mask: shareMask(p.mask, shared),
     q: stack(p.q, dk, cosine, shared), k: stack(p.k, dk, cosine, shared), v: stack(p.v, dv, false, shared),
-    weights: floatArray(heads * nq * nk, shared), output: floatArray(heads * nq * dv, shared),
+    weights: weightsArray(heads * nq * nk, shared), output: floatArray(heads * nq * dv, shared),
     // Small chunks for fine progress and balance; large enough that a chunk is a few ms of work.
     chunkRows: Math.max(16, Math.min(256, Math.floor((1 << 22) / Math.max(1, nk * (dk + dv))) * 16)),
   };
