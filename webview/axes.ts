@@ -5,8 +5,11 @@ import type { View } from '../src/core/view/hit';
 import { labelOf, shorten, swatchColor, thinLabels } from '../src/core/view/labels';
 import { scaleTicks } from '../src/core/view/ticks';
 
+/** Largest axis sizes; each axis is as big as its longest (shortened) label needs, up to these. */
 export const ROW_AXIS_W = 110;
 export const COL_AXIS_H = 90;
+const ROW_CHARS = 14;
+const COL_CHARS = 12;
 export const STRIP_W = 22;
 export const LEGEND_H = 46;
 const FONT_PX = 11;
@@ -26,6 +29,31 @@ export function readTheme(): Theme {
     muted: cs.getPropertyValue('--vscode-descriptionForeground').trim() || cs.color,
     border: cs.getPropertyValue('--vscode-panel-border').trim() || cs.getPropertyValue('--vscode-contrastBorder').trim() || '#888',
     font: `${FONT_PX}px ${family}`,
+  };
+}
+
+/** Room the axes need for these labels: short labels ("0" … "9") leave no empty band above the map. */
+export function axisSizes(
+  rowLabels: readonly string[] | undefined, colLabels: readonly string[] | undefined, rows: number, cols: number, theme: Theme,
+): { rowW: number; colH: number } {
+  const ctx = document.createElement('canvas').getContext('2d');
+  if (!ctx) return { rowW: ROW_AXIS_W, colH: COL_AXIS_H };
+  ctx.font = theme.font;
+  const widest = (labels: readonly string[] | undefined, n: number, chars: number) => {
+    let w = 0;
+    let swatches = false;
+    // Long label lists: measuring a sample is enough (thinning shows few of them anyway).
+    const step = Math.max(1, Math.floor(n / 2000));
+    for (let i = 0; i < n; i += step) {
+      const t = shorten(labelOf(labels, i), chars);
+      if (swatchColor(t)) swatches = true;
+      w = Math.max(w, ctx.measureText(t).width);
+    }
+    return w + (swatches ? 14 : 0);
+  };
+  return {
+    rowW: Math.min(ROW_AXIS_W, Math.max(24, Math.ceil(widest(rowLabels, rows, ROW_CHARS)) + 8)),
+    colH: Math.min(COL_AXIS_H, Math.max(20, Math.ceil(widest(colLabels, cols, COL_CHARS)) + 8)),
   };
 }
 
@@ -56,10 +84,10 @@ function swatch(ctx: CanvasRenderingContext2D, color: string, x: number, y: numb
 
 /** Row labels, right-aligned next to the map; thinned so they never overlap. */
 export function drawRowAxis(
-  canvas: HTMLCanvasElement, labels: readonly string[] | undefined, rows: number, view: View, h: number,
+  canvas: HTMLCanvasElement, labels: readonly string[] | undefined, rows: number, view: View, w: number, h: number,
   dpr: number, theme: Theme, highlight?: number,
 ): void {
-  const ctx = prepare(canvas, ROW_AXIS_W, h, dpr);
+  const ctx = prepare(canvas, w, h, dpr);
   if (!ctx) return;
   ctx.font = theme.font;
   ctx.textBaseline = 'middle';
@@ -68,20 +96,20 @@ export function drawRowAxis(
   const last = Math.min(rows - 1, Math.floor(view.y0 + h / view.cellPx));
   for (const i of thinLabels(first, last, view.cellPx, FONT_PX + 3)) {
     const y = (i + 0.5 - view.y0) * view.cellPx;
-    const text = shorten(labelOf(labels, i), 14);
+    const text = shorten(labelOf(labels, i), ROW_CHARS);
     const color = swatchColor(text);
     ctx.fillStyle = i === highlight ? theme.fg : theme.muted;
-    ctx.fillText(text, ROW_AXIS_W - (color ? 18 : 5), y);
-    if (color) swatch(ctx, color, ROW_AXIS_W - 14, y - 4.5, theme);
+    ctx.fillText(text, w - (color ? 18 : 5), y);
+    if (color) swatch(ctx, color, w - 14, y - 4.5, theme);
   }
 }
 
 /** Column labels written upwards above the map, thinned the same way. */
 export function drawColAxis(
-  canvas: HTMLCanvasElement, labels: readonly string[] | undefined, cols: number, view: View, w: number,
+  canvas: HTMLCanvasElement, labels: readonly string[] | undefined, cols: number, view: View, w: number, h: number,
   dpr: number, theme: Theme, highlight?: number,
 ): void {
-  const ctx = prepare(canvas, w, COL_AXIS_H, dpr);
+  const ctx = prepare(canvas, w, h, dpr);
   if (!ctx) return;
   ctx.font = theme.font;
   ctx.textBaseline = 'middle';
@@ -90,11 +118,11 @@ export function drawColAxis(
   const last = Math.min(cols - 1, Math.floor(view.x0 + w / view.cellPx));
   for (const j of thinLabels(first, last, view.cellPx, FONT_PX + 3)) {
     const x = (j + 0.5 - view.x0) * view.cellPx;
-    const text = shorten(labelOf(labels, j), 12);
+    const text = shorten(labelOf(labels, j), COL_CHARS);
     const color = swatchColor(text);
-    if (color) swatch(ctx, color, x - 4.5, COL_AXIS_H - 12, theme);
+    if (color) swatch(ctx, color, x - 4.5, h - 12, theme);
     ctx.save();
-    ctx.translate(x, COL_AXIS_H - (color ? 16 : 4));
+    ctx.translate(x, h - (color ? 16 : 4));
     ctx.rotate(-Math.PI / 2);
     ctx.fillStyle = j === highlight ? theme.fg : theme.muted;
     ctx.fillText(text, 0, 0);
@@ -147,6 +175,8 @@ export function drawLegend(
   ctx.font = theme.font;
   ctx.fillStyle = theme.fg;
   ctx.textBaseline = 'top';
+  // Context state outlives a draw: the caption below leaves textAlign 'right'.
+  ctx.textAlign = 'left';
   let lastRight = -Infinity;
   for (const t of scaleTicks(scale, Math.max(2, Math.floor(bw / 70)))) {
     const x = x0 + t.t * bw;

@@ -12,7 +12,7 @@ import type { Matrix2D, ViewKind } from '../src/core/view/types';
 import {
   assertNever, type FromWebview, type HeatmapPanelState, type Region, type ToWebview, type WireMatrix, type WireModel,
 } from '../src/protocol';
-import { COL_AXIS_H, drawColAxis, drawLegend, drawRowAxis, drawStrip, LEGEND_H, prepare, readTheme, ROW_AXIS_W, STRIP_W } from './axes';
+import { axisSizes, drawColAxis, drawLegend, drawRowAxis, drawStrip, LEGEND_H, prepare, readTheme, STRIP_W } from './axes';
 import { lutFor, mapName, SEQUENTIAL } from './colormaps';
 import { buildDom, KIND_NAMES, setOptions } from './dom';
 import { buildGrid, detailContent, tooltipContent } from './panels';
@@ -57,6 +57,8 @@ let scaleMode: ScaleMode = saved.scaleMode ?? 'linear';
 let colors: Colors | undefined;
 let view: View = { x0: 0, y0: 0, cellPx: 1 };
 let size = { w: 1, h: 1 };
+/** Row-axis width and column-axis height for the current labels. */
+let axes = { rowW: 110, colH: 90 };
 let tile: Region & { kind: ViewKind } | undefined;
 let hover: { row: number; col: number } | undefined;
 let cursor = { row: 0, col: 0 };
@@ -104,8 +106,8 @@ function draw(): void {
   const isOutput = kind === 'output';
   const theme = readTheme();
   const hl = hover ?? (document.activeElement === dom.heatmap ? cursor : undefined);
-  drawRowAxis(dom.rowAxis, model.queryLabels, mat.rows, view, size.h, dpr, theme, hl?.row);
-  drawColAxis(dom.colAxis, isOutput ? model.valueLabels : model.keyLabels, mat.cols, view, size.w, dpr, theme, hl?.col);
+  drawRowAxis(dom.rowAxis, model.queryLabels, mat.rows, view, axes.rowW, size.h, dpr, theme, hl?.row);
+  drawColAxis(dom.colAxis, isOutput ? model.valueLabels : model.keyLabels, mat.cols, view, size.w, axes.colH, dpr, theme, hl?.col);
   drawStrip(dom.strip, mat.rowMax, mat.rowEntropy, mat.cols, view, size.h, dpr, colors.lut, colors.scale);
   drawLegend(dom.legend, size.w, dpr, colors.lut, colors.scale,
     `${KIND_NAMES[kind] ?? kind} · ${mapName(colorMap, colors.scale.diverging)}${scaleMode === 'log' ? ' · log' : ''}`, theme);
@@ -206,8 +208,8 @@ let firstFrameStart: number | undefined;
 function applyMatrix(m: WireMatrix, keepView: boolean): void {
   const sameSize = mat && mat.rows === m.rows && mat.cols === m.cols;
   mat = m;
-  layoutStage(m.rows, m.cols);
   kind = m.kind;
+  layoutStage(m.rows, m.cols);
   tile = undefined;
   renderer.setTile(undefined);
   renderer.setOverview({ data: m.overview, texRows: m.ovRows, texCols: m.ovCols, r0: 0, c0: 0, blockRows: m.blockRows, blockCols: m.blockCols });
@@ -566,8 +568,13 @@ dom.copy.addEventListener('click', copyCell);
  */
 function layoutStage(rows: number, cols: number): void {
   const r = dom.plot.getBoundingClientRect();
-  const availW = Math.max(40, Math.floor(r.width) - ROW_AXIS_W - STRIP_W);
-  const availH = Math.max(40, Math.floor(r.height) - COL_AXIS_H - LEGEND_H);
+  if (model) {
+    axes = axisSizes(model.queryLabels, kind === 'output' ? model.valueLabels : model.keyLabels, rows, cols, readTheme());
+    dom.plot.style.gridTemplateColumns = `${axes.rowW}px auto ${STRIP_W}px`;
+    dom.plot.style.gridTemplateRows = `${axes.colH}px auto ${LEGEND_H}px`;
+  }
+  const availW = Math.max(40, Math.floor(r.width) - axes.rowW - STRIP_W);
+  const availH = Math.max(40, Math.floor(r.height) - axes.colH - LEGEND_H);
   const cellPx = Math.min(availW / cols, availH / rows);
   size = { w: Math.max(1, Math.min(availW, Math.ceil(cols * cellPx))), h: Math.max(1, Math.min(availH, Math.ceil(rows * cellPx))) };
   const stage = dom.heatmap.parentElement as HTMLElement;
@@ -592,8 +599,8 @@ new MutationObserver(() => requestDraw()).observe(body, { attributes: true, attr
 function exportPng(id: number): void {
   draw(); // WebGL's buffer is only readable in the task that drew it
   const dpr = window.devicePixelRatio || 1;
-  const w = ROW_AXIS_W + size.w + STRIP_W;
-  const h = COL_AXIS_H + size.h + LEGEND_H;
+  const w = axes.rowW + size.w + STRIP_W;
+  const h = axes.colH + size.h + LEGEND_H;
   const out = document.createElement('canvas');
   out.width = Math.round(w * dpr);
   out.height = Math.round(h * dpr);
@@ -605,11 +612,11 @@ function exportPng(id: number): void {
   ctx.fillStyle = getComputedStyle(body).backgroundColor || '#fff';
   ctx.fillRect(0, 0, out.width, out.height);
   const put = (c: HTMLCanvasElement, x: number, y: number) => ctx.drawImage(c, Math.round(x * dpr), Math.round(y * dpr));
-  put(dom.colAxis, ROW_AXIS_W, 0);
-  put(dom.rowAxis, 0, COL_AXIS_H);
-  put(dom.heatmap, ROW_AXIS_W, COL_AXIS_H);
-  put(dom.strip, ROW_AXIS_W + size.w, COL_AXIS_H);
-  put(dom.legend, ROW_AXIS_W, COL_AXIS_H + size.h);
+  put(dom.colAxis, axes.rowW, 0);
+  put(dom.rowAxis, 0, axes.colH);
+  put(dom.heatmap, axes.rowW, axes.colH);
+  put(dom.strip, axes.rowW + size.w, axes.colH);
+  put(dom.legend, axes.rowW, axes.colH + size.h);
   out.toBlob((blob) => {
     if (!blob) {
       post({ type: 'png', id, error: 'the canvas could not be encoded' });
