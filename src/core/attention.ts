@@ -449,14 +449,25 @@ export function stackValues(p: PreparedAttention): Float32Array {
   return out;
 }
 
+/** A float32 array of n elements, or a MatrixError saying how much memory `what` would need. */
+export function allocFloat32(n: number, what: string, shared = false): Float32Array {
+  try {
+    return shared ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new MatrixError(`not enough memory for the ${what} (${(n * 4 / 2 ** 30).toFixed(2)} GiB)`);
+  }
+}
+
 /** The exact reference: every variant, float64 arithmetic, float32 results. */
 export function computeAttention(input: AttentionInput): AttentionResult {
   const p = prepareAttention(input);
   const { heads, nq, nk, dk, dv } = p;
   const cells = heads * nq * nk;
-  const scores = new Float32Array(cells);
-  const scaled = new Float32Array(cells);
-  const weights = new Float32Array(cells);
+  const what = `${heads > 1 ? `${heads}×` : ''}${nq}×${nk} attention maps`;
+  const scores = allocFloat32(cells, what);
+  const scaled = allocFloat32(cells, what);
+  const weights = allocFloat32(cells, what);
   const headOutputs = new Float32Array(heads * nq * dv);
   const warnings = [...p.warnings];
   for (let h = 0; h < heads; h++) {

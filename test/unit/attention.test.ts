@@ -90,6 +90,12 @@ describe('attention (reference) against NumPy', () => {
     assertClose(r.weights.subarray(0, 2), [0.5, 0.5], 0, 1e-7, 'zero row');
   });
 
+  it('a result too large to allocate is a MatrixError, not a RangeError', () => {
+    const q: NdArray = { shape: [70000, 1], dtype: 'float32', data: new Float32Array(70000) };
+    assert.throws(() => computeAttention({ q }),
+      (e: unknown) => e instanceof MatrixError && e.message === 'not enough memory for the 70000×70000 attention maps (18.25 GiB)');
+  });
+
   it('NaN inputs are reported and propagate like NumPy (no crash)', () => {
     const r = computeAttention({ q: m([[NaN, 1], [1, 1]]) });
     assert.ok(r.warnings.some((w) => w === 'Q holds 1 NaN or infinite value; affected rows are NaN'));

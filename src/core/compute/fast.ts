@@ -7,7 +7,7 @@
  * reference kernel), because most callers only need weights and output and scores would double the memory
  * traffic of a large job.
  */
-import { attendRows, combineHeads, maskAllows, maskedRowsWarning, prepareAttention, stackValues } from '../attention';
+import { allocFloat32, attendRows, combineHeads, maskAllows, maskedRowsWarning, prepareAttention, stackValues } from '../attention';
 import type { AttentionInput, AttentionResult, FastOptions, MaskSpec, PreparedAttention } from '../attention';
 import { findAsset } from './assets';
 import { loadWasmModule, runChunk, totalChunks, WasmKernel } from './kernel';
@@ -54,7 +54,7 @@ export function wasmAvailable(): boolean {
 }
 
 function floatArray(n: number, shared: boolean): Float32Array {
-  return shared ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n);
+  return allocFloat32(n, 'attention inputs and outputs', shared);
 }
 
 /**
@@ -66,9 +66,9 @@ const spareWeights: SharedArrayBuffer[] = [];
 const ownWeights = new WeakSet<ArrayBufferLike>();
 
 function weightsArray(n: number, shared: boolean): Float32Array {
-  if (!shared) return new Float32Array(n);
+  if (!shared) return allocFloat32(n, 'attention weights');
   const i = spareWeights.findIndex((b) => b.byteLength === n * 4);
-  const buffer = i >= 0 ? spareWeights.splice(i, 1)[0] : new SharedArrayBuffer(n * 4);
+  const buffer = i >= 0 ? spareWeights.splice(i, 1)[0] : allocFloat32(n, 'attention weights', true).buffer as SharedArrayBuffer;
   ownWeights.add(buffer);
   return new Float32Array(buffer);
 }
@@ -184,7 +184,7 @@ export async function computeFast(input: AttentionInput, options: EngineOptions 
   let scores: { scores: Float32Array; scaled: Float32Array } | undefined;
   const lazyScores = () => {
     if (!scores) {
-      const s = { scores: new Float32Array(heads * nq * nk), scaled: new Float32Array(heads * nq * nk) };
+      const s = { scores: allocFloat32(heads * nq * nk, 'scores'), scaled: allocFloat32(heads * nq * nk, 'scaled scores') };
       for (let h = 0; h < heads; h++) {
         attendRows({ q: p.q[h], k: p.k[h], v: p.v[h], nq, nk, dk, dv }, h, p.similarity, p.scaleFactor, p.mask, 0, nq,
           { scores: s.scores, scaled: s.scaled, weightsOffset: h * nq * nk, outputOffset: 0 });
