@@ -160,7 +160,8 @@ export function drawStrip(
 export function drawLegend(
   canvas: HTMLCanvasElement, w: number, dpr: number, lut: Uint8Array, scale: ColorScale, caption: string, theme: Theme,
 ): void {
-  const width = Math.max(120, Math.min(420, w));
+  // At least wide enough for the caption, even under a narrow map.
+  const width = Math.max(190, Math.min(420, w));
   const ctx = prepare(canvas, width, LEGEND_H, dpr);
   if (!ctx) return;
   const x0 = 8;
