@@ -13,14 +13,15 @@
 //   o    [rows][dvp]          out: the outputs
 
 // Cephes-style expf: x = n·ln2 + r, exp(r) by a degree-7 polynomial, 2^n through the exponent bits.
-// Inputs here are x - rowmax <= 0; below -87.3 the true value is < 1.2e-38 and we return exactly 0,
-// which also makes masked (-inf) entries exactly 0.
+// Inputs here are x - rowmax <= 0; below -87.3 the true value is < 1.2e-38 and we return exactly 0
+// (the garbage 2^n there is masked off), which also makes masked (-inf) entries exactly 0. NaN stays NaN
+// (the mask is "not below", true for NaN), so a row with a NaN score comes out NaN as in NumPy.
+// No clamp with f32x4.max: its NaN-exact semantics cost several instructions per vector in V8.
 // @ts-ignore: decorator
 @inline
 function expv(x: v128): v128 {
-  const lo = f32x4.splat(-87.3);
-  const keep = f32x4.gt(x, lo);
-  let y = f32x4.max(x, lo);
+  const keep = v128.not(f32x4.lt(x, f32x4.splat(-87.3)));
+  let y = x;
   // n = round(x·log2 e) by adding 1.5·2^23: the sum's low mantissa bits hold n (cheaper than nearest+trunc).
   const magic = f32x4.splat(12582912.0);
   const t = f32x4.add(f32x4.mul(y, f32x4.splat(1.44269504088896341)), magic);
@@ -99,7 +100,8 @@ export function attendBlock(
     }
     const n4 = n & ~3;
     let mv = f32x4.splat(-Infinity);
-    for (let j = 0; j < n4; j += 4) mv = f32x4.max(mv, v128.load(row + <usize>(j * 4)));
+    // pmax is one maxps; a NaN it skips still turns the row NaN through its own exp below.
+    for (let j = 0; j < n4; j += 4) mv = f32x4.pmax(mv, v128.load(row + <usize>(j * 4)));
     let m = f32.max(f32.max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), f32.max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
     for (let j = n4; j < n; j++) m = f32.max(m, load<f32>(row + <usize>(j * 4)));
     if (n == 0 || m == -Infinity) {
