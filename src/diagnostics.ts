@@ -5,7 +5,7 @@
  * *.attn.json), so breaking its JSON keeps the squiggles instead of dropping them, and package.json never gets ours.
  */
 import * as vscode from 'vscode';
-import { KeyedCoalescer } from './core/coalesce';
+import { KeyedCoalescer, TYPING_DEBOUNCE } from './core/coalesce';
 import { scanJson } from './core/jsonMatrix';
 import { shapeProblems } from './core/lenses';
 import type { MatrixError } from './core/ndarray';
@@ -45,7 +45,7 @@ export function registerDiagnostics(): vscode.Disposable {
     collection.set(doc.uri, diagnostics);
   };
 
-  const later = new KeyedCoalescer<vscode.TextDocument>((doc) => check(doc), { delayMs: 150, maxWaitMs: 1000 });
+  const later = new KeyedCoalescer<vscode.TextDocument>((doc) => check(doc), TYPING_DEBOUNCE);
 
   const subs: vscode.Disposable[] = [
     collection,

@@ -6,7 +6,7 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { KeyedCoalescer } from './core/coalesce';
+import { KeyedCoalescer, WATCH_BURST } from './core/coalesce';
 import type { InspectorSettings } from './heatmapSources';
 import type { HeatmapController } from './heatmapView';
 
@@ -44,10 +44,6 @@ export interface WatcherDeps {
   readonly onDeleted?: (uri: vscode.Uri) => void;
 }
 
-/** Quiet time and longest delay for a burst: 100 ms after the last write, at most 400 ms after the first. */
-export const WATCH_DELAY_MS = 100;
-export const WATCH_MAX_WAIT_MS = 400;
-
 export function registerMatrixWatcher(deps: WatcherDeps): vscode.Disposable {
   let watchers: vscode.FileSystemWatcher[] = [];
   let globsKey = '';
@@ -75,7 +71,7 @@ export function registerMatrixWatcher(deps: WatcherDeps): vscode.Disposable {
         view.showError(err instanceof Error ? err.message : String(err));
       }
     }
-  }, { delayMs: WATCH_DELAY_MS, maxWaitMs: WATCH_MAX_WAIT_MS });
+  }, WATCH_BURST);
 
   const onChange = (uri: vscode.Uri) => {
     if (deps.viewsOf(uri).length > 0) reload.trigger(uri.toString());

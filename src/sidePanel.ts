@@ -4,7 +4,7 @@
  * invalid the last good picture stays and the error shows beside it (controller.showError).
  */
 import * as vscode from 'vscode';
-import { Debouncer } from './core/coalesce';
+import { Debouncer, TYPING_DEBOUNCE } from './core/coalesce';
 import type { ActiveMatrixTracker } from './contextKeys';
 import { fileSource, matrixKindOf } from './heatmapSources';
 import type { SourceEnv } from './heatmapSources';
@@ -39,7 +39,7 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
     private readonly env: SourceEnv,
     private readonly live: LiveViews,
   ) {
-    this.typing = new Debouncer(() => this.reload(), { delayMs: 150, maxWaitMs: 1000 }, (err) => this.showError(err));
+    this.typing = new Debouncer(() => this.reload(), TYPING_DEBOUNCE, (err) => this.showError(err));
     this.wanted = tracker.current;
     this.subs.push(
       vscode.window.registerWebviewViewProvider(SIDE_PANEL_VIEW_ID, this),

@@ -16,6 +16,15 @@ export const realTimers: Timers = {
   now: () => Date.now(),
 };
 
+/** Typing in a JSON file: recompute 150 ms after the last keystroke, and at least once a second while typing on. */
+export const TYPING_DEBOUNCE = { delayMs: 150, maxWaitMs: 1000 } as const;
+
+/**
+ * A watched file rewritten in a burst: reload 100 ms after the last write, at most 400 ms after the first, so a
+ * script saving 1,000 times a second gives a few reloads a second (each waits for the previous one to finish).
+ */
+export const WATCH_BURST = { delayMs: 100, maxWaitMs: 400 } as const;
+
 export interface DebounceOptions {
   /** Quiet time after the last trigger before running. */
   readonly delayMs: number;

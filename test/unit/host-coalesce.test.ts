@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { Debouncer, KeyedCoalescer, LatestGate } from '../../src/core/coalesce';
+import { Debouncer, KeyedCoalescer, LatestGate, TYPING_DEBOUNCE, WATCH_BURST } from '../../src/core/coalesce';
 import type { Timers } from '../../src/core/coalesce';
 
 /** A manual clock: advance(ms) runs due timers in time order. */
@@ -151,6 +151,44 @@ describe('host: KeyedCoalescer', () => {
     c.dispose();
     await timers.advance(100);
     assert.strictEqual(seen.filter((k) => k === 'a.npy').length, a);
+  });
+});
+
+describe('host: the settings the surfaces use', () => {
+  it('watcher: 1,000 writes in one second of one file, with 30 ms reloads, give 3-4 reloads, never overlapping', async () => {
+    const timers = new FakeTimers();
+    let reloads = 0;
+    let active = 0;
+    let overlap = false;
+    const c = new KeyedCoalescer<string>(async () => {
+      reloads++;
+      active++;
+      overlap ||= active > 1;
+      await new Promise<void>((r) => timers.setTimeout(r, 30)); // a reload reads the file and posts the model
+      active--;
+    }, { ...WATCH_BURST, timers });
+    for (let i = 0; i < 1000; i++) {
+      c.trigger('file:///w/live.npy');
+      await timers.advance(1);
+    }
+    await timers.advance(1000);
+    console.log(`      1,000 change events in 1 s → ${reloads} reloads`);
+    assert.ok(reloads >= 3 && reloads <= 4, `reloads = ${reloads}`);
+    assert.strictEqual(overlap, false);
+    assert.strictEqual(c.size, 0);
+  });
+
+  it('typing: 40 keystrokes 80 ms apart give one recompute a second, then one 150 ms after the last', async () => {
+    const timers = new FakeTimers();
+    const at: number[] = [];
+    const d = new Debouncer(() => void at.push(timers.now()), { ...TYPING_DEBOUNCE, timers });
+    for (let i = 0; i < 40; i++) {
+      d.trigger();
+      await timers.advance(80);
+    }
+    await timers.advance(1000);
+    // Each burst is capped 1 s after its first keystroke (0, 1040, 2080); the last keystroke is at 3120.
+    assert.deepStrictEqual(at, [1000, 2040, 3080, 3120 + 150]);
   });
 });
 
