@@ -4,7 +4,7 @@ import * as assert from 'assert';
 import * as path from 'path';
 import { workbench } from '../support/hooks';
 import { bodyData, step, visibleText, waitFor } from '../support/workbench';
-import { hoverUntil, zoomIn } from '../support/heatmap';
+import { hoverUntil, tooltipAt, zoomIn } from '../support/heatmap';
 import { numbersIn, writeFloat32Npy } from '../support/files';
 
 const J = 'journey 4 (dump grid, 4096² map)';
@@ -57,11 +57,33 @@ describe('journey 4: [L, H, n, n] grid → head heatmap; a 4096×4096 map zooms'
       waitFor('body[data-state=ready] after zooming', async () => ((await bodyData(frame, 'state')) === 'ready' ? true : undefined), 30_000));
     console.log(`      zoom → ${zoom} ready in ${Date.now() - zoomed} ms`);
     assert.ok(Number(zoom) > 1, `zoom should grow: ${zoom}`);
-    const box = (await frame.locator('#heatmap').boundingBox())!;
-    const hovered = await step(J, 'hover the zoomed map', () =>
-      hoverUntil(page, frame, 'any cell of the 4096² map', (t) => numbersIn(t).length > 0, undefined).catch(() =>
-        ({ tooltip: '', point: { x: box.x, y: box.y } })));
-    assert.ok(hovered.tooltip.length > 0, 'hovering the zoomed map shows a tooltip');
+    const value = (i: number, j: number) => ((i * 7 + j * 13) % 1000) / 1000;
+    const cellOf = (t: string) => /query\s+(\d+)\D+key\s+(\d+)/.exec(t)?.slice(1).map(Number);
+    const pooled = await step(J, 'hover the zoomed overview', () =>
+      hoverUntil(page, frame, 'a cell of the 4096² map', (t) => cellOf(t) !== undefined));
+    // While pooled, the tooltip says so ("block 8×8 max: 0.34") and the max is of the aligned block in the file.
+    const block = /block\s+(\d+)\s*×\s*(\d+)\s+max:?\s*(-?[\d.]+)/.exec(pooled.tooltip);
+    if (block) {
+      const [i, j] = cellOf(pooled.tooltip)!;
+      const [bh, bw, shown] = [Number(block[1]), Number(block[2]), Number(block[3])];
+      let max = -Infinity;
+      for (let r = i - (i % bh); r < i - (i % bh) + bh; r++) for (let c = j - (j % bw); c < j - (j % bw) + bw; c++) max = Math.max(max, value(r, c));
+      console.log(`      pooled tooltip ${JSON.stringify(pooled.tooltip)}; the file's block max is ${max}`);
+      assert.ok(Math.abs(shown - max) < 0.0015, `pooled tooltip ${JSON.stringify(pooled.tooltip)} should show the block max ${max}`);
+    }
+    // Zooming further reaches full resolution: the tooltip shows the exact cell (0-based query i, key j).
+    let exact = '';
+    for (let n = 0; n < 10 && !exact; n++) {
+      const box = (await frame.locator('#heatmap').boundingBox())!;
+      const text = await tooltipAt(page, frame, { x: box.x + box.width / 2, y: box.y + box.height / 2 }, 800);
+      if (cellOf(text) && !/block/i.test(text)) exact = text;
+      else await zoomIn(page, frame);
+    }
+    assert.ok(exact, `zooming in 10 times never showed a single cell; zoom ${await bodyData(frame, 'zoom')}`);
+    const [i, j] = cellOf(exact)!;
+    const shown = numbersIn(exact.replace(/query\s+\d+\D+key\s+\d+/, ''));
+    console.log(`      full resolution at zoom ${await bodyData(frame, 'zoom')}: ${JSON.stringify(exact)}; the file holds ${value(i, j)}`);
+    assert.ok(shown.some((v) => Math.abs(v - value(i, j)) < 0.0015), `tooltip ${JSON.stringify(exact)} should show ${value(i, j)}`);
     await wb.screenshot('04-large-4096');
   });
 });

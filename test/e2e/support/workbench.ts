@@ -221,20 +221,30 @@ export class Workbench {
       (await input.isVisible()) && (await input.inputValue()).startsWith('>') ? undefined : true, 10_000);
   }
 
-  /** Quick Open (Ctrl+P): types a workspace-relative path and opens the match. */
+  /**
+   * Quick Open (Ctrl+P): types a workspace-relative path and opens the match. A file created a moment ago may not be
+   * in the search results yet (the file watcher has not reported it), so Quick Open is reopened a few times.
+   */
   async openFile(relative: string): Promise<void> {
     const page = this.page;
-    await this.dismissQuickInput();
-    await page.keyboard.press('Control+P');
-    const input = page.locator('.quick-input-widget .quick-input-box input');
-    await input.waitFor({ state: 'visible', timeout: 10_000 });
-    await input.fill(relative);
     const base = path.basename(relative);
+    const input = page.locator('.quick-input-widget .quick-input-box input');
     const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row.focused');
-    await waitFor(`"${relative}" to appear in Quick Open`, async () => {
-      const label = (await row.first().getAttribute('aria-label', { timeout: 500 })) ?? '';
-      return label.includes(base) ? true : undefined;
-    }, 15_000);
+    for (let attempt = 1; ; attempt++) {
+      await this.dismissQuickInput();
+      await page.keyboard.press('Control+P');
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill(relative);
+      try {
+        await waitFor(`"${relative}" to appear in Quick Open`, async () => {
+          const label = (await row.first().getAttribute('aria-label', { timeout: 500 })) ?? '';
+          return label.includes(base) ? true : undefined;
+        }, attempt < 4 ? 6_000 : 15_000);
+        break;
+      } catch (err) {
+        if (attempt >= 4) throw err;
+      }
+    }
     await page.keyboard.press('Enter');
     await this.activeTab(base);
   }
@@ -341,8 +351,11 @@ export class Workbench {
   async describeUi(): Promise<string> {
     const parts: string[] = [];
     try {
-      const tab = await this.page.locator('.editor-group-container.active .tab.active').first().getAttribute('aria-label', { timeout: 500 });
+      const tabs = this.page.locator('.editor-group-container.active .tab.active');
+      const tab = (await tabs.count()) > 0 ? await tabs.first().getAttribute('aria-label', { timeout: 500 }) : null;
       parts.push(`active tab ${JSON.stringify(tab)}`);
+      const quickInput = this.page.locator('.quick-input-widget');
+      if (await quickInput.isVisible()) parts.push(`quick input open: ${JSON.stringify((await quickInput.innerText()).slice(0, 300))}`);
       parts.push(`notifications ${JSON.stringify(await this.notifications())}`);
       const webviews: string[] = [];
       for (const frame of this.page.frames()) {
