@@ -100,6 +100,21 @@ describe('compute: fast paths agree with the reference', function () {
     assert.strictEqual(r.outputDim, 24);
   });
 
+  it('a NaN in Q makes that query row NaN on every path, like NumPy; other rows are unaffected', async () => {
+    const q = random(10, 8, 25);
+    (q.data as Float32Array)[2 * 8 + 3] = NaN;
+    const input: AttentionInput = { q, k: random(13, 8, 26), v: random(13, 4, 27) };
+    const ref = computeAttention(input);
+    for (const opts of [{ kernel: 'wasm' as const, pool: false }, { kernel: 'ts' as const, pool: false }, { pool: true }]) {
+      const r = await computeFast(input, opts);
+      assert.ok(r.weights.subarray(2 * 13, 3 * 13).every(Number.isNaN), `${JSON.stringify(opts)}: row 2 NaN`);
+      assert.ok(r.output.subarray(2 * 4, 3 * 4).every(Number.isNaN));
+      const others = (a: Float32Array, w: number) => Array.from(a).filter((_, i) => Math.floor(i / w) !== 2);
+      assertClose(others(r.weights, 13), others(ref.weights, 13), 1e-5, 0, 'other rows');
+      assert.deepStrictEqual(r.warnings, ref.warnings);
+    }
+  });
+
   it('large scores stay finite in the polynomial exp', async () => {
     const input: AttentionInput = { q: random(9, 4, 13, 60), k: random(11, 4, 14, 60), v: random(11, 3, 15), scale: 'none' };
     const ref = computeAttention(input);
