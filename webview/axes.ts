@@ -40,6 +40,8 @@ export function axisSizes(
   if (!ctx) return { rowW: ROW_AXIS_W, colH: COL_AXIS_H };
   ctx.font = theme.font;
   const widest = (labels: readonly string[] | undefined, n: number, chars: number) => {
+    // Index labels: the last index is the widest.
+    if (!labels) return ctx.measureText(String(Math.max(0, n - 1))).width;
     let w = 0;
     let swatches = false;
     // Long label lists: measuring a sample is enough (thinning shows few of them anyway).
