@@ -260,7 +260,6 @@ async function readJsonText(file: string, opts: OpenOptions): Promise<string> {
 async function jsonArray(file: string, member: string | undefined, opts: OpenOptions): Promise<NdArray> {
   const text = await readJsonText(file, opts);
   const all = jsonMatrices(text, file);
-  const inline = all.filter((m) => m.array);
   if (member === undefined) {
     if (all.length === 1 && all[0].name === '' && all[0].array) return all[0].array;
     throw new MatrixError(`holds an attention spec, not one matrix; choose one as ${path.basename(file)}#KEY (${all.map((m) => m.name).join(', ') || 'no matrices'})`, file);
@@ -271,8 +270,13 @@ async function jsonArray(file: string, member: string | undefined, opts: OpenOpt
   // A key that names a binary file: follow it once (never another JSON file, so no cycles).
   const target = path.resolve(path.dirname(file), hit.ref as string);
   if (/\.json(#|$)/i.test(target)) throw new MatrixError(`"${member}" refers to another JSON file (${hit.ref}); only .npy/.npz references are followed`, file);
-  void inline;
-  return readMatrix(target, [], opts);
+  try {
+    return await readMatrix(target, [], opts);
+  } catch (e) {
+    // Say which JSON key led there: the user opened the JSON file, not the one it names.
+    if (e instanceof MatrixError) throw new MatrixError(`"${member}" → ${e.message}`, file);
+    throw e;
+  }
 }
 
 /** Opens, reads the sub-array at `index` and closes. */
@@ -327,7 +331,13 @@ export async function listMembers(file: string, opts: OpenOptions = {}): Promise
         if (m.array) {
           out.push({ name: m.name, info: { shape: [...m.array.shape], dtype: m.array.dtype, fortranOrder: false, byteLength: m.array.data.byteLength } });
         } else if (m.ref && !/\.json(#|$)/i.test(m.ref)) {
-          const h = await openMatrix(path.resolve(path.dirname(file), m.ref), opts);
+          let h: MatrixHandle;
+          try {
+            h = await openMatrix(path.resolve(path.dirname(file), m.ref), opts);
+          } catch (e) {
+            if (e instanceof MatrixError) throw new MatrixError(`"${m.name}" → ${e.message}`, file);
+            throw e;
+          }
           out.push({ name: m.name, info: h.info });
           await h.close();
         }

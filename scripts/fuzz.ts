@@ -1,0 +1,365 @@
+/**
+ * Fuzzing the matrix-file readers: mutated and truncated copies of the NumPy-made fixtures (bit flips, truncations,
+ * header edits, inflated shape claims, damaged zip directories, zip-bomb members, deep JSON nesting) must each either
+ * parse or throw a MatrixError, within a time bound. test/unit/fuzz.test.ts runs a short seeded round of it;
+ * `npm run fuzz -- [seed] [iterations]` runs a longer one and saves crashers to test/fixtures/files/regressions/.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as zlib from 'zlib';
+import { MatrixError, product } from '../src/core/ndarray';
+import type { NdArray } from '../src/core/ndarray';
+import { listMembers, openMatrix } from '../src/core/matrixFile';
+import { loadSpec, scanJson } from '../src/core/jsonMatrix';
+
+export type Ext = '.npy' | '.npz' | '.json';
+export interface CorpusFile { name: string; ext: Ext; bytes: Uint8Array }
+export type Outcome = { outcome: 'parsed' | 'refused'; ms: number } | { outcome: 'failed'; ms: number; problem: string };
+
+export interface FuzzOptions {
+  seed: number;
+  iterations: number;
+  /** Each input must be decided within this many milliseconds (default 200). */
+  timeLimitMs?: number;
+  corpus?: CorpusFile[];
+  /** Where mutated files are written while being checked (default: a new temporary directory, removed after). */
+  workDir?: string;
+  /** Where failing inputs are saved (default: not saved). */
+  crashDir?: string;
+  log?: (line: string) => void;
+}
+
+export interface FuzzFailure { iteration: number; mutation: string; source: string; problem: string; saved?: string }
+export interface FuzzReport {
+  runs: number; parsed: number; refused: number; slowestMs: number;
+  byMutation: Record<string, number>; failures: FuzzFailure[];
+}
+
+/** Reads cap for fuzzed files: claims are checked before allocating, but a valid small claim must stay small. */
+const FUZZ_MAX_BYTES = 64 << 20;
+
+export const FIXTURE_DIR = [path.resolve(__dirname, '../test/fixtures/files'), path.resolve(__dirname, '../../test/fixtures/files')]
+  .find((d) => fs.existsSync(path.join(d, 'expected.json'))) ?? path.resolve('test/fixtures/files');
+
+/** The fixture files (and saved regressions) the mutations start from. */
+export function loadCorpus(dir = FIXTURE_DIR): CorpusFile[] {
+  const out: CorpusFile[] = [];
+  for (const sub of ['', 'bad', 'regressions']) {
+    const d = path.join(dir, sub);
+    if (!fs.existsSync(d)) continue;
+    for (const name of fs.readdirSync(d).sort()) {
+      const ext = path.extname(name) as Ext;
+      if (!['.npy', '.npz', '.json'].includes(ext) || name === 'expected.json') continue;
+      const full = path.join(d, name);
+      if (fs.statSync(full).size > 256 * 1024) continue; // the float16 tables: big, and nothing new to mutate
+      out.push({ name: path.join(sub, name), ext, bytes: new Uint8Array(fs.readFileSync(full)) });
+    }
+  }
+  return out;
+}
+
+/** mulberry32: small, seeded, reproducible. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Rand = () => number;
+const int = (r: Rand, n: number) => Math.floor(r() * n);
+const pick = <T>(r: Rand, xs: readonly T[]): T => xs[int(r, xs.length)];
+
+const latin1 = (b: Uint8Array) => Buffer.from(b).toString('latin1');
+const fromLatin1 = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
+
+/** Replaces the .npy header text, keeping the declared header length so the data stays where it was. */
+function editNpyHeader(b: Uint8Array, edit: (h: string) => string): Uint8Array {
+  if (b.length < 12 || b[0] !== 0x93) return b;
+  const v1 = b[6] === 1;
+  const start = v1 ? 10 : 12;
+  const len = v1 ? b[8] | (b[9] << 8) : Buffer.from(b).readUInt32LE(8);
+  if (start + len > b.length) return b;
+  let h = edit(latin1(b.subarray(start, start + len)).trimEnd());
+  h = h.length + 1 <= len ? h.padEnd(len - 1, ' ') + '\n' : h.slice(0, len);
+  const out = new Uint8Array(b);
+  out.set(fromLatin1(h), start);
+  return out;
+}
+
+const HUGE_SHAPES = ['(2147483648, 2147483648)', '(1000000, 1000000)', '(4294967297,)', '(99999999999999999999,)', '(-1, 3)',
+  '(0,)', '()', '(3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33)', '(1e3,)', '[3, 4]', "('3',)", '(3, None)'];
+const DESCRS = ["'|O'", "'<c8'", "'<f16'", "'>f2'", "'|b1'", "'<U4'", "'x'", "'<i8'", "'>u8'", "[('a', '<f4')]", "'<f4", 'None', "'|V8'", "'=f8'", "'<M8[s]'"];
+
+function npyHeaderMutation(r: Rand, b: Uint8Array): [string, Uint8Array] {
+  switch (int(r, 7)) {
+    case 0: return ['shape-claim', editNpyHeader(b, (h) => h.replace(/'shape': \([^)]*\)/, `'shape': ${pick(r, HUGE_SHAPES)}`))];
+    case 1: return ['descr', editNpyHeader(b, (h) => h.replace(/'descr': ('[^']*'|\[.*\])/, `'descr': ${pick(r, DESCRS)}`))];
+    case 2: return ['fortran', editNpyHeader(b, (h) => h.replace(/'fortran_order': \w+/, `'fortran_order': ${pick(r, ['True', 'False', '1', 'None', "'no'", '__import__'])}`))];
+    case 3: return ['keys', editNpyHeader(b, (h) => pick(r, [h.replace(/'descr': '[^']*', /, ''), h.replace('}', "'x': 1, }"), h.replace('{', '{{'), h.replace(/'/g, '"'), h.replace('}', ''), h + ' junk']))];
+    case 4: {
+      const out = new Uint8Array(b);
+      if (out.length > 11) for (let i = 8; i < 12; i++) out[i] = pick(r, [0, 0xff, 0x7f, 0x80, int(r, 256)]);
+      return ['header-length', out];
+    }
+    case 5: {
+      const out = new Uint8Array(b);
+      if (out.length > 8) { out[6] = pick(r, [0, 1, 2, 3, 4, 255]); out[7] = pick(r, [0, 0, 1]); }
+      return ['version', out];
+    }
+    default: return ['header-garbage', editNpyHeader(b, (h) => {
+      const i = int(r, h.length + 1);
+      return h.slice(0, i) + pick(r, ['(', ')', "'", '{', ',', ':', '\\', '-', '99999999999999999999', '#', '\x00', '\u00e9']) + h.slice(i);
+    })];
+  }
+}
+
+/** Finds central-directory entries and rewrites one of their fields. */
+function zipMutation(r: Rand, b: Uint8Array): [string, Uint8Array] {
+  const out = Buffer.from(b);
+  const cds: number[] = [];
+  for (let i = 0; i + 46 <= out.length; i++) if (out.readUInt32LE(i) === 0x02014b50) cds.push(i);
+  const eocd = out.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  const choice = int(r, 6);
+  if (choice === 0 && cds.length) {
+    const at = pick(r, cds);
+    out.writeUInt32LE(pick(r, [0, 1, 100, 0xffffffff, 0x7fffffff, int(r, 1 << 20)]), at + 24);
+    return ['zip-uncompressed-size', new Uint8Array(out)];
+  }
+  if (choice === 1 && cds.length) {
+    const at = pick(r, cds);
+    out.writeUInt32LE(pick(r, [0, 0xffffffff, out.length, out.length - 10, int(r, out.length)]), at + pick(r, [20, 42]));
+    return ['zip-size-or-offset', new Uint8Array(out)];
+  }
+  if (choice === 2 && cds.length) {
+    const at = pick(r, cds);
+    out.writeUInt16LE(pick(r, [0, 8, 12, 14, 99, 1]), at + pick(r, [10, 8]));
+    return ['zip-method-flags', new Uint8Array(out)];
+  }
+  if (choice === 3 && eocd >= 0 && eocd + 22 <= out.length) {
+    out.writeUInt16LE(pick(r, [0, 1, 0xffff, 500]), eocd + 10);
+    out.writeUInt32LE(pick(r, [0, 0xffffffff, out.length, int(r, out.length)]), eocd + pick(r, [12, 16]));
+    return ['zip-end-record', new Uint8Array(out)];
+  }
+  if (choice === 4 && cds.length) {
+    const at = pick(r, cds);
+    out.writeUInt16LE(pick(r, [0, 0xffff, 200, 4]), at + pick(r, [28, 30, 32]));
+    return ['zip-lengths', new Uint8Array(out)];
+  }
+  return ['zip-bomb', zipBomb(r)];
+}
+
+const bombs = new Map<string, { length: number; payload: Buffer }>();
+
+/** A deflated .npy member of zeros whose declared sizes lie (small, huge, or honest but large). */
+export function zipBomb(r: Rand): Uint8Array {
+  const n = pick(r, [16, 1000, 1 << 17]);
+  const claim = pick(r, [n, 2, n * 4, 1e9]);
+  const padding = pick(r, [0, 256 << 10, 2 << 20]); // zeros past the claimed data: up to 2 MB inflating from ~2 KB
+  const key = `${n}/${claim}/${padding}`;
+  let cached = bombs.get(key);
+  if (!cached) {
+    const dict = `{'descr': '<f8', 'fortran_order': False, 'shape': (${claim},), }`;
+    const header = Buffer.from(dict.padEnd(128 - 11, ' ') + '\n', 'latin1');
+    const body = Buffer.concat([Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length, 0]), header, Buffer.alloc(n * 8 + padding)]);
+    cached = { length: body.length, payload: zlib.deflateRawSync(body) };
+    bombs.set(key, cached);
+  }
+  const body = { length: cached.length };
+  const payload = cached.payload;
+  const declared = pick(r, [body.length, 256, 100, 0xffffffff, body.length - 1]);
+  const name = Buffer.from('a.npy');
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(8, 8);
+  local.writeUInt32LE(payload.length, 18);
+  local.writeUInt32LE(declared, 22);
+  local.writeUInt16LE(name.length, 26);
+  const central = Buffer.alloc(46);
+  central.writeUInt32LE(0x02014b50, 0);
+  central.writeUInt16LE(8, 10);
+  central.writeUInt32LE(payload.length, 20);
+  central.writeUInt32LE(declared, 24);
+  central.writeUInt16LE(name.length, 28);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(1, 8);
+  end.writeUInt16LE(1, 10);
+  end.writeUInt32LE(46 + name.length, 12);
+  end.writeUInt32LE(30 + name.length + payload.length, 16);
+  return new Uint8Array(Buffer.concat([local, name, payload, central, name, end]));
+}
+
+function jsonMutation(r: Rand, b: Uint8Array): [string, Uint8Array] {
+  const text = Buffer.from(b).toString('utf8');
+  const at = int(r, text.length + 1);
+  switch (int(r, 6)) {
+    case 0: {
+      const d = pick(r, [300, 5000, 100000]);
+      const open = pick(r, ['[', '{"Q": ', '{"a": [']);
+      return ['json-deep', Buffer.from(text.slice(0, at) + open.repeat(d) + '1' + text.slice(at))];
+    }
+    case 1: return ['json-token', Buffer.from(text.slice(0, at) + pick(r, [',', ']', '[', '}', '{', '"', ':', 'null', '"x"', '1e999', '-', 'NaN', '-Infinity', '\\u12', '\u0000', '\ud800', '01', '1.', 'tru']) + text.slice(at))];
+    case 2: return ['json-delete', Buffer.from(text.slice(0, at) + text.slice(at + 1 + int(r, 20)))];
+    case 3: return ['json-number-swap', Buffer.from(text.replace(/-?\d+(\.\d+)?/, pick(r, ['"7"', '[]', '[1]', '{}', 'true', '1e400', '-0', '123456789012345678901234567890'])))];
+    case 4: return ['json-key', Buffer.from(text.replace(/"(Q|K|V|X|q|description|scale|heads|mask|keyLabels)"/, `"${pick(r, ['Q', 'K', 'V', 'weights', 'attention', 'mask', 'heads', 'scale', 'Wq', 'Wo', 'bogus'])}"`))];
+    default: return ['json-splice', Buffer.from(text.slice(0, at) + text.slice(int(r, text.length)))];
+  }
+}
+
+/** One mutated input from a corpus file. */
+export function mutate(r: Rand, src: CorpusFile, corpus: readonly CorpusFile[]): { mutation: string; bytes: Uint8Array; ext: Ext } {
+  const b = src.bytes;
+  const kind = int(r, 10);
+  if (kind === 0 || b.length === 0) {
+    const out = new Uint8Array(b);
+    const flips = 1 + int(r, 8);
+    for (let i = 0; i < flips && out.length; i++) out[int(r, out.length)] ^= 1 << int(r, 8);
+    return { mutation: 'bit-flip', bytes: out, ext: src.ext };
+  }
+  if (kind === 1) return { mutation: 'truncate', bytes: b.slice(0, int(r, b.length)), ext: src.ext };
+  if (kind === 2) {
+    const out = new Uint8Array(b);
+    for (let i = 0; i < 1 + int(r, 4) && out.length; i++) out[int(r, Math.min(out.length, 200))] = pick(r, [0, 0xff, 0x7f, 0x80, 0x30, 0x28]);
+    return { mutation: 'header-bytes', bytes: out, ext: src.ext };
+  }
+  if (kind === 3) {
+    const other = pick(r, corpus).bytes;
+    const cut = int(r, b.length + 1);
+    return { mutation: 'splice', bytes: new Uint8Array(Buffer.concat([b.subarray(0, cut), other.subarray(int(r, other.length + 1))])), ext: src.ext };
+  }
+  if (kind === 4) return { mutation: 'append', bytes: new Uint8Array(Buffer.concat([b, Buffer.alloc(int(r, 64), int(r, 256))])), ext: src.ext };
+  if (src.ext === '.npy') { const [m, out] = npyHeaderMutation(r, b); return { mutation: m, bytes: out, ext: '.npy' }; }
+  if (src.ext === '.npz') { const [m, out] = zipMutation(r, b); return { mutation: m, bytes: out, ext: '.npz' }; }
+  const [m, out] = jsonMutation(r, b);
+  return { mutation: m, bytes: out, ext: '.json' };
+}
+
+function checkArray(a: NdArray, what: string): void {
+  if (a.data.length !== product(a.shape)) throw new Error(`${what}: ${a.data.length} elements for shape [${a.shape}]`);
+  if (a.data.byteOffset !== 0 || a.data.buffer.byteLength !== a.data.byteLength) throw new Error(`${what}: array does not own its buffer`);
+}
+
+/** Everything a user can do with a file, each step allowed to refuse it with a MatrixError only. */
+async function exercise(file: string, ext: Ext, bytes: Uint8Array): Promise<'parsed' | 'refused'> {
+  let refused = false;
+  const step = async (fn: () => Promise<void>) => {
+    try {
+      await fn();
+    } catch (e) {
+      if (!(e instanceof MatrixError)) throw e;
+      if (!e.message.includes(path.basename(file))) throw new Error(`MatrixError does not name the file: ${e.message}`);
+      refused = true;
+    }
+  };
+  const opts = { maxBytes: FUZZ_MAX_BYTES, maxJsonBytes: 8 << 20 };
+  if (ext === '.json') {
+    const text = Buffer.from(bytes).toString('utf8');
+    const scan = scanJson(text, file); // never throws: problems come back in scan.errors
+    for (const e of scan.errors) if (!(e instanceof MatrixError) || !e.location) throw new Error(`scanJson error without a location: ${e.message}`);
+    await step(async () => { await loadSpec(text, file); });
+  }
+  await step(async () => {
+    const members = await listMembers(file, opts);
+    for (const m of members.slice(0, 8)) {
+      await step(async () => {
+        const h = await openMatrix(m.name ? `${file}#${m.name}` : file, opts);
+        try {
+          checkArray(await h.read(), m.name);
+          if (h.info.shape.length > 0 && h.info.shape[0] > 0) checkArray(await h.read([h.info.shape[0] - 1]), `${m.name}[-1]`);
+        } finally {
+          await h.close();
+        }
+      });
+    }
+  });
+  await step(async () => {
+    const h = await openMatrix(file, opts);
+    try { checkArray(await h.read(), 'whole'); } finally { await h.close(); }
+  });
+  return refused ? 'refused' : 'parsed';
+}
+
+/** Writes `bytes` to a file in `dir` and exercises it; outcome 'failed' for anything but a clean parse or MatrixError. */
+export async function checkInput(bytes: Uint8Array, ext: Ext, dir: string, timeLimitMs = 200, name = 'input'): Promise<Outcome> {
+  const file = path.join(dir, `${name}${ext}`);
+  fs.writeFileSync(file, bytes);
+  const first = await timed(file, ext, bytes, timeLimitMs);
+  // A slow run on a busy machine (GC, other processes) is timed again before it counts against the input.
+  return first.outcome === 'failed' && first.problem.startsWith('took ') ? timed(file, ext, bytes, timeLimitMs) : first;
+}
+
+async function timed(file: string, ext: Ext, bytes: Uint8Array, timeLimitMs: number): Promise<Outcome> {
+  const t0 = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const hang = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer after ${timeLimitMs * 20} ms`)), timeLimitMs * 20); });
+    const outcome = await Promise.race([exercise(file, ext, bytes), hang]);
+    const ms = performance.now() - t0;
+    if (ms > timeLimitMs) return { outcome: 'failed', ms, problem: `took ${ms.toFixed(0)} ms (limit ${timeLimitMs})` };
+    return { outcome, ms };
+  } catch (e) {
+    return { outcome: 'failed', ms: performance.now() - t0, problem: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
+  const r = rng(opts.seed);
+  const corpus = opts.corpus ?? loadCorpus();
+  const limit = opts.timeLimitMs ?? 200;
+  const work = opts.workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'attn-fuzz-'));
+  const report: FuzzReport = { runs: 0, parsed: 0, refused: 0, slowestMs: 0, byMutation: {}, failures: [] };
+  try {
+    for (let i = 0; i < opts.iterations; i++) {
+      const src = pick(r, corpus);
+      const { mutation, bytes, ext } = mutate(r, src, corpus);
+      const res = await checkInput(bytes, ext, work, limit, `i${i}`);
+      report.runs++;
+      report.byMutation[mutation] = (report.byMutation[mutation] ?? 0) + 1;
+      report.slowestMs = Math.max(report.slowestMs, res.ms);
+      if (res.outcome === 'failed') {
+        const failure: FuzzFailure = { iteration: i, mutation, source: src.name, problem: res.problem };
+        if (opts.crashDir) {
+          fs.mkdirSync(opts.crashDir, { recursive: true });
+          failure.saved = path.join(opts.crashDir, `seed${opts.seed}-i${i}-${mutation}${ext}`);
+          fs.writeFileSync(failure.saved, bytes);
+        }
+        report.failures.push(failure);
+        opts.log?.(`FAIL #${i} ${mutation} of ${src.name}: ${res.problem}`);
+      } else report[res.outcome]++;
+      fs.rmSync(path.join(work, `i${i}${ext}`), { force: true });
+    }
+  } finally {
+    if (!opts.workDir) fs.rmSync(work, { recursive: true, force: true });
+  }
+  return report;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const seed = Number(argv[0] ?? Date.now() % 100000);
+  const iterations = Number(argv[1] ?? 20000);
+  if (!Number.isInteger(seed) || !Number.isInteger(iterations) || iterations < 1) {
+    process.stderr.write('usage: node out/scripts/fuzz.js [SEED] [ITERATIONS]\n');
+    return 2;
+  }
+  const t0 = Date.now();
+  const report = await runFuzz({
+    seed, iterations, crashDir: path.join(FIXTURE_DIR, 'regressions'),
+    log: (line) => process.stdout.write(`${line}\n`),
+  });
+  process.stdout.write(`seed ${seed}: ${report.runs} inputs in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${report.parsed} parsed, ` +
+    `${report.refused} refused with MatrixError, ${report.failures.length} failures; slowest ${report.slowestMs.toFixed(0)} ms\n` +
+    `mutations: ${Object.entries(report.byMutation).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
+  return report.failures.length ? 1 : 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => process.exit(code), (e) => { process.stderr.write(`error: ${String(e)}\n`); process.exit(1); });
+}
