@@ -356,7 +356,7 @@ async function showCell(row: number, col: number, clientX: number, clientY: numb
         kind, row, col, value: v.value, rowLabel: model.queryLabels?.[row] ?? String(row),
         colLabel: (kind === 'output' ? model.valueLabels : model.keyLabels)?.[col] ?? String(col),
       };
-      dom.tooltip.replaceChildren(...tooltipContent(provisional, model.valueLabels, `block ${mat.blockRows}×${mat.blockCols} max`));
+      dom.tooltip.replaceChildren(...tooltipContent(provisional, model.valueLabels, `block ${mat.blockRows}×${mat.blockCols} ${mat.signed ? 'largest magnitude' : 'max'}`));
       placeTooltip(clientX, clientY);
     }
   }
