@@ -1,0 +1,96 @@
+/**
+ * File-reading benchmarks, called by the engine's scripts/bench.ts (or run alone: node out/scripts/benchFiles.js).
+ * A sparse 2 GiB+ [L, H, n, n] float32 .npy in os.tmpdir() (header + ftruncate + one head's bytes) shows that
+ * opening reads the header only and that one [l, h] slice costs its own size, not the file's.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { openMatrix } from '../src/core/matrixFile';
+import { decodeFloat16 } from '../src/core/float16';
+import { parseJson, scanJson, matrixFromNode } from '../src/core/jsonMatrix';
+
+export interface BenchResult { name: string; ms: number; note: string }
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function time(runs: number, fn: () => Promise<void> | void): Promise<number> {
+  const ms: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    ms.push(performance.now() - t0);
+  }
+  return median(ms);
+}
+
+/** Writes the header and one head of a sparse [L, H, n, n] float32 dump; the rest of the file is a hole. */
+function writeSparseDump(file: string, L: number, H: number, n: number, head: [number, number]): Float32Array {
+  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${L}, ${H}, ${n}, ${n}), }`;
+  const text = dict.padEnd(128 - 10 - 1, ' ') + '\n';
+  const preamble = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, text.length & 0xff, text.length >> 8]);
+  const slice = new Float32Array(n * n);
+  for (let i = 0; i < slice.length; i++) slice[i] = (i % n) / n;
+  const fd = fs.openSync(file, 'w');
+  try {
+    fs.writeSync(fd, Buffer.concat([preamble, Buffer.from(text, 'latin1')]), 0, 128, 0);
+    fs.ftruncateSync(fd, 128 + L * H * n * n * 4);
+    fs.writeSync(fd, new Uint8Array(slice.buffer), 0, slice.byteLength, 128 + (head[0] * H + head[1]) * n * n * 4);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return slice;
+}
+
+export async function benchFiles(): Promise<BenchResult[]> {
+  const out: BenchResult[] = [];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attn-bench-'));
+  const file = path.join(dir, 'dump.npy');
+  try {
+    const [L, H, n] = [4, 9, 4096];
+    const want = writeSparseDump(file, L, H, n, [2, 5]);
+    const gib = (fs.statSync(file).size / 2 ** 30).toFixed(2);
+    const openMs = await time(7, async () => { await (await openMatrix(file)).close(); });
+    out.push({ name: 'npy: open a 2 GiB+ dump (header only)', ms: openMs, note: `[${L}, ${H}, ${n}, ${n}] float32, ${gib} GiB sparse file` });
+    let ok = true;
+    const readMs = await time(5, async () => {
+      const h = await openMatrix(file);
+      try {
+        const a = await h.read([2, 5]);
+        ok &&= a.data.length === n * n && a.data[n * n - 1] === want[n * n - 1] && a.data[1] === want[1];
+      } finally {
+        await h.close();
+      }
+    });
+    const heapMb = (process.memoryUsage().arrayBuffers / 2 ** 20).toFixed(0);
+    out.push({ name: 'npy: open + read one [l, h] slice', ms: readMs, note: `${(n * n * 4) / 2 ** 20} MiB slice of ${gib} GiB, median of 5, values ${ok ? 'correct' : 'WRONG'}, ${heapMb} MiB array buffers after` });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  const bits = new Uint16Array(16 << 20);
+  for (let i = 0; i < bits.length; i++) bits[i] = (i * 40503) & 0xffff;
+  decodeFloat16(bits.subarray(0, 4096));
+  const f16Ms = await time(5, () => { decodeFloat16(bits); });
+  out.push({ name: 'float16: decode 16M values', ms: f16Ms, note: 'lookup table, median of 5' });
+
+  const rows: string[] = [];
+  for (let i = 0; i < 1700; i++) rows.push(`[${Array.from({ length: 256 }, (_, j) => (Math.sin(i * 256 + j) * 10).toFixed(5)).join(', ')}]`);
+  const text = `[\n${rows.join(',\n')}\n]`;
+  const mb = (text.length / 1e6).toFixed(1);
+  const parseMs = await time(5, () => { matrixFromNode(parseJson(text), text, 'bench.json'); });
+  out.push({ name: 'json: parse a matrix with positions', ms: parseMs, note: `${mb} MB, 1700×256, median of 5` });
+  const scanMs = await time(5, () => { scanJson(text, 'bench.json'); });
+  out.push({ name: 'json: scanJson (bounded, per keystroke)', ms: scanMs, note: `${mb} MB, shape past the budget not computed` });
+  return out;
+}
+
+if (require.main === module) {
+  benchFiles().then(
+    (rs) => { for (const r of rs) process.stdout.write(`${r.name.padEnd(44)} ${r.ms.toFixed(1).padStart(8)} ms  ${r.note}\n`); },
+    (e) => { process.stderr.write(`error: ${String(e)}\n`); process.exit(1); },
+  );
+}
