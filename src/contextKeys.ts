@@ -6,6 +6,7 @@
  * or the side panel itself does not make them forget what they show.
  */
 import * as vscode from 'vscode';
+import { Debouncer, TYPING_DEBOUNCE } from './core/coalesce';
 import { scanJson } from './core/jsonMatrix';
 import { matrixKindOf } from './heatmapSources';
 
@@ -39,6 +40,7 @@ export class ActiveMatrixTracker implements vscode.Disposable {
   private currentUri: vscode.Uri | undefined;
   private lastIsMatrix: boolean | undefined;
   private lastFocused: boolean | undefined;
+  private readonly typing = new Debouncer(() => this.refresh(), TYPING_DEBOUNCE);
 
   constructor() {
     this.disposables.push(
@@ -46,10 +48,11 @@ export class ActiveMatrixTracker implements vscode.Disposable {
       vscode.window.tabGroups.onDidChangeTabs(() => this.refresh()),
       vscode.window.tabGroups.onDidChangeTabGroups(() => this.refresh()),
       vscode.window.onDidChangeActiveTextEditor(() => this.refresh()),
-      // A JSON file becomes (or stops being) a matrix file as the user types.
+      // A JSON file becomes (or stops being) a matrix file as the user types: re-scan once typing pauses.
       vscode.workspace.onDidChangeTextDocument((e) => {
-        if (e.document === vscode.window.activeTextEditor?.document) this.refresh();
+        if (e.document === vscode.window.activeTextEditor?.document) this.typing.trigger();
       }),
+      this.typing,
     );
     this.refresh();
   }
