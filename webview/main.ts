@@ -205,7 +205,8 @@ function maybeRequestTile(visible: Region): void {
 
 let firstFrameStart: number | undefined;
 
-function applyMatrix(m: WireMatrix, keepView: boolean): void {
+/** `keepView`: same source, so keep zoom and pan when the size is unchanged; `restore`: first model after a reload of the page. */
+function applyMatrix(m: WireMatrix, keepView: boolean, restore = false): void {
   const sameSize = mat && mat.rows === m.rows && mat.cols === m.cols;
   mat = m;
   kind = m.kind;
@@ -216,7 +217,7 @@ function applyMatrix(m: WireMatrix, keepView: boolean): void {
   updateColors();
   if (!(keepView && sameSize)) {
     const sv = saved.view;
-    if (sv && sv.rows === m.rows && sv.cols === m.cols && sv.zoom > 1) {
+    if (restore && sv && sv.rows === m.rows && sv.cols === m.cols && sv.zoom > 1) {
       const cellPx = fitCellPx(vp()) * sv.zoom;
       view = clampView({ cellPx, x0: sv.cx * m.cols - size.w / cellPx / 2, y0: sv.cy * m.rows - size.h / cellPx / 2 }, vp());
     } else view = fitView(vp());
@@ -244,6 +245,8 @@ function localSource(w: WireModel): InspectSource | undefined {
 
 function onModel(msg: Extract<ToWebview, { type: 'model' }>, t0: number): void {
   const sameSource = sourceId === msg.sourceId;
+  // The page was (re)loaded for the source it showed before (revival, or a hidden view shown again): restore its view.
+  const restore = sourceId === undefined && saved.sourceId === msg.sourceId;
   modelSeq++;
   pending.clear();
   model = msg.model;
@@ -264,7 +267,7 @@ function onModel(msg: Extract<ToWebview, { type: 'model' }>, t0: number): void {
   dom.warnings.hidden = model.warnings.length === 0;
   dom.error.hidden = true;
   delete body.dataset.error;
-  applyMatrix(msg.matrix, sameSource);
+  applyMatrix(msg.matrix, sameSource, restore);
   renderGrid();
   if (pinned !== undefined && pinned >= msg.matrix.rows) pinned = undefined;
   void showPinned();
@@ -535,6 +538,11 @@ dom.heatmap.addEventListener('keydown', (e) => {
 
 dom.heatmap.addEventListener('focus', () => {
   if (!mat) return;
+  // Focusing must not pan: a cursor left off screen moves to the middle of what is shown.
+  const r = visibleRange(view, vp());
+  if (cursor.row < r.r0 || cursor.row >= r.r1 || cursor.col < r.c0 || cursor.col >= r.c1) {
+    cursor = { row: Math.floor((r.r0 + r.r1 - 1) / 2), col: Math.floor((r.c0 + r.c1 - 1) / 2) };
+  }
   moveCursor(0, 0);
 });
 dom.heatmap.addEventListener('blur', () => {
