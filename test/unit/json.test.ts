@@ -197,3 +197,23 @@ describe('JSON attention specs', () => {
     assert.strictEqual(ok.scale, 'dk');
   });
 });
+
+describe('media/attention.schema.json', () => {
+  const schema = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../media/attention.schema.json'), 'utf8'));
+  const object = schema.oneOf.find((s: { type?: string }) => s.type === 'object');
+  it('is draft-07 with a description on every key', () => {
+    assert.strictEqual(schema.$schema, 'http://json-schema.org/draft-07/schema#');
+    for (const [k, v] of Object.entries(object.properties as Record<string, { description?: string }>)) {
+      if (k !== '$schema') assert.ok(v.description, k);
+    }
+  });
+  it('names exactly the keys the loader accepts', () => {
+    for (const key of Object.keys(object.properties)) {
+      const scan = scanJson(`{"Q": [1, 2], ${key === 'Q' ? '"K": [1, 2]' : `"${key}": null`}}`, 'k.attention.json');
+      assert.ok(!scan.errors.some((e) => /unknown key/.test(e.message)), `${key}: ${scan.errors.map((e) => e.message)}`);
+    }
+    const unknown = scanJson('{"Q": [1, 2], "Qx": 1}', 'k.attention.json');
+    assert.ok(unknown.errors.some((e) => /unknown key "Qx"/.test(e.message)));
+    assert.strictEqual(object.additionalProperties, false);
+  });
+});
