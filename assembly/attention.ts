@@ -11,6 +11,7 @@
 //   bias [rows][nkp] or 0     0 / -inf per key for explicit masks
 //   s    [rows][nkp]          out: the normalised weights (zeros past lim)
 //   o    [rows][dvp]          out: the outputs
+//   raw  [rows][nkp] or 0     out: the scaled scores before masking (when the caller wants score views)
 
 // Cephes-style expf: x = n·ln2 + r, exp(r) by a degree-7 polynomial, 2^n through the exponent bits.
 // Inputs here are x - rowmax <= 0; below -87.3 the true value is < 1.2e-38 and we return exactly 0
@@ -75,7 +76,7 @@ function tile4x8(a: usize, lda: usize, b: usize, inner: i32, c: usize, ldc: usiz
 /** Weights and outputs for `rows` query rows (a multiple of 4). */
 export function attendBlock(
   rows: i32, dk: i32, nkp: i32, dvp: i32,
-  q: usize, kt: usize, vp: usize, lim: usize, bias: usize, s: usize, o: usize,
+  q: usize, kt: usize, vp: usize, lim: usize, bias: usize, s: usize, o: usize, raw: usize,
 ): void {
   const panels = nkp >> 3;
   // S = Q·Kᵀ: panel-outer so each 8-key panel stays in L1 while every row group uses it.
@@ -85,6 +86,7 @@ export function attendBlock(
       tile4x8(q + <usize>(r * dk * 4), <usize>dk, b, dk, s + <usize>((r * nkp + (p << 3)) * 4), <usize>nkp);
     }
   }
+  if (raw) memory.copy(raw, s, <usize>(rows * nkp * 4));
   // Safe softmax per row over the visible keys.
   let maxLim = 0;
   for (let r = 0; r < rows; r++) {

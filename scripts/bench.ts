@@ -146,16 +146,16 @@ async function main(): Promise<void> {
 
     for (const n of SIZES) {
       const input = inputs.get(n) as { q: NdArray; k: NdArray; v: NdArray };
-      const fast = await time(runsFor(n), () => computeFast(input));
+      const fast = await time(runsFor(n), () => computeFast(input, { scores: false }));
       const numpyMs = np?.compute[String(n)] ?? null;
       rows.push({ name: 'compute, ours (wasm+workers)', n, ms: fast, numpyMs, ratio: numpyMs ? fast / numpyMs : null,
         note: 'fresh result memory each run' });
       // Steady state of a caller that hands results back (releaseResult): no first-touch page faults.
-      const reused = await time(runsFor(n), async () => releaseResult(await computeFast(input)));
+      const reused = await time(runsFor(n), async () => releaseResult(await computeFast(input, { scores: false })));
       rows.push({ name: 'compute, ours (wasm+workers, reused)', n, ms: reused, numpyMs, ratio: numpyMs ? reused / numpyMs : null,
         note: 'weights memory reused via releaseResult' });
       if (n <= 1024) {
-        const opts: EngineOptions = { kernel: 'ts', pool: false };
+        const opts: EngineOptions = { kernel: 'ts', pool: false, scores: false };
         const ts = await time(3, () => computeFast(input, opts));
         rows.push({ name: 'compute, ours (plain TS)', n, ms: ts, numpyMs, ratio: numpyMs ? ts / numpyMs : null });
       }
@@ -164,7 +164,7 @@ async function main(): Promise<void> {
     const n = SIZES[SIZES.length - 1];
     const job = async () => {
       const [q, k, v] = await Promise.all(['q', 'k', 'v'].map((x) => readMatrix(path.join(dir, `${x}${n}.npy`))));
-      const r = await computeFast({ q, k, v });
+      const r = await computeFast({ q, k, v }, { scores: false });
       await Promise.all([
         saveFloat32Npy(path.join(dir, 'weights.npy'), [n, n], r.weights),
         saveFloat32Npy(path.join(dir, 'output.npy'), [n, D], r.output),
@@ -180,7 +180,7 @@ async function main(): Promise<void> {
       note: 'weights memory reused via releaseResult' });
 
     const input = inputs.get(n) as { q: NdArray; k: NdArray; v: NdArray };
-    const stall = await eventLoopStall(() => computeFast(input));
+    const stall = await eventLoopStall(() => computeFast(input, { scores: false }));
     rows.push({ name: 'largest event-loop stall during compute', n, ms: Math.max(stall.intervalMs, stall.histogramMs),
       note: `setInterval(1) gap ${fmt(stall.intervalMs)} ms, monitorEventLoopDelay max ${fmt(stall.histogramMs)} ms` });
 

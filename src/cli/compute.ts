@@ -194,7 +194,8 @@ export async function runCompute(args: string[]): Promise<number> {
   try {
     const a = parseComputeArgs(args);
     const input = await buildInput(a);
-    const r = await computeAttentionFast(input);
+    // Scores are only printed with --json; --out alone saves weights and output.
+    const r = await computeAttentionFast(input, { scores: a.json });
     const shapes = resultShapes(r);
     if (a.out) {
       await fsp.mkdir(a.out, { recursive: true });

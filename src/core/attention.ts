@@ -489,6 +489,12 @@ export function computeAttention(input: AttentionInput): AttentionResult {
 export interface FastOptions {
   signal?: AbortSignal;
   onProgress?: (fraction: number) => void;
+  /**
+   * Compute raw and scaled scores along with the weights (default true; the score views need them). With
+   * false they are computed on first access instead, on this thread: for callers that only want weights and
+   * output (the CLI's --out, the bench), which saves two n_q×n_k arrays.
+   */
+  scores?: boolean;
 }
 
 /**
@@ -496,6 +502,15 @@ export interface FastOptions {
  * Loaded on first use so the reference path (and the workers that import this file) stay small.
  */
 export async function computeAttentionFast(input: AttentionInput, options: FastOptions = {}): Promise<AttentionResult> {
+  fastLoaded = true;
   const { computeFast } = await import('./compute/fast');
   return computeFast(input, options);
+}
+
+let fastLoaded = false;
+
+/** Terminate the compute workers (extension deactivate); a later computeAttentionFast spawns new ones. */
+export async function disposeAttentionWorkers(): Promise<void> {
+  if (!fastLoaded) return;
+  (await import('./compute/fast')).disposeComputePool();
 }

@@ -68,10 +68,25 @@ describe('compute: fast paths agree with the reference', function () {
           assertClose(r.weights, ref.weights, 1e-5, 0, `${JSON.stringify(opts)} weights`);
           assertClose(r.output, ref.output, 1e-5, 1e-5, `${JSON.stringify(opts)} output`);
           assert.deepStrictEqual(r.warnings, ref.warnings);
+          assertClose(r.scores, ref.scores, 1e-5, 1e-5, `${JSON.stringify(opts)} scores`);
+          assertClose(r.scaled, ref.scaled, 1e-5, 1e-5, `${JSON.stringify(opts)} scaled`);
         }
       });
     }
   }
+
+  it('scores: false leaves raw and scaled scores to first access, with the same values; a zero scale works', async () => {
+    for (const scale of [0.3, 0] as const) {
+      const input: AttentionInput = { q: random(40, 8, 28), k: random(30, 8, 29), v: random(30, 4, 30), mask: 'causal', scale };
+      const ref = computeAttention(input);
+      for (const opts of [{ pool: true, scores: false }, { pool: false, scores: false }, { pool: true }, { pool: false }]) {
+        const r = await computeFast(input, opts);
+        assertClose(r.weights, ref.weights, 1e-5, 0, `scale ${scale} ${JSON.stringify(opts)} weights`);
+        assertClose(r.scores, ref.scores, 1e-5, 1e-5, `scale ${scale} ${JSON.stringify(opts)} scores`);
+        assertClose(r.scaled, ref.scaled, 1e-5, 1e-5, `scale ${scale} ${JSON.stringify(opts)} scaled`);
+      }
+    }
+  });
 
   it('explicit masks with a fully masked row, on the pool and in this thread: zeros, a warning, no NaN', async () => {
     const input: AttentionInput = { q: random(45, 12, 4), k: random(70, 12, 5), v: random(70, 6, 6), mask: randomMask(45, 70, 7) };

@@ -3,9 +3,9 @@
  * combineHeads), with float32 kernels: WASM SIMD for dot/cosine, TypeScript for laplacian/euclidean or
  * when the .wasm is missing; on the worker pool when the job is large, in this thread otherwise.
  *
- * Weights and outputs are computed eagerly. Raw and scaled scores are computed on first access (by the
- * reference kernel), because most callers only need weights and output and scores would double the memory
- * traffic of a large job.
+ * Raw and scaled scores come out of the same kernels by default; with `scores: false` they are computed on
+ * first access (by the reference kernel, on this thread), for callers that only need weights and output:
+ * two fewer n_q×n_k arrays to fill.
  */
 import { allocFloat32, attendRows, combineHeads, maskAllows, maskedRowsWarning, prepareAttention, stackValues } from '../attention';
 import type { AttentionInput, AttentionResult, FastOptions, MaskSpec, PreparedAttention } from '../attention';
@@ -124,10 +124,12 @@ function maskedRows(p: PreparedAttention, h: number): number[] {
   return rows;
 }
 
-function buildJob(p: PreparedAttention, shared: boolean): KernelJob {
+function buildJob(p: PreparedAttention, shared: boolean, withScores: boolean): KernelJob {
   const { heads, nq, nk, dk, dv } = p;
   const cosine = p.similarity === 'cosine';
   return {
+    scores: withScores ? floatArray(heads * nq * nk, shared) : undefined,
+    scaled: withScores ? floatArray(heads * nq * nk, shared) : undefined,
     heads, nq, nk, dk, dv, similarity: p.similarity, scaleFactor: p.scaleFactor, mask: shareMask(p.mask, shared),
     q: stack(p.q, dk, cosine, shared), k: stack(p.k, dk, cosine, shared), v: stack(p.v, dv, false, shared),
     weights: weightsArray(heads * nq * nk, shared), output: floatArray(heads * nq * dv, shared),
@@ -160,7 +162,8 @@ export async function computeFast(input: AttentionInput, options: EngineOptions 
   const kernel = options.kernel === 'ts' ? undefined : getMainKernel();
   const threads = options.pool ?? (work >= POOL_THRESHOLD && nq >= 64);
   const workers = threads && options.kernel !== 'ts' ? getPool() : undefined;
-  const job = buildJob(p, workers !== undefined);
+  const withScores = options.scores ?? true;
+  const job = buildJob(p, workers !== undefined, withScores);
   let ran = false;
   if (workers) {
     try {
@@ -198,7 +201,12 @@ export async function computeFast(input: AttentionInput, options: EngineOptions 
     scaleFactor: p.scaleFactor, weights: job.weights, headOutputs: job.output, output, outputDim,
     values: stackValues(p), valueDim: dv, warnings,
   } as AttentionResult;
-  Object.defineProperty(result, 'scores', { enumerable: true, get: () => lazyScores().scores });
-  Object.defineProperty(result, 'scaled', { enumerable: true, get: () => lazyScores().scaled });
+  if (job.scores && job.scaled) {
+    result.scores = job.scores;
+    result.scaled = job.scaled;
+  } else {
+    Object.defineProperty(result, 'scores', { enumerable: true, get: () => lazyScores().scores });
+    Object.defineProperty(result, 'scaled', { enumerable: true, get: () => lazyScores().scaled });
+  }
   return result;
 }

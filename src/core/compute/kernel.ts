@@ -27,6 +27,9 @@ export interface KernelJob {
   weights: Float32Array;
   /** out [h, nq, dv] */
   output: Float32Array;
+  /** out, optional [h, nq, nk]: raw scores and scaled (masked) scores, for the score views. */
+  scores?: Float32Array;
+  scaled?: Float32Array;
   /** Rows per chunk handed out to a thread. */
   chunkRows: number;
 }
@@ -45,7 +48,9 @@ export function runChunk(job: KernelJob, c: number, wasm: WasmKernel | undefined
   const h = Math.floor(c / cph);
   const r0 = (c % cph) * job.chunkRows;
   const r1 = Math.min(job.nq, r0 + job.chunkRows);
-  if (wasm && (job.similarity === 'dot' || job.similarity === 'cosine')) {
+  // The kernel recovers raw scores by dividing by the scale folded into Q, so a zero scale needs TypeScript.
+  const wasmFits = job.similarity === 'dot' || job.similarity === 'cosine';
+  if (wasm && wasmFits && (!job.scores || job.scaleFactor !== 0)) {
     wasm.rows(job, h, r0, r1);
   } else {
     const { nq, nk, dk, dv } = job;
@@ -55,7 +60,10 @@ export function runChunk(job: KernelJob, c: number, wasm: WasmKernel | undefined
         v: job.v.subarray(h * nk * dv, (h + 1) * nk * dv), nq, nk, dk, dv,
       },
       h, job.similarity === 'cosine' ? 'dot' : job.similarity, job.scaleFactor, job.mask, r0, r1,
-      { weights: job.weights, output: job.output, weightsOffset: h * nq * nk, outputOffset: h * nq * dv },
+      {
+        weights: job.weights, output: job.output, scores: job.scores, scaled: job.scaled,
+        weightsOffset: h * nq * nk, outputOffset: h * nq * dv,
+      },
     );
   }
   return r1 - r0;
@@ -94,14 +102,14 @@ export function resetWasmModule(): void {
 interface Exports {
   memory: WasmMemory;
   attendBlock(rows: number, dk: number, nkp: number, dvp: number, q: number, kt: number, vp: number,
-    lim: number, bias: number, s: number, o: number): void;
+    lim: number, bias: number, s: number, o: number, raw: number): void;
 }
 
 /** One instance of the WASM kernel with its own memory; packs K and V per head, then runs row blocks. */
 export class WasmKernel {
   private readonly exports: Exports;
   private packedFor: { job: KernelJob; head: number } | undefined;
-  private layout = { nkp: 0, dvp: 0, kt: 0, vp: 0, q: 0, lim: 0, bias: 0, s: 0, o: 0 };
+  private layout = { nkp: 0, dvp: 0, kt: 0, vp: 0, q: 0, lim: 0, bias: 0, s: 0, o: 0, raw: 0 };
 
   constructor(module: WasmModule) {
     this.exports = new WebAssembly.Instance(module, {}).exports as unknown as Exports;
@@ -125,8 +133,9 @@ export class WasmKernel {
     const bias = lim + BLOCK * 4;
     const s = bias + (job.mask.kind === 'matrix' ? BLOCK * nkp * 4 : 0);
     const o = s + BLOCK * nkp * 4;
-    this.ensure(o + BLOCK * dvp * 4);
-    this.layout = { nkp, dvp, kt, vp, q, lim, bias: job.mask.kind === 'matrix' ? bias : 0, s, o };
+    const raw = o + BLOCK * dvp * 4;
+    this.ensure(raw + (job.scores ? BLOCK * nkp * 4 : 0));
+    this.layout = { nkp, dvp, kt, vp, q, lim, bias: job.mask.kind === 'matrix' ? bias : 0, s, o, raw: job.scores ? raw : 0 };
     const f = new Float32Array(this.exports.memory.buffer);
     const K = job.k;
     const kBase = h * nk * dk;
@@ -151,6 +160,27 @@ export class WasmKernel {
       }
     }
     this.packedFor = { job, head: h };
+  }
+
+  /** Raw scores (S / scale) and scaled scores (S, −∞ where masked) of the block's rows. */
+  private copyScores(job: KernelJob, h: number, b0: number, n: number, f: Float32Array, lims: Int32Array): void {
+    const { nq, nk, mask } = job;
+    const scores = job.scores as Float32Array;
+    const scaled = job.scaled as Float32Array;
+    const inv = 1 / job.scaleFactor;
+    const L = this.layout;
+    for (let i = 0; i < n; i++) {
+      const src = (L.raw >> 2) + i * L.nkp;
+      const dst = (h * nq + b0 + i) * nk;
+      const row = f.subarray(src, src + nk);
+      scaled.set(row, dst);
+      for (let j = 0; j < nk; j++) scores[dst + j] = row[j] * inv;
+      if (mask.kind === 'causal') scaled.fill(-Infinity, dst + lims[i], dst + nk);
+      else if (mask.kind === 'matrix') {
+        const mo = (mask.perHead ? h * nq * nk : 0) + (b0 + i) * nk;
+        for (let j = 0; j < nk; j++) if (!mask.data[mo + j]) scaled[dst + j] = -Infinity;
+      }
+    }
   }
 
   /** Rows [r0, r1) of head h into job.weights and job.output. */
@@ -181,7 +211,8 @@ export class WasmKernel {
           f.fill(0, bo + nk, bo + L.nkp);
         }
       }
-      this.exports.attendBlock(rows4, dk, L.nkp, L.dvp, L.q, L.kt, L.vp, L.lim, L.bias, L.s, L.o);
+      this.exports.attendBlock(rows4, dk, L.nkp, L.dvp, L.q, L.kt, L.vp, L.lim, L.bias, L.s, L.o, L.raw);
+      if (L.raw && job.scores && job.scaled) this.copyScores(job, h, b0, n, f, lims);
       for (let i = 0; i < n; i++) {
         const so = (L.s >> 2) + i * L.nkp;
         job.weights.set(f.subarray(so, so + nk), (h * nq + b0 + i) * nk);
