@@ -12,7 +12,8 @@ import { chromium } from 'playwright-core';
 import type { Browser, ConsoleMessage, Frame, Locator, Page } from 'playwright-core';
 
 export const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
-export const resultsDir = path.join(repoRoot, 'test-results', 'e2e');
+// E2E_RESULTS_DIR separates the screenshots and logs of runs made at the same time in one working tree.
+export const resultsDir = process.env.E2E_RESULTS_DIR ? path.resolve(process.env.E2E_RESULTS_DIR) : path.join(repoRoot, 'test-results', 'e2e');
 
 interface ToolPaths { node: string; codeServer: string; chromium: string }
 
@@ -135,9 +136,10 @@ export class Workbench {
     const tools = readToolPaths();
     const vsix = options.vsix ?? path.join(repoRoot, 'attention-inspector.vsix');
     if (!fs.existsSync(vsix)) throw new Error(`e2e: ${vsix} is missing; run "npm run package" first.`);
-    // Each run starts with an empty results folder, so every screenshot and log in it is from this run.
-    fs.rmSync(resultsDir, { recursive: true, force: true });
+    // Failure screenshots of an earlier run would mislead; the other files are overwritten by this run.
+    // (The folder itself is kept: another run in the same tree may be writing to it.)
     fs.mkdirSync(resultsDir, { recursive: true });
+    for (const f of fs.readdirSync(resultsDir)) if (f.startsWith('FAILED_')) fs.rmSync(path.join(resultsDir, f), { force: true });
 
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'attention-e2e-'));
     const userDataDir = path.join(tmp, 'user-data');
