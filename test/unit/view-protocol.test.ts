@@ -1,7 +1,9 @@
 import * as assert from 'assert';
 import { clipRegion, parseFromWebview } from '../../src/protocol';
-import { buildModelFromArray } from '../../src/core/view/model';
+import { buildModelFromArray, buildModelFromSpec } from '../../src/core/view/model';
 import { ModelServer } from '../../src/core/view/serve';
+import { computeAttention } from '../../src/core/attention';
+import { viewFixtures } from './view-fixtures';
 
 function bigModel(n: number) {
   const data = new Float32Array(n * n).fill(0.5 / n);
@@ -74,5 +76,39 @@ describe('view: the host side (ModelServer) for a 1024×1024 map', () => {
 
   it('exports the zoomed region as CSV', () => {
     assert.strictEqual(server.csv('weights', { r0: 0, c0: 0, rows: 1, cols: 2 }), '0.5004883,0.00048828125\n');
+  });
+});
+
+describe('view: the host side for a small model (the colours example) sends it whole', () => {
+  const f = viewFixtures().colours;
+  const nd = (a: number[][] | number[]) => Array.isArray(a[0])
+    ? { shape: [a.length, (a as number[][])[0].length], dtype: 'float64' as const, data: Float64Array.from((a as number[][]).flat()) }
+    : { shape: [a.length], dtype: 'float64' as const, data: Float64Array.from(a as number[]) };
+  const result = computeAttention({ q: nd(f.q), k: nd(f.k), v: nd(f.v) });
+  const server = new ModelServer(
+    buildModelFromSpec({ file: 'colours.attention.json', keyLabels: f.keyLabels, valueLabels: f.valueLabels }, result, 'colours'),
+    { overviewSize: 512 });
+
+  it('includes every kind and V at full resolution, so hover needs no round trip', () => {
+    assert.strictEqual(server.isSmall(), true);
+    const w = server.wireModel();
+    assert.deepStrictEqual(w.kinds.sort(), ['contributions', 'output', 'scaled', 'scores', 'weights']);
+    assert.ok(w.full);
+    assert.deepStrictEqual(w.full.shapes.weights, [1, 8]);
+    assert.deepStrictEqual(w.full.shapes.output, [1, 2]);
+    assert.deepStrictEqual(Array.from(w.full.values?.data ?? []), f.v.flat());
+    const m = server.wireMatrix('weights');
+    assert.ok(m);
+    assert.deepStrictEqual([m.blockRows, m.blockCols, m.poolingNote], [1, 1, undefined]);
+    assert.ok(Math.abs(m.min - Math.min(...f.weights)) < 1e-7 && Math.abs(m.max - Math.max(...f.weights)) < 1e-7);
+    assert.ok(m.rowEntropy && Math.abs(m.rowEntropy[0] - f.entropyBits) < 1e-5);
+  });
+
+  it('answers a pinned-row request with the 48.8% warm / 51.2% cool output', () => {
+    const r = server.respond({ type: 'requestRow', id: 7, kind: 'weights', row: 0 });
+    assert.ok(r && r.type === 'row' && r.details && r.details.output);
+    assert.ok(Math.abs(r.details.output[0] - f.output[0]) < 1e-6);
+    // NumPy: np.format_float_positional(np.float32(0.48764969…), unique=True) == '0.4876497'.
+    assert.strictEqual(server.csv('output'), 'warm,cool\n0.4876497,0.5123503\n');
   });
 });
