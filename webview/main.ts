@@ -38,6 +38,7 @@ const dom = buildDom(Object.keys(SEQUENTIAL));
 const renderer = createRenderer(dom.heatmap, document.documentElement.dataset.preferRenderer === '2d');
 const body = document.body;
 body.dataset.renderer = renderer.name;
+renderer.onRestored = () => requestDraw();
 body.dataset.state = 'loading';
 
 const MASK: [number, number, number, number] = [128, 128, 128, 255];

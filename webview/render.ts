@@ -29,6 +29,8 @@ export interface Renderer {
   setColors(colors: Colors): void;
   /** Draw `rows × cols` cells seen through `view` on a canvas of cssW × cssH CSS pixels. */
   draw(view: View, rows: number, cols: number, cssW: number, cssH: number, dpr: number): void;
+  /** Called when the picture must be drawn again without a data change (a lost WebGL context came back). */
+  onRestored?: () => void;
 }
 
 export function createRenderer(canvas: HTMLCanvasElement, prefer2d: boolean): Renderer {
@@ -170,17 +172,38 @@ void main() {
 
 class GlRenderer implements Renderer {
   readonly name = 'webgl2';
-  private readonly prog: WebGLProgram;
-  private readonly ovTex: WebGLTexture;
-  private readonly tileTex: WebGLTexture;
-  private readonly lutTex: WebGLTexture;
+  onRestored?: () => void;
+  private prog!: WebGLProgram;
+  private ovTex!: WebGLTexture;
+  private tileTex!: WebGLTexture;
+  private lutTex!: WebGLTexture;
   private readonly loc: Record<string, WebGLUniformLocation | null> = {};
   private ov?: Layer;
   private tile?: Layer;
   private colors?: Colors;
-  private readonly maxTex: number;
+  private maxTex = 0;
+  private lost = false;
 
   constructor(private readonly gl: WebGL2RenderingContext) {
+    this.init();
+    const canvas = gl.canvas as HTMLCanvasElement;
+    // GPU resets and driver updates lose the context: keep the data, rebuild the GL objects when it returns.
+    canvas.addEventListener('webglcontextlost', (e) => {
+      e.preventDefault();
+      this.lost = true;
+    });
+    canvas.addEventListener('webglcontextrestored', () => {
+      this.lost = false;
+      this.init();
+      if (this.ov) this.setOverview(this.ov);
+      if (this.tile) this.setTile(this.tile);
+      if (this.colors) this.setColors(this.colors);
+      this.onRestored?.();
+    });
+  }
+
+  private init(): void {
+    const gl = this.gl;
     const prog = gl.createProgram();
     for (const [type, src] of [[gl.VERTEX_SHADER, VERTEX], [gl.FRAGMENT_SHADER, FRAGMENT]] as const) {
       const s = gl.createShader(type);
@@ -234,16 +257,18 @@ class GlRenderer implements Renderer {
 
   setOverview(layer: Layer): void {
     this.ov = layer;
+    if (this.lost) return;
     this.upload(this.ovTex, layer.data, layer.texCols, layer.texRows);
   }
 
   setTile(layer: Layer | undefined): void {
     this.tile = layer;
-    if (layer) this.upload(this.tileTex, layer.data, layer.texCols, layer.texRows);
+    if (layer && !this.lost) this.upload(this.tileTex, layer.data, layer.texCols, layer.texRows);
   }
 
   setColors(colors: Colors): void {
     this.colors = colors;
+    if (this.lost) return;
     const gl = this.gl;
     gl.bindTexture(gl.TEXTURE_2D, this.lutTex);
     gl.pixelStorei(gl.UNPACK_ALIGNMENT, 1);
@@ -251,6 +276,7 @@ class GlRenderer implements Renderer {
   }
 
   draw(view: View, rows: number, cols: number, cssW: number, cssH: number, dpr: number): void {
+    if (this.lost) return;
     const gl = this.gl;
     const canvas = gl.canvas as HTMLCanvasElement;
     const cw = Math.round(cssW * dpr);
