@@ -6,7 +6,8 @@
  * .npy, compute, save weights and output) for both; the largest main-thread event-loop stall during a
  * 4096 compute; and the file benches of scripts/benchFiles.ts when that file exists.
  */
-import { execFileSync } from 'child_process';
+import { spawn } from 'child_process';
+import type { ChildProcessWithoutNullStreams } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -59,48 +60,118 @@ function runsFor(n: number): number {
   return n <= 512 ? 15 : n <= 1024 ? 9 : n <= 2048 ? 7 : 7;
 }
 
-/** NumPy timings (ms) in one python3 process: compute-only per size, and the whole job at the largest size. */
+/**
+ * NumPy in one persistent python3 process, timed run by run and interleaved with ours, so that load from
+ * other processes on this machine drifts into both columns alike. Protocol: "compute N" or "job N" on stdin,
+ * the milliseconds of one run (timed inside Python, no interpreter start) on stdout.
+ */
 const NUMPY = String.raw`
-import json, sys, time, os
+import sys, time, os
 import numpy as np
-d = sys.argv[1]; sizes = [int(x) for x in sys.argv[2].split(',')]; runs = json.loads(sys.argv[3])
+d = sys.argv[1]
 def attention(Q, K, V):
+    # Same maths as ours: scaled dot product, safe softmax (row max subtracted), weights and output, float32.
     s = (Q @ K.T) * np.float32(1 / np.sqrt(Q.shape[1]))
     s -= s.max(axis=1, keepdims=True)
     np.exp(s, out=s)
     s /= s.sum(axis=1, keepdims=True)
     return s, s @ V
-def med(f, r):
-    f()
-    ts = []
-    for _ in range(r):
-        t = time.perf_counter(); f(); ts.append((time.perf_counter() - t) * 1000)
-    ts.sort(); m = len(ts) // 2
-    return ts[m] if len(ts) % 2 else (ts[m - 1] + ts[m]) / 2
-out = {'compute': {}, 'job': None, 'threads': os.environ.get('OPENBLAS_NUM_THREADS', 'default')}
-for n in sizes:
-    Q, K, V = (np.load(os.path.join(d, f'{x}{n}.npy')) for x in 'qkv')
-    out['compute'][n] = med(lambda: attention(Q, K, V), runs[str(n)])
-n = sizes[-1]
-def job():
+cache = {}
+def inputs(n):
+    if n not in cache:
+        cache[n] = [np.load(os.path.join(d, f'{x}{n}.npy')) for x in 'qkv']
+    return cache[n]
+def job(n):
     Q, K, V = (np.load(os.path.join(d, f'{x}{n}.npy')) for x in 'qkv')
     w, o = attention(Q, K, V)
     np.save(os.path.join(d, 'np_weights.npy'), w); np.save(os.path.join(d, 'np_output.npy'), o)
-out['job'] = med(job, 5)
-print(json.dumps(out))
+print('ready', np.__version__, flush=True)
+for line in sys.stdin:
+    kind, n = line.split(); n = int(n)
+    if kind == 'compute':
+        Q, K, V = inputs(n)
+        t = time.perf_counter(); attention(Q, K, V)
+    else:
+        t = time.perf_counter(); job(n)
+    print((time.perf_counter() - t) * 1000, flush=True)
 `;
 
-function numpyTimings(dir: string): { compute: Record<string, number>; job: number | null } | undefined {
-  try {
-    const runs = Object.fromEntries(SIZES.map((n) => [String(n), runsFor(n)]));
-    const out = execFileSync('python3', ['-c', NUMPY, dir, SIZES.join(','), JSON.stringify(runs)], {
-      encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000,
+class NumPy {
+  private proc?: ChildProcessWithoutNullStreams;
+  private lines: string[] = [];
+  private waiting?: (line: string | undefined) => void;
+  version = '';
+
+  async start(dir: string): Promise<boolean> {
+    try {
+      this.proc = spawn('python3', ['-c', NUMPY, dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+    } catch {
+      return false;
+    }
+    let buf = '';
+    this.proc.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        if (this.waiting) {
+          const w = this.waiting;
+          this.waiting = undefined;
+          w(line);
+        } else this.lines.push(line);
+      }
     });
-    return JSON.parse(out) as { compute: Record<string, number>; job: number | null };
-  } catch (e) {
-    console.error(`(NumPy not measured: ${(e as Error).message.split('\n')[0]})`);
-    return undefined;
+    this.proc.on('error', () => this.fail());
+    this.proc.on('exit', () => this.fail());
+    const first = await this.next();
+    if (!first?.startsWith('ready')) return false;
+    this.version = first.split(' ')[1] ?? '';
+    return true;
   }
+
+  private fail(): void {
+    this.proc = undefined;
+    const w = this.waiting;
+    this.waiting = undefined;
+    w?.(undefined);
+  }
+
+  private next(): Promise<string | undefined> {
+    const line = this.lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    if (!this.proc) return Promise.resolve(undefined);
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  async time(kind: 'compute' | 'job', n: number): Promise<number | undefined> {
+    if (!this.proc) return undefined;
+    this.proc.stdin.write(`${kind} ${n}\n`);
+    const line = await this.next();
+    return line === undefined ? undefined : Number(line);
+  }
+
+  close(): void {
+    this.proc?.stdin.end();
+    this.proc?.kill();
+    this.proc = undefined;
+  }
+}
+
+/** Medians of ours and NumPy's, run alternately (each warmed up once first). */
+async function paired(runs: number, ours: () => Promise<unknown>, np: (() => Promise<number | undefined>) | undefined): Promise<{ ours: number; numpy: number | null }> {
+  await ours();
+  await np?.();
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await ours();
+    a.push(performance.now() - t);
+    const x = await np?.();
+    if (x !== undefined) b.push(x);
+  }
+  return { ours: median(a), numpy: b.length ? median(b) : null };
 }
 
 /** Largest gap of the main thread's event loop while `f` runs (both a 1 ms interval and perf_hooks). */
@@ -142,43 +213,50 @@ async function main(): Promise<void> {
       await writeNpy(path.join(dir, `k${n}.npy`), k);
       await writeNpy(path.join(dir, `v${n}.npy`), v);
     }
-    const np = numpyTimings(dir);
+    const numpy = new NumPy();
+    const haveNumpy = await numpy.start(dir);
+    console.log(haveNumpy ? `NumPy ${numpy.version} via python3, timed alternately with ours` : '(NumPy not available: python3 with numpy not found)');
+    const np = (kind: 'compute' | 'job', n: number) => (haveNumpy ? () => numpy.time(kind, n) : undefined);
+    const ratio = (a: number, b: number | null) => (b ? a / b : null);
 
-    for (const n of SIZES) {
-      const input = inputs.get(n) as { q: NdArray; k: NdArray; v: NdArray };
-      const fast = await time(runsFor(n), () => computeFast(input, { scores: false }));
-      const numpyMs = np?.compute[String(n)] ?? null;
-      rows.push({ name: 'compute, ours (wasm+workers)', n, ms: fast, numpyMs, ratio: numpyMs ? fast / numpyMs : null,
-        note: 'fresh result memory each run' });
-      // Steady state of a caller that hands results back (releaseResult): no first-touch page faults.
-      const reused = await time(runsFor(n), async () => releaseResult(await computeFast(input, { scores: false })));
-      rows.push({ name: 'compute, ours (wasm+workers, reused)', n, ms: reused, numpyMs, ratio: numpyMs ? reused / numpyMs : null,
-        note: 'weights memory reused via releaseResult' });
-      if (n <= 1024) {
-        const opts: EngineOptions = { kernel: 'ts', pool: false, scores: false };
-        const ts = await time(3, () => computeFast(input, opts));
-        rows.push({ name: 'compute, ours (plain TS)', n, ms: ts, numpyMs, ratio: numpyMs ? ts / numpyMs : null });
+    try {
+      for (const n of SIZES) {
+        const input = inputs.get(n) as { q: NdArray; k: NdArray; v: NdArray };
+        const fast = await paired(runsFor(n), () => computeFast(input, { scores: false }), np('compute', n));
+        rows.push({ name: 'compute, ours (wasm+workers)', n, ms: fast.ours, numpyMs: fast.numpy, ratio: ratio(fast.ours, fast.numpy),
+          note: 'fresh result memory each run' });
+        // Steady state of a caller that hands results back (releaseResult): no first-touch page faults.
+        const reused = await paired(runsFor(n), async () => releaseResult(await computeFast(input, { scores: false })), np('compute', n));
+        rows.push({ name: 'compute, ours (wasm+workers, reused)', n, ms: reused.ours, numpyMs: reused.numpy,
+          ratio: ratio(reused.ours, reused.numpy), note: 'weights memory reused via releaseResult' });
+        if (n <= 1024) {
+          const opts: EngineOptions = { kernel: 'ts', pool: false, scores: false };
+          const ts = await time(3, () => computeFast(input, opts));
+          rows.push({ name: 'compute, ours (plain TS)', n, ms: ts, numpyMs: fast.numpy, ratio: ratio(ts, fast.numpy) });
+        }
       }
+
+      const n = SIZES[SIZES.length - 1];
+      const job = async () => {
+        const [q, k, v] = await Promise.all(['q', 'k', 'v'].map((x) => readMatrix(path.join(dir, `${x}${n}.npy`))));
+        const r = await computeFast({ q, k, v }, { scores: false });
+        await Promise.all([
+          saveFloat32Npy(path.join(dir, 'weights.npy'), [n, n], r.weights),
+          saveFloat32Npy(path.join(dir, 'output.npy'), [n, D], r.output),
+        ]);
+        return r;
+      };
+      const whole = await paired(5, job, np('job', n));
+      rows.push({ name: 'whole job (load 3 .npy, compute, save 2)', n, ms: whole.ours, numpyMs: whole.numpy,
+        ratio: ratio(whole.ours, whole.numpy), note: 'fresh result memory each run' });
+      const wholeReused = await paired(5, async () => releaseResult(await job()), np('job', n));
+      rows.push({ name: 'whole job, reused', n, ms: wholeReused.ours, numpyMs: wholeReused.numpy,
+        ratio: ratio(wholeReused.ours, wholeReused.numpy), note: 'weights memory reused via releaseResult' });
+    } finally {
+      numpy.close();
     }
 
     const n = SIZES[SIZES.length - 1];
-    const job = async () => {
-      const [q, k, v] = await Promise.all(['q', 'k', 'v'].map((x) => readMatrix(path.join(dir, `${x}${n}.npy`))));
-      const r = await computeFast({ q, k, v }, { scores: false });
-      await Promise.all([
-        saveFloat32Npy(path.join(dir, 'weights.npy'), [n, n], r.weights),
-        saveFloat32Npy(path.join(dir, 'output.npy'), [n, D], r.output),
-      ]);
-      return r;
-    };
-    const jobMs = await time(5, job);
-    const npJob = np?.job ?? null;
-    rows.push({ name: 'whole job (load 3 .npy, compute, save 2)', n, ms: jobMs, numpyMs: npJob, ratio: npJob ? jobMs / npJob : null,
-      note: 'fresh result memory each run' });
-    const jobReused = await time(5, async () => releaseResult(await job()));
-    rows.push({ name: 'whole job, reused', n, ms: jobReused, numpyMs: npJob, ratio: npJob ? jobReused / npJob : null,
-      note: 'weights memory reused via releaseResult' });
-
     const input = inputs.get(n) as { q: NdArray; k: NdArray; v: NdArray };
     const stall = await eventLoopStall(() => computeFast(input, { scores: false }));
     rows.push({ name: 'largest event-loop stall during compute', n, ms: Math.max(stall.intervalMs, stall.histogramMs),
