@@ -168,10 +168,18 @@ export function drawLegend(
   if (!ctx) return;
   const x0 = 8;
   const bw = width - 16;
+  // The table as a 1-pixel-high image, stretched: one drawImage instead of 256 fills.
   const n = lut.length / 4;
-  for (let i = 0; i < n; i++) {
-    ctx.fillStyle = `rgb(${lut[i * 4]},${lut[i * 4 + 1]},${lut[i * 4 + 2]})`;
-    ctx.fillRect(x0 + (i * bw) / n, 6, bw / n + 0.6, 12);
+  const strip = document.createElement('canvas');
+  strip.width = n;
+  strip.height = 1;
+  const sctx = strip.getContext('2d');
+  if (sctx) {
+    const img = sctx.createImageData(n, 1);
+    img.data.set(lut);
+    sctx.putImageData(img, 0, 0);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(strip, x0, 6, bw, 12);
   }
   ctx.strokeStyle = theme.border;
   ctx.strokeRect(x0 + 0.5, 6.5, bw - 1, 11);

@@ -275,6 +275,8 @@ function onModel(msg: Extract<ToWebview, { type: 'model' }>, t0: number): void {
   firstFrameStart = t0;
   body.dataset.state = 'drawing';
   draw();
+  // Synchronous part of the first frame (the rest is the browser compositing it), for the bench.
+  body.dataset.syncMs = (performance.now() - t0).toFixed(1);
   const seq = modelSeq;
   requestAnimationFrame(() => {
     if (seq !== modelSeq || firstFrameStart === undefined) return;
