@@ -4,38 +4,35 @@
 //
 // Layouts (f32, rows padded to a multiple of 4, key count nk padded to nkp = multiple of 8,
 // value width dv padded to dvp = multiple of 8, padding zero-filled by the host):
-//   q    [rows][dk]           the block's queries, already multiplied by the scale factor
+//   q    [rows][dk]           the block's queries, already multiplied by scale factor · log2(e)
 //   kt   [nkp/8][dk][8]       K transposed in panels of 8 keys, so the inner loop streams linearly
 //   vp   [dvp/8][nkp][8]      V in panels of 8 value columns
 //   lim  [rows] i32           keys visible to each row (a causal prefix; nk when unmasked)
 //   bias [rows][nkp] or 0     0 / -inf per key for explicit masks
 //   s    [rows][nkp]          out: the normalised weights (zeros past lim)
 //   o    [rows][dvp]          out: the outputs
-//   raw  [rows][nkp] or 0     out: the scaled scores before masking (when the caller wants score views)
+//   raw  [rows][nkp] or 0     out: the scores before masking, in log2 units (when the caller wants them)
 
-// Cephes-style expf: x = n·ln2 + r, exp(r) by a degree-7 polynomial, 2^n through the exponent bits.
-// Inputs here are x - rowmax <= 0; below -87.3 the true value is < 1.2e-38 and we return exactly 0
-// (the garbage 2^n there is masked off), which also makes masked (-inf) entries exactly 0. NaN stays NaN
+// 2^x for x <= 0 (scores arrive in log2 units: the host folds log2(e) into Q's scale, so exp(s - m) is
+// 2^(x - m) here). x = n + r with n = round(x), r in [-0.5, 0.5]; 2^r by a degree-5 polynomial fitted on
+// Chebyshev nodes (least squares, relative error 1.8e-7 evaluated in float32); 2^n through the exponent bits. Below -126 the true value is < 1.2e-38 and we return exactly
+// 0 (the garbage 2^n there is masked off), which also makes masked (-inf) entries exactly 0. NaN stays NaN
 // (the mask is "not below", true for NaN), so a row with a NaN score comes out NaN as in NumPy.
 // No clamp with f32x4.max: its NaN-exact semantics cost several instructions per vector in V8.
 // @ts-ignore: decorator
 @inline
-function expv(x: v128): v128 {
-  const keep = v128.not(f32x4.lt(x, f32x4.splat(-87.3)));
-  let y = x;
-  // n = round(x·log2 e) by adding 1.5·2^23: the sum's low mantissa bits hold n (cheaper than nearest+trunc).
+function exp2v(x: v128): v128 {
+  const keep = v128.not(f32x4.lt(x, f32x4.splat(-126.0)));
+  // n = round(x) by adding 1.5·2^23: the sum's low mantissa bits hold n (cheaper than nearest + trunc).
   const magic = f32x4.splat(12582912.0);
-  const t = f32x4.add(f32x4.mul(y, f32x4.splat(1.44269504088896341)), magic);
-  const fx = f32x4.sub(t, magic);
-  y = f32x4.sub(y, f32x4.mul(fx, f32x4.splat(0.693359375)));
-  y = f32x4.sub(y, f32x4.mul(fx, f32x4.splat(-2.12194440e-4)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, y), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, y), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, y), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, y), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, y), f32x4.splat(5.0000001201e-1));
-  p = f32x4.add(f32x4.mul(p, f32x4.mul(y, y)), f32x4.add(y, f32x4.splat(1.0)));
+  const t = f32x4.add(x, magic);
+  const r = f32x4.sub(x, f32x4.sub(t, magic));
+  let p = f32x4.splat(0.0013218672247603536);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.009671698324382305));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.05550893023610115));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.24022237956523895));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.6931468844413757));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
   // bits(t) − bits(magic) = n; (n + 127) << 23 is 2^n as a float.
   const pow2 = i32x4.shl(i32x4.add(i32x4.sub(t, magic), i32x4.splat(127)), 23);
   return v128.and(f32x4.mul(p, pow2), keep);
@@ -114,14 +111,14 @@ export function attendBlock(
     let sv = f32x4.splat(0);
     for (let j = 0; j < n4; j += 4) {
       const off = row + <usize>(j * 4);
-      const e = expv(f32x4.sub(v128.load(off), ms));
+      const e = exp2v(f32x4.sub(v128.load(off), ms));
       v128.store(off, e);
       sv = f32x4.add(sv, e);
     }
     let sum: f32 = f32x4.extract_lane(sv, 0) + f32x4.extract_lane(sv, 1) + f32x4.extract_lane(sv, 2) + f32x4.extract_lane(sv, 3);
     for (let j = n4; j < n; j++) {
       const off = row + <usize>(j * 4);
-      const e = f32x4.extract_lane(expv(f32x4.splat(load<f32>(off) - m)), 0);
+      const e = f32x4.extract_lane(exp2v(f32x4.splat(load<f32>(off) - m)), 0);
       store<f32>(off, e);
       sum += e;
     }

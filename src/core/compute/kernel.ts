@@ -167,14 +167,18 @@ export class WasmKernel {
     const { nq, nk, mask } = job;
     const scores = job.scores as Float32Array;
     const scaled = job.scaled as Float32Array;
-    const inv = 1 / job.scaleFactor;
+    // The kernel's scores are in log2 units: S = scale · log2(e) · q·k.
+    const toRaw = 1 / (job.scaleFactor * Math.LOG2E);
+    const toScaled = Math.LN2;
     const L = this.layout;
     for (let i = 0; i < n; i++) {
       const src = (L.raw >> 2) + i * L.nkp;
       const dst = (h * nq + b0 + i) * nk;
-      const row = f.subarray(src, src + nk);
-      scaled.set(row, dst);
-      for (let j = 0; j < nk; j++) scores[dst + j] = row[j] * inv;
+      for (let j = 0; j < nk; j++) {
+        const x = f[src + j];
+        scores[dst + j] = x * toRaw;
+        scaled[dst + j] = x * toScaled;
+      }
       if (mask.kind === 'causal') scaled.fill(-Infinity, dst + lims[i], dst + nk);
       else if (mask.kind === 'matrix') {
         const mo = (mask.perHead ? h * nq * nk : 0) + (b0 + i) * nk;
@@ -196,7 +200,9 @@ export class WasmKernel {
       const rows4 = (n + 3) & ~3;
       const qOff = L.q >> 2;
       const qBase = (h * nq + b0) * dk;
-      for (let i = 0; i < n * dk; i++) f[qOff + i] = job.q[qBase + i] * scaleFactor;
+      // log2(e) folded in so the kernel's softmax is 2^(x − max), one multiply cheaper per score.
+      const qScale = scaleFactor * Math.LOG2E;
+      for (let i = 0; i < n * dk; i++) f[qOff + i] = job.q[qBase + i] * qScale;
       f.fill(0, qOff + n * dk, qOff + rows4 * dk);
       for (let i = 0; i < rows4; i++) {
         const row = b0 + i;
