@@ -92,7 +92,7 @@ class Parser {
     let p = this.pos;
     for (;;) {
       const c = t.charCodeAt(p);
-      if (c === C_SPACE || c === C_LF || c === C_CR || c === C_TAB) p++;
+      if (c === C_SPACE || c === C_LF || c === C_CR || c === C_TAB || (c === 0xfeff && p === 0)) p++; // a BOM, at the start only
       else break;
     }
     this.pos = p;
@@ -515,6 +515,10 @@ function checkSpecShapes(f: Partial<Record<SpecKey, ShapeFact>>, labels: Partial
   if (labels.valueLabels && v && !projected && !wo) {
     const dv = v.shape.length === 1 ? 1 : widthOf(v.shape); // a 1-D V holds one scalar value per key
     if (labels.valueLabels.count !== dv) err(labels.valueLabels, `valueLabels has ${labels.valueLabels.count} names but V has ${dv} columns`);
+  }
+  const { mask } = f;
+  if (mask && nq !== undefined && nk !== undefined && (mask.shape.length < 2 || mask.shape.length > 3 || rowsOf(mask.shape) !== nq || widthOf(mask.shape) !== nk)) {
+    err(mask, `mask has shape [${mask.shape.join(', ')}] but the scores are [${nq}, ${nk}]`);
   }
   if (weights && nq !== undefined && queries && weights.shape.length >= 2 && rowsOf(weights.shape) !== nq) {
     err(weights, `${weights.name} has ${rowsOf(weights.shape)} rows but there are ${nq} queries`);

@@ -51,7 +51,12 @@ class FileSource implements ByteSource {
     let done = 0;
     while (done < target.length) {
       const len = Math.min(CHUNK, target.length - done);
-      const { bytesRead } = await this.fh.read(target, done, len, position + done);
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await this.fh.read(target, done, len, position + done));
+      } catch (e) {
+        throw ioError(e, this.file);
+      }
       if (bytesRead === 0) {
         throw new MatrixError(`file ended at byte ${position + done} while reading ${target.length} bytes at ${position} (truncated?)`, this.file);
       }
@@ -79,6 +84,18 @@ function detectKind(head: Uint8Array, file: string): FileKind | undefined {
   while (i < head.length && (head[i] === 32 || head[i] === 9 || head[i] === 10 || head[i] === 13)) i++;
   if (head[i] === 0x5b || head[i] === 0x7b) return 'json';
   return undefined;
+}
+
+/** Opens a regular file for reading; checks first, because opening a FIFO for reading would wait for a writer. */
+async function openRegularFile(file: string): Promise<FileHandle> {
+  try {
+    const st = await fsp.stat(file);
+    if (st.isDirectory()) throw new MatrixError('is a directory', file);
+    if (!st.isFile()) throw new MatrixError('not a regular file', file);
+    return await fsp.open(file, 'r');
+  } catch (e) {
+    throw ioError(e, file);
+  }
 }
 
 interface Stat { size: number; mtimeMs: number }
@@ -208,12 +225,7 @@ export async function openMatrix(ref: string, opts: OpenOptions = {}): Promise<M
     if (whole?.isFile()) { file = ref; member = undefined; }
   }
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
-  let fh: FileHandle;
-  try {
-    fh = await fsp.open(file, 'r');
-  } catch (e) {
-    throw ioError(e, file);
-  }
+  const fh = await openRegularFile(file);
   try {
     const st = await fh.stat();
     if (!st.isFile()) throw new MatrixError('not a regular file', file);
@@ -300,12 +312,7 @@ class PrefixSource implements ByteSource {
 
 /** The arrays in a file: .npz members (headers only, nothing inflated whole), JSON matrix keys, or a .npy itself. */
 export async function listMembers(file: string, opts: OpenOptions = {}): Promise<{ name: string; info: ArrayInfo }[]> {
-  let fh: FileHandle;
-  try {
-    fh = await fsp.open(file, 'r');
-  } catch (e) {
-    throw ioError(e, file);
-  }
+  const fh = await openRegularFile(file);
   try {
     const st = await fh.stat();
     if (!st.isFile()) throw new MatrixError('not a regular file', file);

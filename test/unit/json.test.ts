@@ -182,6 +182,7 @@ describe('JSON attention specs', () => {
       ['{"Q": "f4_le.npy", "K": "bundle_stored.npz#nope"}', '"bundle_stored.npz#nope"', /K: .*no member "nope"/],
       ['{"X": [[1, 2, 3]], "Wq": [[1], [2]], "Wk": [[1], [2], [3]], "Wv": [[1], [2], [3]]}', '[[1], [2]]', /X has width 3 but Wq has 2 rows/],
       ['{"X": [[1, 2]], "Wq": [[1, 2, 3], [4, 5, 6]], "Wk": [[1, 2, 3], [4, 5, 6]], "Wv": [[1, 2, 3], [4, 5, 6]], "heads": 2}', '[[1, 2, 3], [4, 5, 6]]', /Wq has 3 columns, not divisible by heads = 2/],
+      ['{"Q": [[1, 2], [3, 4]], "mask": [[1, 0, 0], [1, 1, 0]]}', '[[1, 0, 0], [1, 1, 0]]', /mask has shape \[2, 3\] but the scores are \[2, 2\]/],
       ['{"description": "nothing to compute"}', '{', /needs Q \(or X with Wq, Wk, Wv, or precomputed attention weights\)/],
     ];
     for (const [text, needle, re] of cases) {
@@ -192,7 +193,7 @@ describe('JSON attention specs', () => {
         assert.ok(scan.errors.some((e) => re.test(e.message) && e.location?.line === line && e.location.column === col), `${text}: ${scan.errors.map((e) => e.message)}`);
       }
     }
-    const ok = await loadSpec('{"$schema": "x", "_note": 1, "Q": [1, 2], "mask": "none", "scale": "dk"}', fixture('ok.json'));
+    const ok = await loadSpec('\ufeff{"$schema": "x", "_note": 1, "Q": [1, 2], "mask": "none", "scale": "dk"}', fixture('ok.json'));
     assert.strictEqual(ok.mask, undefined);
     assert.strictEqual(ok.scale, 'dk');
   });

@@ -1,4 +1,5 @@
 import * as assert from 'assert';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -63,6 +64,12 @@ describe('matrixFile: one entry point for .npy, .npz and JSON', () => {
     await rejects(readMatrix(`${fixture('f4_le.npy')}#q`), /a \.npy file has no members \(asked for "#q"\)/);
     await rejects(listMembers(path.join(dir, 'notes.txt')), /not a \.npy, \.npz or JSON matrix file/);
     await rejects(readMatrix(fixture('plain_2d.json'), [3]), /index 3 is out of range for axis 0 of size 3/);
+    if (process.platform !== 'win32') {
+      // Opening a FIFO for reading would wait for a writer forever: it is refused before opening.
+      execFileSync('mkfifo', [path.join(dir, 'pipe.npy')]);
+      await rejects(readMatrix(path.join(dir, 'pipe.npy')), /pipe\.npy: not a regular file/);
+      await rejects(listMembers(path.join(dir, 'pipe.npy')), /pipe\.npy: not a regular file/);
+    }
   });
   it('closes what it opens: many reads do not leak file handles', async () => {
     for (let i = 0; i < 300; i++) await readMatrix(fixture('bundle_stored.npz#k'), [i % 9]);
