@@ -138,6 +138,11 @@ describe('JSON attention specs', () => {
     }
     const colours = scanJson(fs.readFileSync(path.join(SAMPLES, 'colours.attention.json'), 'utf8'), 'c.json');
     assert.deepStrictEqual(colours.entries.filter((e) => e.shape).map((e) => [e.key, e.shape]), [['Q', [3]], ['K', [8, 3]], ['V', [8, 2]]]);
+    const text = fs.readFileSync(path.join(SAMPLES, 'colours.attention.json'), 'utf8');
+    for (const e of colours.entries) {
+      assert.strictEqual(text.slice(e.keyOffset, e.keyOffset + e.key.length + 2), JSON.stringify(e.key), 'keyOffset is at the key\'s opening quote');
+      assert.strictEqual(JSON.stringify(JSON.parse(text)[e.key]).charAt(0), text.charAt(e.valueOffset), `valueOffset of ${e.key}`);
+    }
   });
   it('files that are not matrices get kind none and no errors, even when broken', () => {
     for (const text of [fs.readFileSync(path.resolve(__dirname, '../../../package.json'), 'utf8'), '{"compilerOptions": {"strict": true}}',
