@@ -32,6 +32,7 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
   private readonly subs: vscode.Disposable[] = [];
   private readonly typing: Debouncer;
   private disposed = false;
+  private stale = false;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -69,9 +70,11 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
     this.viewSubs = [
       this.controller,
       view.onDidDispose(() => this.dropView()),
-      // Hidden views lose their document; re-post so the picture comes back without a full recompute in the webview.
+      // Work skipped while hidden catches up when shown (the webview re-asks for the last model on its own).
       view.onDidChangeVisibility(() => {
-        if (view.visible) void this.reload();
+        if (!view.visible) return;
+        if (this.wanted && this.wanted.toString() !== this.shown?.toString()) void this.showFile(this.wanted);
+        else if (this.stale) void this.reload();
       }),
     ];
   }
@@ -86,6 +89,7 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
   private async showFile(uri: vscode.Uri): Promise<void> {
     this.wanted = uri;
     if (!this.controller || this.disposed) return; // resolveWebviewView picks it up
+    if (!this.view?.visible) return; // nobody sees it: load when the view is shown again
     if (this.shown?.toString() === uri.toString()) return;
     this.shown = uri;
     this.typing.cancel();
@@ -104,6 +108,11 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
   private async reload(): Promise<void> {
     const controller = this.controller;
     if (!controller || this.disposed || !this.shown) return;
+    if (!this.view?.visible) {
+      this.stale = true; // typed into while hidden: recompute when shown
+      return;
+    }
+    this.stale = false;
     try {
       await controller.reload();
     } catch (err) {
