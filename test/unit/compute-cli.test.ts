@@ -1,9 +1,10 @@
 import * as assert from 'assert';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { runCompute, saveFloat32Npy } from '../../src/cli/compute';
-import { encodeNpy } from '../../src/core/npyWrite';
+import { encodeNpy, writeNpy } from '../../src/core/npyWrite';
 import { readMatrix } from '../../src/core/matrixFile';
 import { assertClose, decode, FIXTURES, fixtures } from './engine-fixtures';
 
@@ -108,6 +109,28 @@ describe('compute CLI', function () {
         await saveFloat32Npy(file, shape, data);
         assert.deepStrictEqual(fs.readFileSync(file), encodeNpy({ shape, dtype: 'float32', data }));
       }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('dist/cli.js exits by itself after a job on the worker pool (workers never keep it alive)', async () => {
+    const cli = path.join(__dirname, '..', '..', '..', 'dist', 'cli.js');
+    assert.ok(fs.existsSync(cli), 'dist/cli.js missing: run npm run build');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attn-exit-'));
+    try {
+      const n = 800; // 800²·(32 + 32) multiply-adds is past POOL_THRESHOLD: the workers run
+      const q = Float32Array.from({ length: n * 32 }, (_, i) => Math.sin(i * 0.37));
+      await writeNpy(path.join(dir, 'q.npy'), { shape: [n, 32], dtype: 'float32', data: q });
+      const started = Date.now();
+      const r = spawnSync(process.execPath, [cli, 'compute', '--q', path.join(dir, 'q.npy'), '--mask', 'causal', '--out', dir],
+        { encoding: 'utf8', timeout: 15000 });
+      assert.strictEqual(r.status, 0, `status ${r.status} signal ${r.signal} stderr ${r.stderr}`);
+      assert.ok(Date.now() - started < 15000);
+      const w = await readMatrix(path.join(dir, 'weights.npy'));
+      assert.deepStrictEqual([...w.shape], [n, n]);
+      assert.strictEqual((w.data as Float32Array)[1], 0); // causal
+      assert.ok(Math.abs((w.data as Float32Array)[n] + (w.data as Float32Array)[n + 1] - 1) < 1e-6);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
