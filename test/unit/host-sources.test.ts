@@ -163,6 +163,46 @@ describe('host: heatmap sources over real files', () => {
   });
 });
 
+describe('host: big computations go through the fast engine with progress', () => {
+  it('a 300×300 spec runs in runLong (progress, cancellable) and matches the reference engine', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'host-big-'));
+    const file = path.join(dir, 'big.attention.json');
+    const row = (i: number, salt: number) => Array.from({ length: 16 }, (_, j) => Math.sin(i * 0.37 + j * salt));
+    const spec = { Q: Array.from({ length: 300 }, (_, i) => row(i, 1.1)), K: Array.from({ length: 300 }, (_, i) => row(i, 0.7)) };
+    fs.writeFileSync(file, JSON.stringify(spec));
+    const titles: string[] = [];
+    let reports = 0;
+    const e: SourceEnv = {
+      settings: () => DEFAULT_SETTINGS,
+      runLong: (title, work) => {
+        titles.push(title);
+        return work(new AbortController().signal, () => void reports++);
+      },
+    };
+    try {
+      const fast = await fileSource(file, undefined, e).load();
+      assert.deepStrictEqual(titles, ['Computing attention (300×300)']);
+      const { computeAttention } = await import('../../src/core/attention');
+      const { loadSpec } = await import('../../src/core/jsonMatrix');
+      const s = await loadSpec(JSON.stringify(spec), file);
+      const ref = computeAttention({ q: s.q!, k: s.k, scale: 'sqrt' });
+      const w = fast.kinds.weights!;
+      let worst = 0;
+      for (let i = 0; i < ref.weights.length; i++) worst = Math.max(worst, Math.abs(w.data[i] - ref.weights[i]));
+      assert.ok(worst < 1e-5, `max |fast − reference| = ${worst}`);
+      // Cancelling aborts the computation with an AbortError instead of finishing it.
+      const cancelled: SourceEnv = { settings: () => DEFAULT_SETTINGS, runLong: (_t, work) => {
+        const ac = new AbortController();
+        ac.abort();
+        return work(ac.signal, () => undefined);
+      } };
+      await assert.rejects(fileSource(file, undefined, cancelled).load(), (err: Error) => err.name === 'AbortError');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('host: source ids (panel revival)', () => {
   it('ids are file URIs (plus #member) and rebuild the same source', async () => {
     const e = env();
