@@ -18,7 +18,7 @@ import { findAsset } from '../src/core/compute/assets';
 import { readMatrix } from '../src/core/matrixFile';
 import type { NdArray } from '../src/core/ndarray';
 import { writeNpy } from '../src/core/npyWrite';
-import { saveFloat32Npy } from '../src/cli/compute';
+import { computeAndSave } from '../src/cli/compute';
 
 interface Row { name: string; n?: number; ms: number | null; numpyMs?: number | null; ratio?: number | null; note?: string }
 
@@ -237,14 +237,10 @@ async function main(): Promise<void> {
       }
 
       const n = SIZES[SIZES.length - 1];
+      // What `compute --q q.npy --k k.npy --v v.npy --out DIR` does (weights streamed to disk as rows finish).
       const job = async () => {
         const [q, k, v] = await Promise.all(['q', 'k', 'v'].map((x) => readMatrix(path.join(dir, `${x}${n}.npy`))));
-        const r = await computeFast({ q, k, v }, { scores: false });
-        await Promise.all([
-          saveFloat32Npy(path.join(dir, 'weights.npy'), [n, n], r.weights),
-          saveFloat32Npy(path.join(dir, 'output.npy'), [n, D], r.output),
-        ]);
-        return r;
+        return (await computeAndSave({ q, k, v }, { outDir: path.join(dir, 'out'), scores: false })).result;
       };
       const whole = await paired(5, job, np('job', n));
       rows.push({ name: 'whole job (load 3 .npy, compute, save 2)', n, ms: whole.ours, numpyMs: whole.numpy,

@@ -13,11 +13,11 @@
  * - Bad input: exit code 1 and one `error:` line naming the problem.
  */
 import { promises as fsp } from 'fs';
+import type { FileHandle } from 'fs/promises';
 import * as path from 'path';
 import { reportError } from '../cli';
-import { computeAttentionFast, SIMILARITIES } from '../core/attention';
+import { attentionShape, computeAttentionFast, disposeAttentionWorkers, SIMILARITIES } from '../core/attention';
 import type { AttentionInput, AttentionResult, Scale, Similarity } from '../core/attention';
-import { disposeComputePool } from '../core/compute/fast';
 import { loadSpec } from '../core/jsonMatrix';
 import { readMatrix, splitRef } from '../core/matrixFile';
 import { MatrixError } from '../core/ndarray';
@@ -119,15 +119,8 @@ async function buildInput(a: ComputeArgs): Promise<AttentionInput> {
  * (writeNpy's encodeNpy) that costs more than the write itself. Same bytes as writeNpy / numpy.save.
  */
 export async function saveFloat32Npy(file: string, shape: number[], data: Float32Array): Promise<void> {
-  const dict = npyHeaderText({ shape, dtype: 'float32' });
-  const hlen = Math.ceil((10 + dict.length + 1) / 64) * 64 - 10;
-  if (!HOST_LITTLE_ENDIAN || hlen > 0xffff) return writeNpy(file, { shape, dtype: 'float32', data });
-  const header = Buffer.alloc(10 + hlen);
-  header.set(NPY_MAGIC, 0);
-  header[6] = 1;
-  header[7] = 0;
-  header.writeUInt16LE(hlen, 8);
-  header.write(dict.padEnd(hlen - 1, ' ') + '\n', 10, 'latin1');
+  const header = float32NpyHeader(shape);
+  if (!header) return writeNpy(file, { shape, dtype: 'float32', data });
   const tmp = `${file}.${process.pid}.tmp`;
   const fh = await fsp.open(tmp, 'w');
   try {
@@ -139,8 +132,62 @@ export async function saveFloat32Npy(file: string, shape: number[], data: Float3
   await fsp.rename(tmp, file);
 }
 
+/** A version 1.0 .npy header for float32 data of this shape, or undefined where the fast writers do not apply. */
+function float32NpyHeader(shape: number[]): Buffer | undefined {
+  const dict = npyHeaderText({ shape, dtype: 'float32' });
+  const hlen = Math.ceil((10 + dict.length + 1) / 64) * 64 - 10;
+  if (!HOST_LITTLE_ENDIAN || hlen > 0xffff) return undefined;
+  const header = Buffer.alloc(10 + hlen);
+  header.set(NPY_MAGIC, 0);
+  header[6] = 1;
+  header[7] = 0;
+  header.writeUInt16LE(hlen, 8);
+  header.write(dict.padEnd(hlen - 1, ' ') + '\n', 10, 'latin1');
+  return header;
+}
+
+/**
+ * A float32 .npy filled by positional writes as blocks of rows become final, so saving the weights overlaps
+ * the computation instead of following it. Written under a temporary name and renamed when complete.
+ */
+class StreamedNpy {
+  private writes: Promise<unknown>[] = [];
+  private constructor(private readonly file: string, private readonly tmp: string, private readonly fh: FileHandle,
+    private readonly headerBytes: number) {}
+
+  static async open(file: string, shape: number[]): Promise<StreamedNpy | undefined> {
+    const header = float32NpyHeader(shape);
+    if (!header) return undefined;
+    const tmp = `${file}.${process.pid}.tmp`;
+    const fh = await fsp.open(tmp, 'w');
+    const s = new StreamedNpy(file, tmp, fh, header.length);
+    s.writes.push(fh.write(header, 0, header.length, 0));
+    return s;
+  }
+
+  /** Elements [from, to) of the array, taken from `data` (which holds the whole array). */
+  write(data: Float32Array, from: number, to: number): void {
+    const bytes = new Uint8Array(data.buffer, data.byteOffset + from * 4, (to - from) * 4);
+    this.writes.push(this.fh.write(bytes, 0, bytes.length, this.headerBytes + from * 4));
+  }
+
+  async finish(): Promise<void> {
+    await Promise.all(this.writes);
+    await this.fh.close();
+    await fsp.rename(this.tmp, this.file);
+  }
+
+  async abandon(): Promise<void> {
+    await Promise.allSettled(this.writes);
+    await this.fh.close().catch(() => undefined);
+    await fsp.rm(this.tmp, { force: true });
+  }
+}
+
+type ResultShape = Pick<AttentionResult, 'heads' | 'nq' | 'nk' | 'outputDim' | 'queryIsVector' | 'valuesAreScalars'>;
+
 /** Shapes of the printed/saved weights and output, per the contract above. */
-export function resultShapes(r: AttentionResult): { weights: number[]; output: number[] } {
+export function resultShapes(r: ResultShape): { weights: number[]; output: number[] } {
   const weights = [...(r.heads > 1 ? [r.heads] : []), ...(r.queryIsVector ? [] : [r.nq]), r.nk];
   const scalarOut = r.valuesAreScalars && r.outputDim === 1;
   const output = [...(r.queryIsVector ? [] : [r.nq]), ...(scalarOut ? [] : [r.outputDim])];
@@ -190,18 +237,48 @@ function summary(r: AttentionResult, shapes: { weights: number[]; output: number
   return lines.join('\n') + '\n';
 }
 
+/**
+ * Compute, and with `outDir` save weights.npy and output.npy (float32, contract shapes); the weights are
+ * streamed to disk block by block while the rest computes. The CLI's job, also timed by the bench.
+ */
+export async function computeAndSave(
+  input: AttentionInput, opts: { outDir?: string; scores?: boolean } = {},
+): Promise<{ result: AttentionResult; shapes: { weights: number[]; output: number[] } }> {
+  const shape = attentionShape(input);
+  const shapes = resultShapes(shape);
+  let weightsFile: StreamedNpy | undefined;
+  if (opts.outDir) {
+    await fsp.mkdir(opts.outDir, { recursive: true });
+    weightsFile = await StreamedNpy.open(path.join(opts.outDir, 'weights.npy'), shapes.weights);
+  }
+  let result: AttentionResult;
+  try {
+    const stream = weightsFile;
+    result = await computeAttentionFast(input, {
+      scores: opts.scores ?? true,
+      onRows: stream && (({ head, r0, r1, weights }) => {
+        const base = head * shape.nq;
+        stream.write(weights, (base + r0) * shape.nk, (base + r1) * shape.nk);
+      }),
+    });
+    await weightsFile?.finish();
+  } catch (err) {
+    await weightsFile?.abandon();
+    throw err;
+  }
+  if (opts.outDir) {
+    if (!weightsFile) await saveFloat32Npy(path.join(opts.outDir, 'weights.npy'), shapes.weights, result.weights);
+    await saveFloat32Npy(path.join(opts.outDir, 'output.npy'), shapes.output, result.output);
+  }
+  return { result, shapes };
+}
+
 export async function runCompute(args: string[]): Promise<number> {
   try {
     const a = parseComputeArgs(args);
     const input = await buildInput(a);
     // Scores are only printed with --json; --out alone saves weights and output.
-    const r = await computeAttentionFast(input, { scores: a.json });
-    const shapes = resultShapes(r);
-    if (a.out) {
-      await fsp.mkdir(a.out, { recursive: true });
-      await saveFloat32Npy(path.join(a.out, 'weights.npy'), shapes.weights, r.weights);
-      await saveFloat32Npy(path.join(a.out, 'output.npy'), shapes.output, r.output);
-    }
+    const { result: r, shapes } = await computeAndSave(input, { outDir: a.out, scores: a.json });
     if (a.json) {
       const json = {
         weights: nest(r.weights, shapes.weights),
@@ -219,6 +296,6 @@ export async function runCompute(args: string[]): Promise<number> {
   } catch (err) {
     return reportError(err);
   } finally {
-    disposeComputePool();
+    await disposeAttentionWorkers();
   }
 }

@@ -221,6 +221,14 @@ function maskSpec(input: AttentionInput, s: Shapes): MaskSpec {
   return { kind: 'matrix', data, perHead };
 }
 
+/** The result's sizes, without computing (or converting) anything; throws like validateInput. */
+export function attentionShape(input: AttentionInput): {
+  heads: number; nq: number; nk: number; dk: number; dv: number; outputDim: number; queryIsVector: boolean; valuesAreScalars: boolean;
+} {
+  const s = checkShapes(input);
+  return { heads: s.heads, nq: s.nq, nk: s.nk, dk: s.dk, dv: s.dv, outputDim: s.dOut, queryIsVector: s.queryIsVector, valuesAreScalars: s.valuesAreScalars };
+}
+
 /** Throws a MatrixError like "Q has width 3 but K has width 2" if the input cannot be computed. */
 export function validateInput(input: AttentionInput): void {
   const s = checkShapes(input);
@@ -495,6 +503,12 @@ export interface FastOptions {
    * output (the CLI's --out, the bench), which saves two n_q×n_k arrays.
    */
   scores?: boolean;
+  /**
+   * Called (on this thread, in any order) as soon as a block of rows is final: weights [head, r0..r1) and
+   * headOutputs of those rows can be read from `weights` / `headOutputs` ([h, nq, nk] / [h, nq, dv] arrays,
+   * the same ones the result will hold). Lets a caller stream weights to disk while the rest computes.
+   */
+  onRows?: (rows: { head: number; r0: number; r1: number; weights: Float32Array; headOutputs: Float32Array }) => void;
 }
 
 /**

@@ -10,7 +10,7 @@
 import { allocFloat32, attendRows, combineHeads, maskAllows, maskedRowsWarning, prepareAttention, stackValues } from '../attention';
 import type { AttentionInput, AttentionResult, FastOptions, MaskSpec, PreparedAttention } from '../attention';
 import { findAsset } from './assets';
-import { loadWasmModule, runChunk, totalChunks, WasmKernel } from './kernel';
+import { chunkRange, loadWasmModule, runChunk, totalChunks, WasmKernel } from './kernel';
 import type { KernelJob } from './kernel';
 import { abortError, ComputePool } from './pool';
 
@@ -145,6 +145,7 @@ async function runInThisThread(job: KernelJob, kernel: WasmKernel | undefined, o
   for (let c = 0; c < total; c++) {
     if (options.signal?.aborted) throw abortError();
     rows += runChunk(job, c, kernel);
+    options.onRows?.({ ...chunkRange(job, c), weights: job.weights, headOutputs: job.output });
     options.onProgress?.(rows / (job.heads * job.nq));
     // Give the event loop a turn every ~20 ms so a mid-size job on this thread stays responsive.
     if (Date.now() - last > 20 && c + 1 < total) {
@@ -167,7 +168,9 @@ export async function computeFast(input: AttentionInput, options: EngineOptions 
   let ran = false;
   if (workers) {
     try {
-      await workers.run(job, options.onProgress, options.signal);
+      const onRows = options.onRows;
+      await workers.run(job, options.onProgress, options.signal,
+        onRows && ((c) => onRows({ ...chunkRange(job, c), weights: job.weights, headOutputs: job.output })));
       ran = true;
     } catch (err) {
       // Cancelled is final; a failed worker (crash, missing bundle) falls back to this thread.

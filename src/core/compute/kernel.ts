@@ -38,16 +38,20 @@ export function chunksPerHead(job: KernelJob): number {
   return Math.ceil(job.nq / job.chunkRows);
 }
 
+/** Head and query rows [r0, r1) of chunk c. */
+export function chunkRange(job: KernelJob, c: number): { head: number; r0: number; r1: number } {
+  const cph = chunksPerHead(job);
+  const r0 = (c % cph) * job.chunkRows;
+  return { head: Math.floor(c / cph), r0, r1: Math.min(job.nq, r0 + job.chunkRows) };
+}
+
 export function totalChunks(job: KernelJob): number {
   return job.heads * chunksPerHead(job);
 }
 
 /** Compute chunk `c` (head and row range derived from it) with WASM when possible, else TypeScript. */
 export function runChunk(job: KernelJob, c: number, wasm: WasmKernel | undefined): number {
-  const cph = chunksPerHead(job);
-  const h = Math.floor(c / cph);
-  const r0 = (c % cph) * job.chunkRows;
-  const r1 = Math.min(job.nq, r0 + job.chunkRows);
+  const { head: h, r0, r1 } = chunkRange(job, c);
   // The kernel recovers raw scores by dividing by the scale folded into Q, so a zero scale needs TypeScript.
   const wasmFits = job.similarity === 'dot' || job.similarity === 'cosine';
   if (wasm && wasmFits && (!job.scores || job.scaleFactor !== 0)) {

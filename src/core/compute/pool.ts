@@ -20,7 +20,7 @@ export interface PoolJobMessage {
 }
 
 export type WorkerReply =
-  | { type: 'progress' }
+  | { type: 'progress'; chunk: number }
   | { type: 'done' }
   | { type: 'error'; message: string };
 
@@ -45,13 +45,13 @@ export class ComputePool {
   }
 
   /** Run a job whose arrays are SharedArrayBuffer-backed; jobs queue behind each other. */
-  run(job: KernelJob, onProgress?: (fraction: number) => void, signal?: AbortSignal): Promise<void> {
-    const next = this.queue.then(() => this.runNow(job, onProgress, signal));
+  run(job: KernelJob, onProgress?: (fraction: number) => void, signal?: AbortSignal, onChunk?: (chunk: number) => void): Promise<void> {
+    const next = this.queue.then(() => this.runNow(job, onProgress, signal, onChunk));
     this.queue = next.catch(() => undefined);
     return next;
   }
 
-  private runNow(job: KernelJob, onProgress?: (fraction: number) => void, signal?: AbortSignal): Promise<void> {
+  private runNow(job: KernelJob, onProgress?: (fraction: number) => void, signal?: AbortSignal, onChunk?: (chunk: number) => void): Promise<void> {
     if (this.disposed) return Promise.reject(new Error('the compute pool was disposed'));
     if (signal?.aborted) return Promise.reject(abortError());
     this.spawn();
@@ -91,7 +91,10 @@ export class ComputePool {
           }
         };
         const onMessage = (m: WorkerReply) => {
-          if (m.type === 'progress') onProgress?.(Math.min(1, Atomics.load(control, CTRL_ROWS_DONE) / totalRows));
+          if (m.type === 'progress') {
+            onChunk?.(m.chunk);
+            onProgress?.(Math.min(1, Atomics.load(control, CTRL_ROWS_DONE) / totalRows));
+          }
           else if (m.type === 'error') settle(new Error(m.message));
           else settle();
         };

@@ -27,7 +27,7 @@ parentPort?.on('message', (m: PoolJobMessage) => {
       if (c >= total) break;
       const rows = runChunk(job, c, kernel);
       Atomics.add(control, CTRL_ROWS_DONE, rows);
-      reply({ type: 'progress' });
+      reply({ type: 'progress', chunk: c });
     }
     reply({ type: 'done' });
   } catch (err) {
