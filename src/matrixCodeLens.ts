@@ -55,10 +55,8 @@ class MatrixCodeLensProvider implements vscode.CodeLensProvider {
 
 export function registerMatrixCodeLens(): vscode.Disposable {
   return vscode.languages.registerCodeLensProvider(
-    [
-      { language: 'json', scheme: 'file' }, { language: 'jsonc', scheme: 'file' },
-      { language: 'json', scheme: 'untitled' }, { language: 'json', scheme: 'vscode-remote' },
-    ],
+    // Files only: the lens commands open the file by path (on a remote, the extension host runs beside the files).
+    [{ language: 'json', scheme: 'file' }, { language: 'jsonc', scheme: 'file' }],
     new MatrixCodeLensProvider(),
   );
 }
