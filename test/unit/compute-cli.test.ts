@@ -5,6 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { runCompute, saveFloat32Npy } from '../../src/cli/compute';
 import { computeAttention } from '../../src/core/attention';
+import { POOL_THRESHOLD } from '../../src/core/compute/fast';
 import { encodeNpy, writeNpy } from '../../src/core/npyWrite';
 import { readMatrix } from '../../src/core/matrixFile';
 import { assertClose, decode, FIXTURES, fixtures } from './engine-fixtures';
@@ -120,7 +121,8 @@ describe('compute CLI', function () {
     assert.ok(fs.existsSync(cli), 'dist/cli.js missing: run npm run build');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attn-exit-'));
     try {
-      const n = 800; // 800²·(32 + 32) multiply-adds is past POOL_THRESHOLD: the workers run
+      const n = 1100;
+      assert.ok(n * n * (32 + 32) >= POOL_THRESHOLD, 'big enough that the worker pool runs');
       const q = Float32Array.from({ length: n * 32 }, (_, i) => Math.sin(i * 0.37));
       await writeNpy(path.join(dir, 'q.npy'), { shape: [n, 32], dtype: 'float32', data: q });
       const started = Date.now();
