@@ -125,10 +125,10 @@ export function rowStats(m: Matrix2D, entropy: boolean): { max: Float32Array; en
     for (let c = 0; c < m.cols; c++) {
       const v = m.data[base + c];
       if (v > mx) mx = v;
-      if (ent && v > 0) h -= v * Math.log2(v);
+      if (ent && v > 0) h -= v * Math.log(v);
     }
     max[r] = mx;
-    if (ent) ent[r] = h;
+    if (ent) ent[r] = h / Math.LN2;
   }
   return { max, entropy: ent };
 }

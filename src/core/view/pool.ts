@@ -38,20 +38,48 @@ export function maxPool(m: Matrix2D, maxSide: number, signed = hasNegative(m.dat
   if (br === 1 && bc === 1) {
     return { rows, cols, data: m.data.slice(), srcRows: m.rows, srcCols: m.cols, blockRows: 1, blockCols: 1 };
   }
-  const out = new Float32Array(rows * cols).fill(NaN);
+  // Hot loop (16M cells for a 4096² map): plain comparisons, no calls. NaN compares false and so never wins;
+  // −∞ (masked) only stays where a whole block is masked. A block of only NaN shows as −∞: both are drawn masked.
+  const out = new Float32Array(rows * cols).fill(-Infinity);
   const src = m.data;
-  for (let r = 0; r < m.rows; r++) {
-    const orow = ((r / br) | 0) * cols;
-    const base = r * m.cols;
-    for (let oc = 0; oc < cols; oc++) {
-      const c0 = oc * bc;
-      const c1 = Math.min(m.cols, c0 + bc);
-      let best = out[orow + oc];
-      for (let c = c0; c < c1; c++) {
-        const v = src[base + c];
-        best = better(best, v, signed);
+  if (!signed) {
+    for (let r = 0; r < m.rows; r++) {
+      const orow = ((r / br) | 0) * cols;
+      const base = r * m.cols;
+      for (let oc = 0; oc < cols; oc++) {
+        const c1 = base + Math.min(m.cols, (oc + 1) * bc);
+        let best = out[orow + oc];
+        for (let i = base + oc * bc; i < c1; i++) {
+          const v = src[i];
+          if (v > best) best = v;
+        }
+        out[orow + oc] = best;
       }
-      out[orow + oc] = best;
+    }
+  } else {
+    // Largest magnitude among finite values (|−∞| would otherwise win every block of a causal score map).
+    const mag = new Float32Array(rows * cols).fill(-1);
+    for (let r = 0; r < m.rows; r++) {
+      const orow = ((r / br) | 0) * cols;
+      const base = r * m.cols;
+      for (let oc = 0; oc < cols; oc++) {
+        const c1 = base + Math.min(m.cols, (oc + 1) * bc);
+        let best = out[orow + oc];
+        let bestMag = mag[orow + oc];
+        for (let i = base + oc * bc; i < c1; i++) {
+          const v = src[i];
+          const a = v < 0 ? -v : v;
+          if (a > bestMag && a !== Infinity) {
+            bestMag = a;
+            best = v;
+          } else if (v === Infinity && bestMag !== Infinity) {
+            bestMag = Infinity;
+            best = v;
+          }
+        }
+        out[orow + oc] = best;
+        mag[orow + oc] = bestMag;
+      }
     }
   }
   return { rows, cols, data: out, srcRows: m.rows, srcCols: m.cols, blockRows: br, blockCols: bc };
@@ -115,14 +143,23 @@ export function finiteRange(data: Float32Array): { min: number; max: number; non
   let min = Infinity;
   let max = -Infinity;
   let nonFinite = 0;
+  // Hot loop: the non-finite tests run only on the rare values that would move min or max (NaN moves neither).
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
-    if (v - v !== 0) {
-      nonFinite++;
-      continue;
+    if (v < min) {
+      if (v === -Infinity) {
+        nonFinite++;
+        continue;
+      }
+      min = v;
     }
-    if (v < min) min = v;
-    if (v > max) max = v;
+    if (v > max) {
+      if (v === Infinity) {
+        nonFinite++;
+        continue;
+      }
+      max = v;
+    } else if (v !== v) nonFinite++;
   }
   if (min > max) return { min: 0, max: 0, nonFinite };
   return { min, max, nonFinite };

@@ -8,7 +8,7 @@ import { clipRegion } from '../../protocol';
 import { toCsv } from './csv';
 import { formatFloat32 } from './format';
 import { cellDetails, isQueryKeyKind, rowDetails, rowStats } from './inspect';
-import { finiteRange, hasNegative, maxPool, poolingNote, sliceRegion } from './pool';
+import { finiteRange, maxPool, poolingNote, sliceRegion } from './pool';
 import type { HeatmapModel, Matrix2D, ViewKind } from './types';
 
 export interface ServeOptions {
@@ -80,9 +80,10 @@ export class ModelServer {
     if (!m) return undefined;
     const cached = this.matrices.get(kind);
     if (cached) return { ...cached, overview: cached.overview.slice(), rowMax: cached.rowMax.slice(), rowEntropy: cached.rowEntropy?.slice() };
-    const signed = hasNegative(m.data);
-    const p = maxPool(m, this.opts.overviewSize, signed);
+    // One pass for the range also says whether the data is signed (pooled by magnitude, drawn diverging).
     const range = finiteRange(m.data);
+    const signed = range.min < 0;
+    const p = maxPool(m, this.opts.overviewSize, signed);
     const stats = rowStats(m, kind === 'weights');
     const wire: WireMatrix = {
       kind, rows: m.rows, cols: m.cols,
