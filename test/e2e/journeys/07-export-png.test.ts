@@ -13,7 +13,6 @@ describe('journey 7: Export PNG… writes a valid PNG', () => {
 
   it('exports the colours heatmap to a path typed into the save dialog', async () => {
     const wb = workbench();
-    const page = wb.page;
     const target = path.join(wb.workspace, 'j7-colours.png');
     await step(J, 'open colours.attention.json and its heatmap', async () => {
       await wb.openFile('colours.attention.json');
@@ -22,16 +21,14 @@ describe('journey 7: Export PNG… writes a valid PNG', () => {
     const frame = await step(J, 'the heatmap draws', () => wb.heatmap('colours', async (f) => (await bodyData(f, 'cols')) === '8'));
     await step(J, 'focus the heatmap (click the canvas)', () => frame.locator('#heatmap').click());
     await step(J, 'run "Attention: Export PNG…"', () => wb.runCommand('Attention: Export PNG…'));
-    await step(J, 'type the target path into the save dialog and press Enter', async () => {
-      const input = page.locator('.quick-input-widget .quick-input-box input');
-      await input.waitFor({ state: 'visible', timeout: 15_000 });
-      await input.fill(target);
-      await page.keyboard.press('Enter');
-    });
+    await step(J, 'type the target path into the save dialog and press Enter', () => wb.answerSaveDialog(target));
     const png = await step(J, 'a PNG file appears', () => waitFor(`${target} to be written`, async () => {
       if (!fs.existsSync(target) || fs.statSync(target).size < 33) return undefined;
       try { return readPngInfo(target); } catch { return undefined; } // still being written
-    }, 20_000, 200));
+    }, 20_000, 200).catch((err: Error) => {
+      const written = fs.readdirSync(wb.workspace).filter((f) => f.endsWith('.png'));
+      throw new Error(`${err.message}; PNG files in the workspace: ${JSON.stringify(written)}`);
+    }));
     console.log(`      exported ${png.width}×${png.height} PNG, ${png.bytes} bytes`);
     assert.ok(png.width >= 8 && png.height >= 1, `PNG size ${png.width}×${png.height}`);
     await wb.screenshot('07-export-png');

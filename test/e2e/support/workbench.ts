@@ -251,6 +251,34 @@ export class Workbench {
     await this.activeTab(base);
   }
 
+  /**
+   * Answers VS Code's simple save dialog (a quick input holding a path) with `target`. The dialog checks the typed
+   * path asynchronously and may ignore an Enter that arrives first, so Enter is repeated, then OK is clicked.
+   */
+  async answerSaveDialog(target: string): Promise<void> {
+    const widget = this.page.locator('.quick-input-widget');
+    const input = widget.locator('.quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: 15_000 });
+    // The dialog fills in its default path once it has listed the folder; typing before that would be overwritten.
+    await waitFor('the save dialog to show its default path', async () => ((await input.inputValue()).includes('/') ? true : undefined), 10_000);
+    // It may also reset the value once more while it lists the folder; type again until the path stays put.
+    let steadySince = 0;
+    await waitFor('the save dialog to keep the typed path', async () => {
+      if ((await input.inputValue()) !== target) {
+        await input.fill(target);
+        steadySince = Date.now();
+        return undefined;
+      }
+      return Date.now() - steadySince >= 600 ? true : undefined;
+    }, 10_000);
+    for (let attempt = 0; attempt < 4 && (await widget.isVisible()); attempt++) {
+      if (attempt < 2) await input.press('Enter');
+      else await widget.locator('.monaco-button', { hasText: /^OK$/ }).first().click();
+      await waitFor('the save dialog to close', async () => ((await widget.isVisible()) ? undefined : true), 3_000).catch(() => undefined);
+    }
+    if (await widget.isVisible()) throw new Error(`the save dialog did not accept ${target}: ${JSON.stringify(await widget.innerText())}`);
+  }
+
   /** Waits until the active editor tab is `name`. */
   async activeTab(name: string, timeoutMs = 20_000): Promise<void> {
     await waitFor(`the active editor tab to be "${name}"`, async () => {
