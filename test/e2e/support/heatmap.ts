@@ -44,10 +44,13 @@ export async function hoverUntil(page: Page, frame: Frame, what: string, wanted:
   }
   const stepsX = Math.min(64, Math.max(16, cols * 2));
   const stepsY = Math.min(48, Math.max(8, rows * 2));
-  for (let iy = 0; iy < stepsY; iy++) {
-    for (let ix = 0; ix < stepsX; ix++) {
-      const found = await tryAt({ x: box.x + ((ix + 0.5) * box.width) / stepsX, y: box.y + ((iy + 0.5) * box.height) / stepsY }, 60);
-      if (found) return found;
+  // A quick sweep first; on a loaded machine the tooltip can lag, so a slower second sweep follows.
+  for (const waitMs of [60, 300]) {
+    for (let iy = 0; iy < stepsY; iy++) {
+      for (let ix = 0; ix < stepsX; ix++) {
+        const found = await tryAt({ x: box.x + ((ix + 0.5) * box.width) / stepsX, y: box.y + ((iy + 0.5) * box.height) / stepsY }, waitMs);
+        if (found) return found;
+      }
     }
   }
   throw new Error(`no cell of the heatmap showed a tooltip for ${what}; tooltips seen: ${JSON.stringify(seen)}`);
