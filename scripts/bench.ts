@@ -57,7 +57,8 @@ async function time(runs: number, f: () => Promise<unknown>): Promise<number> {
 }
 
 function runsFor(n: number): number {
-  return n <= 512 ? 15 : n <= 1024 ? 9 : n <= 2048 ? 7 : 7;
+  // Alternating pairs, medians: more runs where the machine is shared and one run is ~100 ms.
+  return n <= 512 ? 15 : n <= 1024 ? 11 : n <= 2048 ? 9 : 11;
 }
 
 /**
@@ -242,10 +243,10 @@ async function main(): Promise<void> {
         const [q, k, v] = await Promise.all(['q', 'k', 'v'].map((x) => readMatrix(path.join(dir, `${x}${n}.npy`))));
         return (await computeAndSave({ q, k, v }, { outDir: path.join(dir, 'out'), scores: false })).result;
       };
-      const whole = await paired(5, job, np('job', n));
+      const whole = await paired(9, job, np('job', n));
       rows.push({ name: 'whole job (load 3 .npy, compute, save 2)', n, ms: whole.ours, numpyMs: whole.numpy,
         ratio: ratio(whole.ours, whole.numpy), note: 'fresh result memory each run' });
-      const wholeReused = await paired(5, async () => releaseResult(await job()), np('job', n));
+      const wholeReused = await paired(9, async () => releaseResult(await job()), np('job', n));
       rows.push({ name: 'whole job, reused', n, ms: wholeReused.ours, numpyMs: wholeReused.numpy,
         ratio: ratio(wholeReused.ours, wholeReused.numpy), note: 'weights memory reused via releaseResult' });
     } finally {
