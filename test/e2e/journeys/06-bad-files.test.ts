@@ -36,8 +36,11 @@ describe('journey 6: broken and hostile files', () => {
     const problems = await step(J, 'a Problems entry about the ragged row', () =>
       waitFor('a Problems entry for ragged.attention.json', async () => {
         const rows = await wb.problems();
-        return rows.some((r) => /row|ragged|length|width|expected/i.test(r) && !/ragged\.attention\.json\s*$/.test(r.trim())) ? rows : undefined;
+        return rows.some((r) => /^Error/.test(r.trim()) && /ragged|K\[1\]/i.test(r)) ? rows : undefined;
       }, 20_000, 500));
+    // The short row, [0], is on line 5 of the file: the entry must point there.
+    const entry = problems.find((r) => /ragged|K\[1\]/i.test(r) && /^Error/.test(r.trim()))!;
+    assert.match(entry, /Ln 5\b|line 5\b/, `the ragged-row problem should point at line 5: ${entry}`);
     console.log(`      Problems: ${JSON.stringify(problems)}`);
     await wb.screenshot('06-ragged-problems');
   });
