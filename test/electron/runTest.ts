@@ -20,5 +20,6 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   console.error('test:electron failed:', err instanceof Error ? err.message : err);
+  console.error('(It downloads VS Code; without internet access use "npm run test:e2e", which runs code-server offline.)');
   process.exit(1);
 });
