@@ -156,7 +156,10 @@ export class Workbench {
     for (const [name, text] of Object.entries(options.extraFiles ?? {})) fs.writeFileSync(path.join(workspace, name), text);
 
     const common = ['--config', config, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
-    const installed = await run(tools.node, [tools.codeServer, ...common, '--install-extension', vsix, '--force']);
+    // Install from a private copy: another `npm run package` in the same tree may rewrite the .vsix meanwhile.
+    const vsixCopy = path.join(tmp, path.basename(vsix));
+    fs.copyFileSync(vsix, vsixCopy);
+    const installed = await run(tools.node, [tools.codeServer, ...common, '--install-extension', vsixCopy, '--force']);
     if (!/successfully installed|already installed/i.test(installed)) {
       throw new Error(`e2e: installing ${vsix} did not report success:\n${installed}`);
     }
