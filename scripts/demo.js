@@ -7,7 +7,6 @@
 // so a test can prove the demo starts (if the chosen port is taken, a free one is used instead).
 'use strict';
 // A plain CommonJS script run by node without a build step, so require() is the way to import here.
-/* eslint-disable @typescript-eslint/no-require-imports */
 const { spawn, spawnSync } = require('child_process');
 const fs = require('fs');
 const http = require('http');
