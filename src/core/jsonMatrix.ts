@@ -474,14 +474,15 @@ function widthOf(s: number[]): number { return s[s.length - 1]; }
  * Dimension checks between matrices and labels, with the later one underlined. Only what is certain is checked;
  * the engine's validateInput checks the rest. Returns problems instead of throwing so scanJson can list them all.
  */
-function checkSpecShapes(f: Partial<Record<SpecKey, ShapeFact>>, labels: Partial<Record<'queryLabels' | 'keyLabels' | 'valueLabels', { count: number; start: number; end: number }>>, heads: number | undefined): { problem: string; start: number; end: number }[] {
+function checkSpecShapes(f: Partial<Record<SpecKey, ShapeFact>>, labels: Partial<Record<'queryLabels' | 'keyLabels' | 'valueLabels', { count: number; start: number; end: number }>>, heads: number | undefined, present: ReadonlySet<string>): { problem: string; start: number; end: number }[] {
   const out: { problem: string; start: number; end: number }[] = [];
   const err = (at: { start: number; end: number }, problem: string) => out.push({ problem, start: at.start, end: at.end });
   const projected = !!(f.wq || f.wk || f.wv);
   const { q, k, v, x, wq, wk, wv, wo, weights } = f;
   if (!projected) {
     if (q && k && widthOf(q.shape) !== widthOf(k.shape)) err(k, `Q has width ${widthOf(q.shape)} but K has width ${widthOf(k.shape)}`);
-    const keys = k ?? q;
+    // K defaults to Q only when K is absent; a K that is present but has no shape (ragged) was already reported.
+    const keys = k ?? (present.has('k') ? undefined : q);
     if (keys && v && v.shape.length >= 1) {
       const nk = rowsOf(keys.shape);
       const nv = v.shape.length >= 2 ? v.shape[v.shape.length - 2] : v.shape[0];
@@ -503,7 +504,7 @@ function checkSpecShapes(f: Partial<Record<SpecKey, ShapeFact>>, labels: Partial
     if (m && m.shape.length > 3) err(m, `${m.name} has ${m.shape.length} dimensions (expected 1, 2 or 3)`);
   }
   const queries = x ?? q;
-  const keysFor = projected ? x ?? q : k ?? q;
+  const keysFor = projected ? x ?? q : k ?? (present.has('k') ? undefined : q);
   const nq = queries ? rowsOf(queries.shape) : weights ? rowsOf(weights.shape) : undefined;
   const nk = keysFor ? rowsOf(keysFor.shape) : weights ? widthOf(weights.shape) : undefined;
   if (labels.queryLabels && nq !== undefined && labels.queryLabels.count !== nq) {
@@ -674,7 +675,7 @@ export function scanJson(text: string, file = '<json>'): JsonScan {
   if (syntaxError) push(syntaxError);
   for (const e of problems) push(e);
   if (!syntaxError) {
-    for (const pr of checkSpecShapes(facts, labels, heads)) push(errorAt(text, file, pr.start, pr.end, pr.problem));
+    for (const pr of checkSpecShapes(facts, labels, heads, seen)) push(errorAt(text, file, pr.start, pr.end, pr.problem));
     if (!facts.q && !facts.x && !facts.weights && !seen.has('q') && !seen.has('x') && !seen.has('weights')) {
       push(errorAt(text, file, 0, 1, 'an attention spec needs Q (or X with Wq, Wk, Wv, or precomputed attention weights)'));
     }
@@ -781,7 +782,7 @@ export async function loadSpec(text: string, file: string): Promise<AttentionSpe
   if (!spec.q && !spec.x && !spec.weights) {
     throw errorAt(text, file, root.start, root.start + 1, 'an attention spec needs Q (or X with Wq, Wk, Wv, or precomputed attention weights)');
   }
-  const problems = checkSpecShapes(facts, labels, spec.heads);
+  const problems = checkSpecShapes(facts, labels, spec.heads, seen);
   if (problems.length) throw errorAt(text, file, problems[0].start, problems[0].end, problems[0].problem);
   return spec;
 }

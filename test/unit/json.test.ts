@@ -223,3 +223,11 @@ describe('media/attention.schema.json', () => {
     assert.strictEqual(object.additionalProperties, false);
   });
 });
+
+describe('scanJson: a ragged K is reported once', () => {
+  it('does not fall back to Q for the K/V row check when K is present but ragged', () => {
+    const text = '{\n  "Q": [[1, 2], [3, 4]],\n  "K": [[1, 2], [3]],\n  "V": [[1], [2], [3]]\n}\n';
+    const problems = scanJson(text, 'ragk.json').errors.map((e) => e.message);
+    assert.deepStrictEqual(problems, ['ragk.json:3:17: ragged K: K[1] has 1 values but K[0] has 2']);
+  });
+});
