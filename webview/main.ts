@@ -62,6 +62,8 @@ let size = { w: 1, h: 1 };
 let axes = { rowW: 110, colH: 90 };
 let tile: Region & { kind: ViewKind } | undefined;
 let hover: { row: number; col: number } | undefined;
+/** Where the pointer last hovered a cell, so a refresh in place can re-read that cell's tooltip. */
+let hoverAt: { x: number; y: number } | undefined;
 let cursor = { row: 0, col: 0 };
 let pinned: number | undefined = saved.pinnedRow;
 let modelSeq = 0;
@@ -246,6 +248,7 @@ function localSource(w: WireModel): InspectSource | undefined {
 
 function onModel(msg: Extract<ToWebview, { type: 'model' }>, t0: number): void {
   const sameSource = sourceId === msg.sourceId;
+  const tooltipOpen = !dom.tooltip.hidden; // applyMatrix hides it; a refresh in place re-reads it below
   // The page was (re)loaded for the source it showed before (revival, or a hidden view shown again): restore its view.
   const restore = sourceId === undefined && saved.sourceId === msg.sourceId;
   modelSeq++;
@@ -272,6 +275,14 @@ function onModel(msg: Extract<ToWebview, { type: 'model' }>, t0: number): void {
   renderGrid();
   if (pinned !== undefined && pinned >= msg.matrix.rows) pinned = undefined;
   void showPinned();
+  // A refresh in place (file rewritten, JSON edited) must not leave the old value in an open tooltip.
+  if (hover && hoverAt && tooltipOpen && sameSource) {
+    if (hover.row < msg.matrix.rows && hover.col < msg.matrix.cols) void showCell(hover.row, hover.col, hoverAt.x, hoverAt.y, t0, false);
+    else {
+      hover = undefined;
+      hideTooltip();
+    }
+  }
   firstFrameStart = t0;
   body.dataset.state = 'drawing';
   draw();
@@ -459,6 +470,7 @@ dom.heatmap.addEventListener('pointermove', (e) => {
     return;
   }
   hover = c;
+  hoverAt = { x: e.clientX, y: e.clientY };
   drawOverlay();
   void showCell(c.row, c.col, e.clientX, e.clientY, t0, false);
 });

@@ -34,6 +34,14 @@ describe('journey 3: an open .npy rewritten on disk refreshes with the same zoom
     await step(J, 'a script rewrites the file: every cell becomes 1 − (8 i + j) / 100', async () =>
       writeFloat32Npy(file, 8, 8, (i, j) => 1 - (8 * i + j) / 100));
 
+    // The pointer stays where it is: the open tooltip itself must update, not keep the old value.
+    const refreshed = (text: string) => oldValues.some((o) => numbersIn(text).some((v) => Math.abs(v + o - 1) < 0.002));
+    await step(J, 'the open tooltip updates in place, without moving the pointer', () =>
+      waitFor('the tooltip under the still pointer to show 1 − the old value', async () => {
+        const text = (await frame.locator('#tooltip').textContent()) ?? '';
+        return refreshed(text) ? text : undefined;
+      }, 20_000, 200));
+
     let last = '';
     const after = await step(J, 'the panel refreshes and the same cell shows the new value', () =>
       waitFor('the tooltip at the same point to show 1 − the old value', async () => {
