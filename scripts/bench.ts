@@ -159,6 +159,9 @@ class NumPy {
   }
 }
 
+const SETTLE_MS = 150;
+const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS));
+
 /** Medians of ours and NumPy's, run alternately (each warmed up once first). */
 async function paired(runs: number, ours: () => Promise<unknown>, np: (() => Promise<number | undefined>) | undefined): Promise<{ ours: number; numpy: number | null }> {
   await ours();
@@ -166,9 +169,13 @@ async function paired(runs: number, ours: () => Promise<unknown>, np: (() => Pro
   const a: number[] = [];
   const b: number[] = [];
   for (let i = 0; i < runs; i++) {
+    // Let the other side settle first: OpenBLAS's threads keep spinning for a while after a call and would
+    // otherwise take our two cores, and our page cache writes would still be draining into NumPy's run.
+    if (np) await settle();
     const t = performance.now();
     await ours();
     a.push(performance.now() - t);
+    if (np) await settle();
     const x = await np?.();
     if (x !== undefined) b.push(x);
   }
