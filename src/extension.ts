@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { registerCommands, progressRunner } from './commands';
+import { disposeAttentionWorkers } from './core/attention';
 import { ActiveMatrixTracker } from './contextKeys';
 import { registerDiagnostics } from './diagnostics';
 import { parseSettings, sourceFromId } from './heatmapSources';
@@ -63,6 +64,7 @@ function readSettings(): InspectorSettings {
   return parseSettings((key) => config.get(key));
 }
 
-export function deactivate(): void {
-  // Everything is disposed through context.subscriptions.
+export function deactivate(): Promise<void> {
+  // Registrations go through context.subscriptions; the compute worker threads are process-wide, so end them here.
+  return disposeAttentionWorkers();
 }
