@@ -6,7 +6,7 @@
  * .npy, compute, save weights and output) for both; the largest main-thread event-loop stall during a
  * 4096 compute; and the file benches of scripts/benchFiles.ts when that file exists.
  */
-import { spawn } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import type { ChildProcessWithoutNullStreams } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -283,6 +283,7 @@ async function main(): Promise<void> {
     disposeComputePool();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+  rows.push(...webviewBench());
 
   const w0 = Math.max(...rows.map((r) => r.name.length));
   console.log('');
@@ -305,3 +306,16 @@ main().then(
     process.exit(1);
   },
 );
+
+/** The webview's own timings (first frame, hover) in headless Chromium, from scripts/benchWebview.mjs. */
+function webviewBench(): Row[] {
+  const script = path.join(__dirname, '..', '..', 'scripts', 'benchWebview.mjs');
+  if (!fs.existsSync('/usr/bin/chromium')) return [{ name: 'webview timings', ms: null, note: 'skipped: no /usr/bin/chromium (bash scripts/setup-vscode.sh installs it)' }];
+  const run = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 300_000 });
+  const last = (run.stdout ?? '').trim().split('\n').pop() ?? '';
+  try {
+    return (JSON.parse(last) as { name: string; ms: number; note: string }[]).map((r) => ({ name: r.name, ms: r.ms, note: r.note }));
+  } catch {
+    return [{ name: 'webview timings', ms: null, note: `failed: ${(run.stderr || run.error?.message || 'no output').split('\n')[0]}` }];
+  }
+}
