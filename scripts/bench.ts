@@ -19,6 +19,7 @@ import { readMatrix } from '../src/core/matrixFile';
 import type { NdArray } from '../src/core/ndarray';
 import { writeNpy } from '../src/core/npyWrite';
 import { computeAndSave } from '../src/cli/compute';
+import { benchMemory } from './benchMemory';
 
 interface Row { name: string; n?: number; ms: number | null; numpyMs?: number | null; ratio?: number | null; note?: string }
 
@@ -283,6 +284,7 @@ async function main(): Promise<void> {
     disposeComputePool();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+  rows.push(...(await benchMemory()));
   rows.push(...webviewBench());
 
   const w0 = Math.max(...rows.map((r) => r.name.length));
