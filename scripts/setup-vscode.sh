@@ -36,7 +36,12 @@ cs_bin="$cache/code-server/node_modules/code-server/out/node/entry.js"
 if [ ! -f "$cs_bin" ] || [ ! -f "$cache/code-server/.complete-$code_server_version" ]; then
   echo "setup-vscode: installing code-server $code_server_version (takes a few minutes once)" >&2
   rm -rf "$cache/code-server"; mkdir -p "$cache/code-server"
-  PATH="$node_dir/bin:$PATH" npm_config_nodedir="$node_dir" \
+  # Run under `npm test`, the outer npm (on Node 20) leaves npm_* variables in the environment; the inner npm would
+  # inherit them as config (npm_config_user_agent says node/v20, and code-server's postinstall refuses that), so
+  # drop them all and let Node 24's npm set its own.
+  unset_npm=()
+  while IFS= read -r name; do unset_npm+=(-u "$name"); done < <(env | sed -n 's/^\([nN][pP][mM]_[A-Za-z0-9_]*\)=.*/\1/p')
+  env "${unset_npm[@]}" PATH="$node_dir/bin:$PATH" npm_config_nodedir="$node_dir" \
     npm install --no-save --no-audit --no-fund --dangerously-allow-all-scripts \
     --prefix "$cache/code-server" "code-server@$code_server_version" >&2
   touch "$cache/code-server/.complete-$code_server_version"
