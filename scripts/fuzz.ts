@@ -178,29 +178,36 @@ export function zipBomb(r: Rand): Uint8Array {
     cached = { length: body.length, payload: zlib.deflateRawSync(body) };
     bombs.set(key, cached);
   }
-  const body = { length: cached.length };
-  const payload = cached.payload;
-  const declared = pick(r, [body.length, 256, 100, 0xffffffff, body.length - 1]);
-  const name = Buffer.from('a.npy');
+  const declared = pick(r, [cached.length, 256, 100, 0xffffffff, cached.length - 1]);
+  return new Uint8Array(zipOne('a.npy', cached.payload, 8, declared));
+}
+
+/** A one-member zip with the given method, declared sizes and payload, for bombs and damaged archives. */
+export function zipOne(name: string, payload: Buffer, method: 0 | 8, declared: number, compressedDeclared = payload.length): Buffer {
+  const n = Buffer.from(name);
   const local = Buffer.alloc(30);
   local.writeUInt32LE(0x04034b50, 0);
-  local.writeUInt16LE(8, 8);
-  local.writeUInt32LE(payload.length, 18);
+  local.writeUInt16LE(20, 4);
+  local.writeUInt16LE(method, 8);
+  local.writeUInt32LE(compressedDeclared, 18);
   local.writeUInt32LE(declared, 22);
-  local.writeUInt16LE(name.length, 26);
+  local.writeUInt16LE(n.length, 26);
   const central = Buffer.alloc(46);
   central.writeUInt32LE(0x02014b50, 0);
-  central.writeUInt16LE(8, 10);
-  central.writeUInt32LE(payload.length, 20);
+  central.writeUInt16LE(20, 4);
+  central.writeUInt16LE(20, 6);
+  central.writeUInt16LE(method, 10);
+  central.writeUInt32LE(compressedDeclared, 20);
   central.writeUInt32LE(declared, 24);
-  central.writeUInt16LE(name.length, 28);
+  central.writeUInt16LE(n.length, 28);
+  const cdOffset = 30 + n.length + payload.length;
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0);
   end.writeUInt16LE(1, 8);
   end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(46 + name.length, 12);
-  end.writeUInt32LE(30 + name.length + payload.length, 16);
-  return new Uint8Array(Buffer.concat([local, name, payload, central, name, end]));
+  end.writeUInt32LE(46 + n.length, 12);
+  end.writeUInt32LE(cdOffset, 16);
+  return Buffer.concat([local, n, payload, central, n, end]);
 }
 
 function jsonMutation(r: Rand, b: Uint8Array): [string, Uint8Array] {

@@ -9,6 +9,7 @@ import { BufferSource } from '../../src/core/npy';
 import { readZipDirectory } from '../../src/core/npz';
 import { encodeNpy } from '../../src/core/npyWrite';
 import { assertValues, EXPECTED, fixture } from '../fixtures/files/fixtures';
+import { zipOne } from '../../scripts/fuzz';
 
 async function rejects(p: Promise<unknown>, re: RegExp): Promise<void> {
   await assert.rejects(p, (e: unknown) => {
@@ -16,34 +17,6 @@ async function rejects(p: Promise<unknown>, re: RegExp): Promise<void> {
     assert.match(e.message, re);
     return true;
   });
-}
-
-/** A one-member zip with the given method, declared sizes and payload, for bombs and damaged archives. */
-function zipOne(name: string, payload: Buffer, method: 0 | 8, declared: number, compressedDeclared = payload.length): Buffer {
-  const n = Buffer.from(name);
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0);
-  local.writeUInt16LE(20, 4);
-  local.writeUInt16LE(method, 8);
-  local.writeUInt32LE(compressedDeclared, 18);
-  local.writeUInt32LE(declared, 22);
-  local.writeUInt16LE(n.length, 26);
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0);
-  central.writeUInt16LE(20, 4);
-  central.writeUInt16LE(20, 6);
-  central.writeUInt16LE(method, 10);
-  central.writeUInt32LE(compressedDeclared, 20);
-  central.writeUInt32LE(declared, 24);
-  central.writeUInt16LE(n.length, 28);
-  const cdOffset = 30 + n.length + payload.length;
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(1, 8);
-  end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(46 + n.length, 12);
-  end.writeUInt32LE(cdOffset, 16);
-  return Buffer.concat([local, n, payload, central, n, end]);
 }
 
 describe('npz: stored and deflated members as numpy writes them', () => {
