@@ -13,6 +13,16 @@
 //   o    [rows][dvp]          out: the outputs
 //   raw  [rows][nkp] or 0     out: the scores before masking, in log2 units (when the caller wants them)
 
+// a·b + c. Built twice (scripts/build-wasm.js): with relaxed SIMD this is one fused multiply-add (f32x4.relaxed_madd,
+// vfmadd on x86 with FMA3, fmla on arm64), otherwise a multiply and an add. Either way ASC_FEATURE_RELAXED_SIMD is a
+// compile-time constant, so the unused branch is not in the binary.
+// @ts-ignore: decorator
+@inline
+function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
 // 2^x for x <= 0 (scores arrive in log2 units: the host folds log2(e) into Q's scale, so exp(s - m) is
 // 2^(x - m) here). x = n + r with n = round(x), r in [-0.5, 0.5]; 2^r by a degree-5 polynomial fitted on
 // Chebyshev nodes (least squares, relative error 1.8e-7 evaluated in float32); 2^n through the exponent bits. Below -126 the true value is < 1.2e-38 and we return exactly
@@ -28,11 +38,11 @@ function exp2v(x: v128): v128 {
   const t = f32x4.add(x, magic);
   const r = f32x4.sub(x, f32x4.sub(t, magic));
   let p = f32x4.splat(0.0013218672247603536);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.009671698324382305));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.05550893023610115));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.24022237956523895));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.6931468844413757));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
+  p = madd(p, r, f32x4.splat(0.009671698324382305));
+  p = madd(p, r, f32x4.splat(0.05550893023610115));
+  p = madd(p, r, f32x4.splat(0.24022237956523895));
+  p = madd(p, r, f32x4.splat(0.6931468844413757));
+  p = madd(p, r, f32x4.splat(1.0));
   // bits(t) − bits(magic) = n; (n + 127) << 23 is 2^n as a float.
   const pow2 = i32x4.shl(i32x4.add(i32x4.sub(t, magic), i32x4.splat(127)), 23);
   return v128.and(f32x4.mul(p, pow2), keep);
@@ -51,17 +61,17 @@ function tile4x8(a: usize, lda: usize, b: usize, inner: i32, c: usize, ldc: usiz
     b += 32;
     const o = t << 2;
     let x = v128.load32_splat(a0 + o);
-    c00 = f32x4.add(c00, f32x4.mul(x, b0));
-    c01 = f32x4.add(c01, f32x4.mul(x, b1));
+    c00 = madd(x, b0, c00);
+    c01 = madd(x, b1, c01);
     x = v128.load32_splat(a1 + o);
-    c10 = f32x4.add(c10, f32x4.mul(x, b0));
-    c11 = f32x4.add(c11, f32x4.mul(x, b1));
+    c10 = madd(x, b0, c10);
+    c11 = madd(x, b1, c11);
     x = v128.load32_splat(a2 + o);
-    c20 = f32x4.add(c20, f32x4.mul(x, b0));
-    c21 = f32x4.add(c21, f32x4.mul(x, b1));
+    c20 = madd(x, b0, c20);
+    c21 = madd(x, b1, c21);
     x = v128.load32_splat(a3 + o);
-    c30 = f32x4.add(c30, f32x4.mul(x, b0));
-    c31 = f32x4.add(c31, f32x4.mul(x, b1));
+    c30 = madd(x, b0, c30);
+    c31 = madd(x, b1, c31);
   }
   const l = ldc << 2;
   v128.store(c, c00); v128.store(c, c01, 16); c += l;

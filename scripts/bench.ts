@@ -1,6 +1,8 @@
 /**
  * `npm run bench`: the attention engine against NumPy on this machine, one run, medians of several timings.
- *   node out/scripts/bench.js [--json FILE] [--quick]
+ *   node out/scripts/bench.js [--json FILE] [--quick] [--sizes 1024,4096] [--engine-only]
+ * (`--engine-only` skips the file, memory and webview rows; `--sizes` picks the n of the compute rows, the
+ * largest also being the n of the whole-job and stall rows.)
  * Rows: compute-only for n = 512…4096 (d = 64, float32): ours (WASM SIMD + workers), ours (plain TypeScript,
  * n ≤ 1024), NumPy (same maths incl. the safe softmax) and the ratio ours/NumPy; the whole job (load three
  * .npy, compute, save weights and output) for both; the largest main-thread event-loop stall during a
@@ -12,13 +14,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { monitorEventLoopDelay, performance } from 'perf_hooks';
-import { computeFast, disposeComputePool, releaseResult, wasmAvailable } from '../src/core/compute/fast';
+import { computeFast, disposeComputePool, releaseResult, wasmBuild } from '../src/core/compute/fast';
 import type { EngineOptions } from '../src/core/compute/fast';
 import { findAsset } from '../src/core/compute/assets';
 import { readMatrix } from '../src/core/matrixFile';
 import type { NdArray } from '../src/core/ndarray';
 import { writeNpy } from '../src/core/npyWrite';
 import { computeAndSave } from '../src/cli/compute';
+import { benchFiles } from './benchFiles';
 import { benchMemory } from './benchMemory';
 
 interface Row { name: string; n?: number; ms: number | null; numpyMs?: number | null; ratio?: number | null; note?: string }
@@ -28,7 +31,10 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const jsonIndex = args.indexOf('--json');
 const jsonFile = jsonIndex >= 0 ? args[jsonIndex + 1] : undefined;
-const SIZES = quick ? [512, 1024] : [512, 1024, 2048, 4096];
+const sizesIndex = args.indexOf('--sizes');
+const SIZES = sizesIndex >= 0 ? args[sizesIndex + 1].split(',').map(Number).filter((n) => n > 0)
+  : quick ? [512, 1024] : [512, 1024, 2048, 4096];
+const engineOnly = args.includes('--engine-only');
 
 function random(rows: number, cols: number, seed: number): NdArray {
   let s = seed >>> 0;
@@ -211,7 +217,7 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attn-bench-'));
   try {
     console.log(`attention bench: d=${D}, float32, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), node ${process.version}`);
-    console.log(`wasm: ${wasmAvailable() ? findAsset('attention.wasm') : 'NOT FOUND (TypeScript kernel only)'}; workers: ${findAsset('worker.js') ?? 'NOT FOUND'}`);
+    console.log(`kernel: ${wasmBuild() === 'fma' ? `WASM SIMD with fused multiply-add (${findAsset('attention-fma.wasm')})` : wasmBuild() === 'simd' ? `WASM SIMD128 (${findAsset('attention.wasm')})` : 'NOT FOUND (TypeScript kernel only)'}; workers: ${findAsset('worker.js') ?? 'NOT FOUND'}`);
     const inputs = new Map<number, { q: NdArray; k: NdArray; v: NdArray }>();
     for (const n of SIZES) {
       const q = random(n, D, 1);
@@ -267,25 +273,15 @@ async function main(): Promise<void> {
     rows.push({ name: 'largest event-loop stall during compute', n, ms: Math.max(stall.intervalMs, stall.histogramMs),
       note: `setInterval(1) gap ${fmt(stall.intervalMs)} ms, monitorEventLoopDelay max ${fmt(stall.histogramMs)} ms` });
 
-    // The file benches belong to the files part; load them only if that file was built.
-    const filesBench = path.join(__dirname, 'benchFiles.js');
-    if (fs.existsSync(filesBench)) {
-      try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const mod = require(filesBench) as { benchFiles?: () => Promise<{ name: string; ms: number; note?: string }[]> };
-        for (const r of (await mod.benchFiles?.()) ?? []) rows.push({ name: r.name, ms: r.ms, note: r.note });
-      } catch (e) {
-        rows.push({ name: 'file benches', ms: null, note: `failed: ${(e as Error).message.split('\n')[0]}` });
-      }
-    } else {
-      rows.push({ name: 'file benches', ms: null, note: 'skipped: scripts/benchFiles.ts is not there' });
-    }
+    if (!engineOnly) for (const r of await benchFiles()) rows.push({ name: r.name, ms: r.ms, note: r.note });
   } finally {
     disposeComputePool();
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  rows.push(...(await benchMemory()));
-  rows.push(...webviewBench());
+  if (!engineOnly) {
+    rows.push(...(await benchMemory()));
+    rows.push(...webviewBench());
+  }
 
   const w0 = Math.max(...rows.map((r) => r.name.length));
   console.log('');

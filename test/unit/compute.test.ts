@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import { computeAttention, computeAttentionFast } from '../../src/core/attention';
 import type { AttentionInput } from '../../src/core/attention';
 import { findAsset } from '../../src/core/compute/assets';
-import { computeFast, disposeComputePool, releaseResult, wasmAvailable } from '../../src/core/compute/fast';
+import { computeFast, disposeComputePool, releaseResult, wasmAvailable, wasmBuild } from '../../src/core/compute/fast';
 import type { NdArray } from '../../src/core/ndarray';
 import { assertClose, decode, fixtures, inputOf } from './engine-fixtures';
 
@@ -35,6 +35,12 @@ describe('compute: fast paths agree with the reference', function () {
     assert.ok(wasmAvailable());
   });
 
+  it('runs the fused multiply-add build (dist/attention-fma.wasm) on this Node, the SIMD-only build on request', () => {
+    assert.ok(findAsset('attention-fma.wasm'), 'dist/attention-fma.wasm missing: run npm run build');
+    // Node 20 needs V8's relaxed-SIMD flag, which the loader sets itself; newer runtimes validate it as is.
+    assert.strictEqual(wasmBuild(), 'fma');
+  });
+
   const { cases } = fixtures();
   for (const [name, c] of Object.entries(cases)) {
     it(`NumPy case ${name} (wasm, in this thread)`, async () => {
@@ -63,7 +69,7 @@ describe('compute: fast paths agree with the reference', function () {
       it(`${label} ${nq}×${nk}, d_k=${dk}, d_v=${dv} ${tag}: wasm, TypeScript and pool within 1e-5`, async () => {
         const input: AttentionInput = { q: random(nq, dk, 1), k: random(nk, dk, 2), v: random(nk, dv, 3), ...variant };
         const ref = computeAttention(input);
-        for (const opts of [{ kernel: 'wasm' as const, pool: false }, { kernel: 'ts' as const, pool: false }, { pool: true }]) {
+        for (const opts of [{ kernel: 'wasm' as const, pool: false }, { kernel: 'wasm-simd' as const, pool: false }, { kernel: 'ts' as const, pool: false }, { pool: true }]) {
           const r = await computeFast(input, opts);
           assertClose(r.weights, ref.weights, 1e-5, 0, `${JSON.stringify(opts)} weights`);
           assertClose(r.output, ref.output, 1e-5, 1e-5, `${JSON.stringify(opts)} output`);
@@ -120,7 +126,7 @@ describe('compute: fast paths agree with the reference', function () {
     (q.data as Float32Array)[2 * 8 + 3] = NaN;
     const input: AttentionInput = { q, k: random(13, 8, 26), v: random(13, 4, 27) };
     const ref = computeAttention(input);
-    for (const opts of [{ kernel: 'wasm' as const, pool: false }, { kernel: 'ts' as const, pool: false }, { pool: true }]) {
+    for (const opts of [{ kernel: 'wasm' as const, pool: false }, { kernel: 'wasm-simd' as const, pool: false }, { kernel: 'ts' as const, pool: false }, { pool: true }]) {
       const r = await computeFast(input, opts);
       assert.ok(r.weights.subarray(2 * 13, 3 * 13).every(Number.isNaN), `${JSON.stringify(opts)}: row 2 NaN`);
       assert.ok(r.output.subarray(2 * 4, 3 * 4).every(Number.isNaN));
@@ -135,15 +141,17 @@ describe('compute: fast paths agree with the reference', function () {
     const k: NdArray = { shape: [nk, 1], dtype: 'float32', data: Float32Array.from({ length: nk }, (_, j) => -j * 0.9 + (j % 7) * 0.013) };
     const input: AttentionInput = { q: { shape: [1, 1], dtype: 'float32', data: Float32Array.of(1) }, k, v: k, scale: 'none' };
     const ref = computeAttention(input);
-    const r = await computeFast(input, { kernel: 'wasm', pool: false });
-    let checked = 0;
-    for (let j = 0; j < nk; j++) {
-      if (ref.weights[j] < 1e-35) continue;
-      checked++;
-      const rel = Math.abs(r.weights[j] - ref.weights[j]) / ref.weights[j];
-      assert.ok(rel < 1e-5, `weight ${j}: ${r.weights[j]} vs ${ref.weights[j]} (rel ${rel})`);
+    for (const kernel of ['wasm', 'wasm-simd'] as const) {
+      const r = await computeFast(input, { kernel, pool: false });
+      let checked = 0;
+      for (let j = 0; j < nk; j++) {
+        if (ref.weights[j] < 1e-35) continue;
+        checked++;
+        const rel = Math.abs(r.weights[j] - ref.weights[j]) / ref.weights[j];
+        assert.ok(rel < 1e-5, `${kernel} weight ${j}: ${r.weights[j]} vs ${ref.weights[j]} (rel ${rel})`);
+      }
+      assert.ok(checked > 80, `checked ${checked}`);
     }
-    assert.ok(checked > 80, `checked ${checked}`);
   });
 
   it('large scores stay finite in the polynomial exp', async () => {

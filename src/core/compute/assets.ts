@@ -1,5 +1,5 @@
 /**
- * Where dist/attention.wasm and dist/worker.js are. In the bundles (dist/extension.js, dist/cli.js,
+ * Where dist/attention.wasm, dist/attention-fma.wasm and dist/worker.js are. In the bundles (dist/extension.js, dist/cli.js,
  * dist/worker.js) `__dirname` is dist/ itself; in unit tests and the bench, compiled by tsc to
  * out/src/core/compute/ or out/scripts/, they are in the repository's dist/ (built by `npm run build`).
  */
@@ -13,7 +13,7 @@ export function setComputeAssetsDir(dir: string | undefined): void {
   override = dir;
 }
 
-export function findAsset(name: 'attention.wasm' | 'worker.js'): string | undefined {
+export function findAsset(name: 'attention.wasm' | 'attention-fma.wasm' | 'worker.js'): string | undefined {
   const candidates = [
     override,
     // Only a bundle's own folder: tsc also emits out/src/core/compute/worker.js, which is not the bundle.

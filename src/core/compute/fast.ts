@@ -10,7 +10,7 @@
 import { allocFloat32, attendRows, combineHeads, maskAllows, maskedRowsWarning, prepareAttention, stackValues } from '../attention';
 import type { AttentionInput, AttentionResult, FastOptions, MaskSpec, PreparedAttention } from '../attention';
 import { findAsset } from './assets';
-import { chunkRange, loadWasmModule, runChunk, totalChunks, WasmKernel } from './kernel';
+import { chunkRange, loadBestWasm, runChunk, totalChunks, WasmKernel } from './kernel';
 import type { KernelJob } from './kernel';
 import { abortError, ComputePool } from './pool';
 
@@ -21,19 +21,29 @@ import { abortError, ComputePool } from './pool';
 export const POOL_THRESHOLD = 768 * 768 * 128;
 
 export interface EngineOptions extends FastOptions {
-  /** Force a path (tests, bench): `wasm` or `ts` kernels; `pool` true/false; default chooses by size. */
-  kernel?: 'wasm' | 'ts';
+  /**
+   * Force a path (tests, bench): `wasm` (the best build this runtime runs), `wasm-simd` (the build without
+   * fused multiply-add) or `ts` kernels; `pool` true/false; default chooses by size. The pool always runs the
+   * best build.
+   */
+  kernel?: 'wasm' | 'wasm-simd' | 'ts';
   pool?: boolean;
 }
 
 let pool: ComputePool | undefined;
-let mainKernel: WasmKernel | undefined;
+const mainKernels = new Map<string, WasmKernel>();
+
+/** The .wasm builds to try, best first: fused multiply-add (relaxed SIMD), then plain SIMD128. */
+function wasmFiles(simdOnly = false): string[] {
+  const files = simdOnly ? [findAsset('attention.wasm')] : [findAsset('attention-fma.wasm'), findAsset('attention.wasm')];
+  return files.filter((f): f is string => f !== undefined);
+}
 
 function getPool(): ComputePool | undefined {
   if (pool) return pool;
   const workerFile = findAsset('worker.js');
   if (!workerFile) return undefined;
-  pool = new ComputePool(workerFile, findAsset('attention.wasm'));
+  pool = new ComputePool(workerFile, wasmFiles());
   return pool;
 }
 
@@ -44,16 +54,26 @@ export function disposeComputePool(): void {
   spareWeights.length = 0;
 }
 
-function getMainKernel(): WasmKernel | undefined {
-  if (mainKernel) return mainKernel;
-  const module = loadWasmModule(findAsset('attention.wasm'));
-  mainKernel = module ? new WasmKernel(module) : undefined;
-  return mainKernel;
+function getMainKernel(simdOnly = false): WasmKernel | undefined {
+  const best = loadBestWasm(wasmFiles(simdOnly));
+  if (!best) return undefined;
+  let kernel = mainKernels.get(best.file);
+  if (!kernel) {
+    kernel = new WasmKernel(best.module);
+    mainKernels.set(best.file, kernel);
+  }
+  return kernel;
 }
 
 /** Is the WASM kernel available in this process? */
 export function wasmAvailable(): boolean {
   return getMainKernel() !== undefined;
+}
+
+/** Which kernel build this process runs: `fma` (relaxed SIMD), `simd`, or `ts` when no .wasm loads. */
+export function wasmBuild(): 'fma' | 'simd' | 'ts' {
+  const best = loadBestWasm(wasmFiles());
+  return !best ? 'ts' : best.file.endsWith('-fma.wasm') ? 'fma' : 'simd';
 }
 
 function floatArray(n: number, shared: boolean): Float32Array {
@@ -163,9 +183,9 @@ export async function computeFast(input: AttentionInput, options: EngineOptions 
   const p = prepareAttention(input, { float32: true });
   const { heads, nq, nk, dk, dv } = p;
   const work = heads * nq * nk * (dk + dv);
-  const kernel = options.kernel === 'ts' ? undefined : getMainKernel();
+  const kernel = options.kernel === 'ts' ? undefined : getMainKernel(options.kernel === 'wasm-simd');
   const threads = options.pool ?? (work >= POOL_THRESHOLD && nq >= 64);
-  const workers = threads && options.kernel !== 'ts' ? getPool() : undefined;
+  const workers = threads && (options.kernel ?? 'wasm') === 'wasm' ? getPool() : undefined;
   const withScores = options.scores ?? true;
   const job = buildJob(p, workers !== undefined, withScores);
   let ran = false;

@@ -80,27 +80,62 @@ export interface WasmModule { readonly __brand?: 'WebAssembly.Module' }
 declare const WebAssembly: {
   Module: new (bytes: Uint8Array) => WasmModule;
   Instance: new (module: WasmModule, imports: object) => { readonly exports: unknown };
+  validate(bytes: Uint8Array): boolean;
 };
 
 const BLOCK = 16; // query rows per kernel call: a 16 × n_k score block stays in L2 up to n_k ≈ 8192
 const BASE = 65536; // the first page is left to the module's own (empty) data
 
-let cachedModule: WasmModule | null | undefined;
+/** The compiled modules by file; null where the file is missing or this runtime cannot run it. */
+const cachedModules = new Map<string, WasmModule | null>();
+let relaxedFlagTried = false;
 
-/** The compiled module, or undefined (and the TypeScript path) if the .wasm is missing or invalid. */
-export function loadWasmModule(file: string | undefined): WasmModule | undefined {
-  if (cachedModule !== undefined) return cachedModule ?? undefined;
+/**
+ * Can this runtime compile the module? Relaxed SIMD (attention-fma.wasm) is standard from V8 11.4 (Node 22,
+ * every VS Code since 1.82); Node 20's V8 11.3 has it behind --experimental-wasm-relaxed-simd, which is turned
+ * on here once, only when validation fails without it (the flag only admits these extra instructions).
+ */
+function validates(bytes: Uint8Array, relaxed: boolean): boolean {
+  if (WebAssembly.validate(bytes)) return true;
+  if (!relaxed || relaxedFlagTried) return false;
+  relaxedFlagTried = true;
   try {
-    cachedModule = file ? new WebAssembly.Module(fs.readFileSync(file)) : null;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (require('v8') as typeof import('v8')).setFlagsFromString('--experimental-wasm-relaxed-simd');
   } catch {
-    cachedModule = null;
+    return false;
   }
-  return cachedModule ?? undefined;
+  return WebAssembly.validate(bytes);
 }
 
-/** Forget the cached module (tests switch between paths). */
+/** The compiled module, or undefined (and the caller's next choice) if the .wasm is missing or invalid here. */
+export function loadWasmModule(file: string | undefined): WasmModule | undefined {
+  if (!file) return undefined;
+  let module = cachedModules.get(file);
+  if (module === undefined) {
+    try {
+      const bytes = fs.readFileSync(file);
+      module = validates(bytes, file.endsWith('-fma.wasm')) ? new WebAssembly.Module(bytes) : null;
+    } catch {
+      module = null;
+    }
+    cachedModules.set(file, module);
+  }
+  return module ?? undefined;
+}
+
+/** The first of `files` this runtime can run (the fused multiply-add build first), with its file. */
+export function loadBestWasm(files: (string | undefined)[]): { file: string; module: WasmModule } | undefined {
+  for (const file of files) {
+    const module = loadWasmModule(file);
+    if (file && module) return { file, module };
+  }
+  return undefined;
+}
+
+/** Forget the cached modules (tests switch between paths). */
 export function resetWasmModule(): void {
-  cachedModule = undefined;
+  cachedModules.clear();
 }
 
 interface Exports {

@@ -31,14 +31,14 @@ export class ComputePool {
 
   constructor(
     private readonly workerFile: string,
-    private readonly wasmFile: string | undefined,
+    private readonly wasmFiles: string[],
     readonly size = Math.max(1, Math.min(8, os.availableParallelism?.() ?? os.cpus().length)),
   ) {}
 
   private spawn(): void {
     if (this.workers.length > 0) return;
     for (let i = 0; i < this.size; i++) {
-      const w = new Worker(this.workerFile, { workerData: { wasmFile: this.wasmFile } });
+      const w = new Worker(this.workerFile, { workerData: { wasmFiles: this.wasmFiles } });
       w.unref();
       this.workers.push(w);
     }

@@ -3,12 +3,13 @@
  * WASM kernel (or the TypeScript kernel), writing straight into the job's shared output arrays.
  */
 import { parentPort, workerData } from 'worker_threads';
-import { loadWasmModule, runChunk, totalChunks, WasmKernel } from './kernel';
+import { loadBestWasm, runChunk, totalChunks, WasmKernel } from './kernel';
 import { CTRL_ABORT, CTRL_NEXT_CHUNK, CTRL_ROWS_DONE } from './pool';
 import type { PoolJobMessage, WorkerReply } from './pool';
 
-const wasmFile = (workerData as { wasmFile?: string } | null)?.wasmFile;
-const module = loadWasmModule(wasmFile);
+// The same choice the main thread made: the first build this runtime accepts (V8 flags are per process).
+const wasmFiles = (workerData as { wasmFiles?: string[] } | null)?.wasmFiles ?? [];
+const module = loadBestWasm(wasmFiles)?.module;
 // One kernel instance per worker, reused across jobs (its memory grows to the largest job once).
 const kernel = module ? new WasmKernel(module) : undefined;
 
