@@ -17,6 +17,7 @@ import type { FileHandle } from 'fs/promises';
 import * as path from 'path';
 import { reportError } from '../cli';
 import { attentionShape, computeAttentionFast, disposeAttentionWorkers, SIMILARITIES } from '../core/attention';
+import { WRITE_ERROR } from '../core/compute/kernel';
 import type { AttentionInput, AttentionResult, Scale, Similarity } from '../core/attention';
 import { loadSpec } from '../core/jsonMatrix';
 import { readMatrix, splitRef } from '../core/matrixFile';
@@ -129,7 +130,7 @@ export async function saveFloat32Npy(file: string, shape: number[], data: Float3
   } finally {
     await fh.close();
   }
-  await fsp.rename(tmp, file);
+  await moveIntoPlace(tmp, file);
 }
 
 /** A version 1.0 .npy header for float32 data of this shape, or undefined where the fast writers do not apply. */
@@ -147,41 +148,48 @@ function float32NpyHeader(shape: number[]): Buffer | undefined {
 }
 
 /**
- * A float32 .npy filled by positional writes as blocks of rows become final, so saving the weights overlaps
- * the computation instead of following it. Written under a temporary name and renamed when complete.
+ * A float32 .npy whose body the engine fills by positional writes from the threads that compute it, as blocks
+ * of rows become final, so saving the weights overlaps the computation instead of following it. Written
+ * under a temporary name and moved into place when complete.
  */
 class StreamedNpy {
-  private writes: Promise<unknown>[] = [];
   private constructor(private readonly file: string, private readonly tmp: string, private readonly fh: FileHandle,
-    private readonly headerBytes: number) {}
+    readonly headerBytes: number, private readonly headerWritten: Promise<unknown>) {}
 
   static async open(file: string, shape: number[]): Promise<StreamedNpy | undefined> {
     const header = float32NpyHeader(shape);
     if (!header) return undefined;
     const tmp = `${file}.${process.pid}.tmp`;
     const fh = await fsp.open(tmp, 'w');
-    const s = new StreamedNpy(file, tmp, fh, header.length);
-    s.writes.push(fh.write(header, 0, header.length, 0));
-    return s;
+    return new StreamedNpy(file, tmp, fh, header.length, fh.write(header, 0, header.length, 0));
   }
 
-  /** Elements [from, to) of the array, taken from `data` (which holds the whole array). */
-  write(data: Float32Array, from: number, to: number): void {
-    const bytes = new Uint8Array(data.buffer, data.byteOffset + from * 4, (to - from) * 4);
-    this.writes.push(this.fh.write(bytes, 0, bytes.length, this.headerBytes + from * 4));
+  get fd(): number {
+    return this.fh.fd;
   }
 
   async finish(): Promise<void> {
-    await Promise.all(this.writes);
+    await this.headerWritten;
     await this.fh.close();
-    await fsp.rename(this.tmp, this.file);
+    await moveIntoPlace(this.tmp, this.file);
   }
 
   async abandon(): Promise<void> {
-    await Promise.allSettled(this.writes);
+    await this.headerWritten.catch(() => undefined);
     await this.fh.close().catch(() => undefined);
     await fsp.rm(this.tmp, { force: true });
   }
+}
+
+/**
+ * Rename a finished temporary file onto `file`. An existing `file` is removed first: ext4 treats a rename
+ * over an existing file as "replace via rename" (auto_da_alloc) and flushes the new file's 64 MB to disk on
+ * the spot, which took ~30 ms more than the whole write here. The cost is a moment with no `file` at all,
+ * and the old contents are not kept if the machine crashes before the next writeback.
+ */
+async function moveIntoPlace(tmp: string, file: string): Promise<void> {
+  await fsp.rm(file, { force: true });
+  await fsp.rename(tmp, file);
 }
 
 type ResultShape = Pick<AttentionResult, 'heads' | 'nq' | 'nk' | 'outputDim' | 'queryIsVector' | 'valuesAreScalars'>;
@@ -216,13 +224,16 @@ function formatTable(data: Float32Array, rows: number, cols: number): string {
   return lines.join('\n');
 }
 
+/** Weights of at most this many cells are printed by the summary. */
+const SUMMARY_CELLS = 400;
+
 function summary(r: AttentionResult, shapes: { weights: number[]; output: number[] }): string {
   const lines = [
     `attention: ${r.heads} head${r.heads === 1 ? '' : 's'}, ${r.nq} quer${r.nq === 1 ? 'y' : 'ies'} × ${r.nk} keys, d_k=${r.dk}, d_v=${r.dv}, scale ${Number(r.scaleFactor.toPrecision(6))}`,
     `weights ${shapes.weights.join('×')}, output ${shapes.output.join('×') || 'scalar'}`,
   ];
   // Small results are printed; larger ones are for --json or --out.
-  if (r.heads * r.nq * r.nk <= 400 && r.nk <= 16) {
+  if (r.heads * r.nq * r.nk <= SUMMARY_CELLS && r.nk <= 16) {
     for (let h = 0; h < r.heads; h++) {
       lines.push(r.heads > 1 ? `weights (head ${h}):` : 'weights:');
       lines.push(formatTable(r.weights.subarray(h * r.nq * r.nk, (h + 1) * r.nq * r.nk), r.nq, r.nk));
@@ -239,35 +250,34 @@ function summary(r: AttentionResult, shapes: { weights: number[]; output: number
 
 /**
  * Compute, and with `outDir` save weights.npy and output.npy (float32, contract shapes); the weights are
- * streamed to disk block by block while the rest computes. The CLI's job, also timed by the bench.
+ * streamed to disk block by block while the rest computes. With `keepWeights: false` (the CLI's --out without
+ * --json) they only go to the file, and the result's `weights` is empty. The CLI's job, also timed by the bench.
  */
 export async function computeAndSave(
-  input: AttentionInput, opts: { outDir?: string; scores?: boolean } = {},
+  input: AttentionInput, opts: { outDir?: string; scores?: boolean; keepWeights?: boolean } = {},
 ): Promise<{ result: AttentionResult; shapes: { weights: number[]; output: number[] } }> {
   const shape = attentionShape(input);
   const shapes = resultShapes(shape);
   let weightsFile: StreamedNpy | undefined;
+  const weightsPath = opts.outDir ? path.join(opts.outDir, 'weights.npy') : '';
   if (opts.outDir) {
     await fsp.mkdir(opts.outDir, { recursive: true });
-    weightsFile = await StreamedNpy.open(path.join(opts.outDir, 'weights.npy'), shapes.weights);
+    weightsFile = await StreamedNpy.open(weightsPath, shapes.weights);
   }
   let result: AttentionResult;
   try {
-    const stream = weightsFile;
     result = await computeAttentionFast(input, {
       scores: opts.scores ?? true,
-      onRows: stream && (({ head, r0, r1, weights }) => {
-        const base = head * shape.nq;
-        stream.write(weights, (base + r0) * shape.nk, (base + r1) * shape.nk);
-      }),
+      weightsFile: weightsFile && { fd: weightsFile.fd, offset: weightsFile.headerBytes, keepWeights: opts.keepWeights },
     });
     await weightsFile?.finish();
   } catch (err) {
     await weightsFile?.abandon();
+    if (err instanceof Error && err.name === WRITE_ERROR) throw new MatrixError(`cannot write the weights (${err.message})`, weightsPath);
     throw err;
   }
   if (opts.outDir) {
-    if (!weightsFile) await saveFloat32Npy(path.join(opts.outDir, 'weights.npy'), shapes.weights, result.weights);
+    if (!weightsFile) await saveFloat32Npy(weightsPath, shapes.weights, result.weights);
     await saveFloat32Npy(path.join(opts.outDir, 'output.npy'), shapes.output, result.output);
   }
   return { result, shapes };
@@ -277,8 +287,11 @@ export async function runCompute(args: string[]): Promise<number> {
   try {
     const a = parseComputeArgs(args);
     const input = await buildInput(a);
-    // Scores are only printed with --json; --out alone saves weights and output.
-    const { result: r, shapes } = await computeAndSave(input, { outDir: a.out, scores: a.json });
+    // Scores are only printed with --json; --out alone saves weights and output, and keeps in memory only
+    // weights small enough to be printed in the summary.
+    const small = attentionShape(input);
+    const keepWeights = a.json || small.heads * small.nq * small.nk <= SUMMARY_CELLS;
+    const { result: r, shapes } = await computeAndSave(input, { outDir: a.out, scores: a.json, keepWeights });
     if (a.json) {
       const json = {
         weights: nest(r.weights, shapes.weights),

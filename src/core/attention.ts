@@ -504,11 +504,13 @@ export interface FastOptions {
    */
   scores?: boolean;
   /**
-   * Called (on this thread, in any order) as soon as a block of rows is final: weights [head, r0..r1) and
-   * headOutputs of those rows can be read from `weights` / `headOutputs` ([h, nq, nk] / [h, nq, dv] arrays,
-   * the same ones the result will hold). Lets a caller stream weights to disk while the rest computes.
+   * Also write the weights into this open file as they are computed, from the thread that computed each block
+   * (positional writes, any order): [h, nq, nk] float32 in host byte order from byte `offset` on, i.e. the
+   * body of a .npy whose header the caller wrote. With `keepWeights: false` no n_q×n_k array is held in
+   * memory at all and the result's `weights` is empty (where the WASM kernel runs; the TypeScript kernel
+   * still fills an array). Write errors reject with a WeightsWriteError whose message is the error code.
    */
-  onRows?: (rows: { head: number; r0: number; r1: number; weights: Float32Array; headOutputs: Float32Array }) => void;
+  weightsFile?: { fd: number; offset: number; keepWeights?: boolean };
 }
 
 /**

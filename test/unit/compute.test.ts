@@ -1,4 +1,7 @@
 import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { computeAttention, computeAttentionFast } from '../../src/core/attention';
 import type { AttentionInput } from '../../src/core/attention';
 import { findAsset } from '../../src/core/compute/assets';
@@ -193,6 +196,57 @@ describe('compute: fast paths agree with the reference', function () {
     const third = await computeFast(plain, { pool: true });
     const fourth = await computeFast(plain, { pool: true });
     assert.notStrictEqual(third.weights.buffer, fourth.weights.buffer);
+  });
+
+  it('weightsFile: each thread writes its finished rows at the offset; keepWeights false holds no weights array', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attn-sink-'));
+    try {
+      const cases: [string, AttentionInput][] = [
+        ['dot, n_k a multiple of 8 (one write per block)', { q: random(200, 16, 31), k: random(96, 16, 32), v: random(96, 8, 33) }],
+        ['cosine, causal, n_k padded (one write per row)', { q: random(150, 8, 34), k: random(101, 8, 35), v: random(101, 4, 36), similarity: 'cosine', mask: 'causal' }],
+        ['laplacian (the TypeScript kernel writes through an array)', { q: random(70, 8, 37), k: random(45, 8, 38), v: random(45, 4, 39), similarity: 'laplacian' }],
+      ];
+      for (const [label, input] of cases) {
+        const ref = computeAttention(input);
+        for (const opts of [{ pool: true }, { pool: false }]) {
+          const file = path.join(dir, 'w.bin');
+          const offset = 128;
+          fs.writeFileSync(file, Buffer.alloc(offset + ref.weights.length * 4, 0xff)); // stale bytes to be overwritten
+          const fd = fs.openSync(file, 'r+');
+          let r;
+          try {
+            r = await computeFast(input, { ...opts, scores: false, weightsFile: { fd, offset, keepWeights: false } });
+          } finally {
+            fs.closeSync(fd);
+          }
+          const bytes = fs.readFileSync(file);
+          const written = new Float32Array(bytes.buffer.slice(bytes.byteOffset + offset, bytes.byteOffset + bytes.length));
+          assertClose(written, ref.weights, 1e-5, 0, `${label} ${JSON.stringify(opts)} file`);
+          assert.ok(bytes.subarray(0, offset).every((b) => b === 0xff), 'bytes before the offset untouched');
+          assertClose(r.output, ref.output, 1e-5, 1e-5, `${label} output`);
+          if (input.similarity === 'laplacian') assertClose(r.weights, ref.weights, 1e-5, 0, `${label} weights array`);
+          else assert.strictEqual(r.weights.length, 0, `${label}: no weights array kept`);
+        }
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('weightsFile: a failed write rejects with WeightsWriteError on the pool and here, with no fallback run', async () => {
+    const file = path.join(os.tmpdir(), `attn-ro-${process.pid}.bin`);
+    fs.writeFileSync(file, '');
+    const fd = fs.openSync(file, 'r'); // read-only: every write fails with EBADF
+    try {
+      const input: AttentionInput = { q: random(120, 8, 40), k: random(64, 8, 41), v: random(64, 4, 42) };
+      for (const pool of [true, false]) {
+        await assert.rejects(computeFast(input, { pool, weightsFile: { fd, offset: 0 } }),
+          (e: Error) => e.name === 'WeightsWriteError' && e.message === 'EBADF');
+      }
+    } finally {
+      fs.closeSync(fd);
+      fs.rmSync(file, { force: true });
+    }
   });
 
   it('the pool is reusable after a cancel and after dispose', async () => {

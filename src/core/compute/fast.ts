@@ -10,7 +10,7 @@
 import { allocFloat32, attendRows, combineHeads, maskAllows, maskedRowsWarning, prepareAttention, stackValues } from '../attention';
 import type { AttentionInput, AttentionResult, FastOptions, MaskSpec, PreparedAttention } from '../attention';
 import { findAsset } from './assets';
-import { chunkRange, loadBestWasm, runChunk, totalChunks, WasmKernel } from './kernel';
+import { loadBestWasm, runChunk, totalChunks, WasmKernel, wasmFits, WRITE_ERROR } from './kernel';
 import type { KernelJob } from './kernel';
 import { abortError, ComputePool } from './pool';
 
@@ -147,7 +147,7 @@ function maskedRows(p: PreparedAttention, h: number): number[] {
   return rows;
 }
 
-function buildJob(p: PreparedAttention, shared: boolean, withScores: boolean): KernelJob {
+function buildJob(p: PreparedAttention, shared: boolean, withScores: boolean, keepWeights: boolean): KernelJob {
   const { heads, nq, nk, dk, dv } = p;
   const cosine = p.similarity === 'cosine';
   return {
@@ -155,7 +155,7 @@ function buildJob(p: PreparedAttention, shared: boolean, withScores: boolean): K
     scaled: withScores ? floatArray(heads * nq * nk, shared) : undefined,
     heads, nq, nk, dk, dv, similarity: p.similarity, scaleFactor: p.scaleFactor, mask: shareMask(p.mask, shared),
     q: stack(p.q, dk, cosine, shared), k: stack(p.k, dk, cosine, shared), v: stack(p.v, dv, false, shared),
-    weights: weightsArray(heads * nq * nk, shared), output: floatArray(heads * nq * dv, shared),
+    weights: keepWeights ? weightsArray(heads * nq * nk, shared) : undefined, output: floatArray(heads * nq * dv, shared),
     // Small chunks for fine progress and balance; large enough that a chunk is a few ms of work.
     chunkRows: Math.max(16, Math.min(256, Math.floor((1 << 22) / Math.max(1, nk * (dk + dv))) * 16)),
   };
@@ -168,7 +168,6 @@ async function runInThisThread(job: KernelJob, kernel: WasmKernel | undefined, o
   for (let c = 0; c < total; c++) {
     if (options.signal?.aborted) throw abortError();
     rows += runChunk(job, c, kernel);
-    options.onRows?.({ ...chunkRange(job, c), weights: job.weights, headOutputs: job.output });
     options.onProgress?.(rows / (job.heads * job.nq));
     // Give the event loop a turn every ~20 ms so a mid-size job on this thread stays responsive.
     if (Date.now() - last > 20 && c + 1 < total) {
@@ -187,17 +186,23 @@ export async function computeFast(input: AttentionInput, options: EngineOptions 
   const threads = options.pool ?? (work >= POOL_THRESHOLD && nq >= 64);
   const workers = threads && (options.kernel ?? 'wasm') === 'wasm' ? getPool() : undefined;
   const withScores = options.scores ?? true;
-  const job = buildJob(p, workers !== undefined, withScores);
+  const file = options.weightsFile;
+  // Weights that only go to a file need no array when the WASM kernel runs every chunk (here or on the pool,
+  // which loads the same build); the TypeScript kernel writes through one.
+  const keepWeights = !file || file.keepWeights !== false || !kernel || !wasmFits(p.similarity, withScores, p.scaleFactor);
+  const job = buildJob(p, workers !== undefined, withScores, keepWeights);
+  if (file) {
+    job.weightsFd = file.fd;
+    job.weightsFileOffset = file.offset;
+  }
   let ran = false;
   if (workers) {
     try {
-      const onRows = options.onRows;
-      await workers.run(job, options.onProgress, options.signal,
-        onRows && ((c) => onRows({ ...chunkRange(job, c), weights: job.weights, headOutputs: job.output })));
+      await workers.run(job, options.onProgress, options.signal);
       ran = true;
     } catch (err) {
-      // Cancelled is final; a failed worker (crash, missing bundle) falls back to this thread.
-      if (err instanceof Error && err.name === 'AbortError') throw err;
+      // Cancelled and failed writes are final; a failed worker (crash, missing bundle) falls back to this thread.
+      if (err instanceof Error && (err.name === 'AbortError' || err.name === WRITE_ERROR)) throw err;
       p.warnings.push(`compute workers failed (${err instanceof Error ? err.message : String(err)}); computed on the main thread`);
     }
   }
@@ -224,7 +229,7 @@ export async function computeFast(input: AttentionInput, options: EngineOptions 
   };
   const result = {
     heads, nq, nk, dk, dv, queryIsVector: p.queryIsVector, valuesAreScalars: p.valuesAreScalars,
-    scaleFactor: p.scaleFactor, weights: job.weights, headOutputs: job.output, output, outputDim,
+    scaleFactor: p.scaleFactor, weights: job.weights ?? new Float32Array(0), headOutputs: job.output, output, outputDim,
     values: stackValues(p), valueDim: dv, warnings,
   } as AttentionResult;
   if (job.scores && job.scaled) {

@@ -23,8 +23,14 @@ export interface KernelJob {
   k: Float32Array;
   /** [h, nk, dv] */
   v: Float32Array;
-  /** out [h, nq, nk] */
-  weights: Float32Array;
+  /** out [h, nq, nk]; absent only when `weightsFd` takes the weights and the WASM kernel runs every chunk. */
+  weights?: Float32Array;
+  /**
+   * An open file the weights also go to, written (pwrite, on whichever thread computed them) as each block of
+   * rows is final: element e of [h, nq, nk] at byte `weightsFileOffset + 4e`, float32 in host byte order.
+   */
+  weightsFd?: number;
+  weightsFileOffset?: number;
   /** out [h, nq, dv] */
   output: Float32Array;
   /** out, optional [h, nq, nk]: raw scores and scaled (masked) scores, for the score views. */
@@ -49,15 +55,35 @@ export function totalChunks(job: KernelJob): number {
   return job.heads * chunksPerHead(job);
 }
 
+/** Does the WASM kernel compute such a job (else the TypeScript one does)? */
+export function wasmFits(similarity: Similarity, withScores: boolean, scaleFactor: number): boolean {
+  // The kernel recovers raw scores by dividing by the scale folded into Q, so a zero scale needs TypeScript.
+  return (similarity === 'dot' || similarity === 'cosine') && (!withScores || scaleFactor !== 0);
+}
+
+/** The name of errors from writing `weightsFd`: final, unlike a crashed worker (which falls back to this thread). */
+export const WRITE_ERROR = 'WeightsWriteError';
+
+/** Write all of `bytes` at `position` of fd; errors carry WRITE_ERROR as their name. */
+function writeAll(fd: number, bytes: Uint8Array, position: number): void {
+  try {
+    for (let done = 0; done < bytes.length;) done += fs.writeSync(fd, bytes, done, bytes.length - done, position + done);
+  } catch (e) {
+    const err = new Error((e as NodeJS.ErrnoException).code ?? (e as Error).message);
+    err.name = WRITE_ERROR;
+    throw err;
+  }
+}
+
 /** Compute chunk `c` (head and row range derived from it) with WASM when possible, else TypeScript. */
 export function runChunk(job: KernelJob, c: number, wasm: WasmKernel | undefined): number {
   const { head: h, r0, r1 } = chunkRange(job, c);
-  // The kernel recovers raw scores by dividing by the scale folded into Q, so a zero scale needs TypeScript.
-  const wasmFits = job.similarity === 'dot' || job.similarity === 'cosine';
-  if (wasm && wasmFits && (!job.scores || job.scaleFactor !== 0)) {
+  if (wasm && wasmFits(job.similarity, job.scores !== undefined, job.scaleFactor)) {
     wasm.rows(job, h, r0, r1);
   } else {
     const { nq, nk, dk, dv } = job;
+    const weights = job.weights;
+    if (!weights) throw new Error('the TypeScript kernel needs a weights array');
     attendRows(
       {
         q: job.q.subarray(h * nq * dk, (h + 1) * nq * dk), k: job.k.subarray(h * nk * dk, (h + 1) * nk * dk),
@@ -65,10 +91,15 @@ export function runChunk(job: KernelJob, c: number, wasm: WasmKernel | undefined
       },
       h, job.similarity === 'cosine' ? 'dot' : job.similarity, job.scaleFactor, job.mask, r0, r1,
       {
-        weights: job.weights, output: job.output, scores: job.scores, scaled: job.scaled,
+        weights, output: job.output, scores: job.scores, scaled: job.scaled,
         weightsOffset: h * nq * nk, outputOffset: h * nq * dv,
       },
     );
+    if (job.weightsFd !== undefined) {
+      const e0 = (h * nq + r0) * nk;
+      const bytes = new Uint8Array(weights.buffer, weights.byteOffset + e0 * 4, (r1 - r0) * nk * 4);
+      writeAll(job.weightsFd, bytes, (job.weightsFileOffset ?? 0) + e0 * 4);
+    }
   }
   return r1 - r0;
 }
@@ -201,6 +232,19 @@ export class WasmKernel {
     this.packedFor = { job, head: h };
   }
 
+  /** The block's weight rows to job.weightsFd, straight from linear memory: one write when rows are unpadded. */
+  private writeWeights(job: KernelJob, h: number, b0: number, n: number, buf: ArrayBuffer): void {
+    const { nq, nk } = job;
+    const fd = job.weightsFd as number;
+    const L = this.layout;
+    const at = (job.weightsFileOffset ?? 0) + (h * nq + b0) * nk * 4;
+    if (L.nkp === nk) {
+      writeAll(fd, new Uint8Array(buf, L.s, n * nk * 4), at);
+      return;
+    }
+    for (let i = 0; i < n; i++) writeAll(fd, new Uint8Array(buf, L.s + i * L.nkp * 4, nk * 4), at + i * nk * 4);
+  }
+
   /** Raw scores (S / scale) and scaled scores (S, −∞ where masked) of the block's rows. */
   private copyScores(job: KernelJob, h: number, b0: number, n: number, f: Float32Array, lims: Int32Array): void {
     const { nq, nk, mask } = job;
@@ -226,7 +270,7 @@ export class WasmKernel {
     }
   }
 
-  /** Rows [r0, r1) of head h into job.weights and job.output. */
+  /** Rows [r0, r1) of head h into job.weights (and/or job.weightsFd) and job.output. */
   rows(job: KernelJob, h: number, r0: number, r1: number): void {
     if (this.packedFor?.job !== job || this.packedFor.head !== h) this.pack(job, h);
     const { nq, nk, dk, dv, scaleFactor, mask } = job;
@@ -260,10 +304,11 @@ export class WasmKernel {
       if (L.raw && job.scores && job.scaled) this.copyScores(job, h, b0, n, f, lims);
       for (let i = 0; i < n; i++) {
         const so = (L.s >> 2) + i * L.nkp;
-        job.weights.set(f.subarray(so, so + nk), (h * nq + b0 + i) * nk);
+        job.weights?.set(f.subarray(so, so + nk), (h * nq + b0 + i) * nk);
         const oo = (L.o >> 2) + i * L.dvp;
         job.output.set(f.subarray(oo, oo + dv), (h * nq + b0 + i) * dv);
       }
+      if (job.weightsFd !== undefined) this.writeWeights(job, h, b0, n, buf);
     }
   }
 }

@@ -22,7 +22,7 @@ export interface PoolJobMessage {
 export type WorkerReply =
   | { type: 'progress'; chunk: number }
   | { type: 'done' }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string; name?: string };
 
 export class ComputePool {
   private workers: Worker[] = [];
@@ -45,13 +45,13 @@ export class ComputePool {
   }
 
   /** Run a job whose arrays are SharedArrayBuffer-backed; jobs queue behind each other. */
-  run(job: KernelJob, onProgress?: (fraction: number) => void, signal?: AbortSignal, onChunk?: (chunk: number) => void): Promise<void> {
-    const next = this.queue.then(() => this.runNow(job, onProgress, signal, onChunk));
+  run(job: KernelJob, onProgress?: (fraction: number) => void, signal?: AbortSignal): Promise<void> {
+    const next = this.queue.then(() => this.runNow(job, onProgress, signal));
     this.queue = next.catch(() => undefined);
     return next;
   }
 
-  private runNow(job: KernelJob, onProgress?: (fraction: number) => void, signal?: AbortSignal, onChunk?: (chunk: number) => void): Promise<void> {
+  private runNow(job: KernelJob, onProgress?: (fraction: number) => void, signal?: AbortSignal): Promise<void> {
     if (this.disposed) return Promise.reject(new Error('the compute pool was disposed'));
     if (signal?.aborted) return Promise.reject(abortError());
     this.spawn();
@@ -92,10 +92,13 @@ export class ComputePool {
         };
         const onMessage = (m: WorkerReply) => {
           if (m.type === 'progress') {
-            onChunk?.(m.chunk);
             onProgress?.(Math.min(1, Atomics.load(control, CTRL_ROWS_DONE) / totalRows));
           }
-          else if (m.type === 'error') settle(new Error(m.message));
+          else if (m.type === 'error') {
+            const err = new Error(m.message);
+            if (m.name) err.name = m.name;
+            settle(err);
+          }
           else settle();
         };
         const onError = (err: Error) => settle(err);

@@ -32,6 +32,6 @@ parentPort?.on('message', (m: PoolJobMessage) => {
     }
     reply({ type: 'done' });
   } catch (err) {
-    reply({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+    reply({ type: 'error', message: err instanceof Error ? err.message : String(err), name: err instanceof Error ? err.name : undefined });
   }
 });
