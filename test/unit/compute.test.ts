@@ -5,7 +5,7 @@ import * as path from 'path';
 import { computeAttention, computeAttentionFast } from '../../src/core/attention';
 import type { AttentionInput } from '../../src/core/attention';
 import { findAsset } from '../../src/core/compute/assets';
-import { computeFast, disposeComputePool, releaseResult, wasmAvailable, wasmBuild } from '../../src/core/compute/fast';
+import { computeFast, disposeComputePool, dropSpareMemory, releaseResult, spareBuffers, WARM_SPARE_MIN_BYTES, wasmAvailable, wasmBuild } from '../../src/core/compute/fast';
 import type { NdArray } from '../../src/core/ndarray';
 import { assertClose, decode, fixtures, inputOf } from './engine-fixtures';
 
@@ -247,6 +247,27 @@ describe('compute: fast paths agree with the reference', function () {
       fs.closeSync(fd);
       fs.rmSync(file, { force: true });
     }
+  });
+
+  it('after a large job the idle workers warm a spare of its size; the next job of that size writes into it', async () => {
+    dropSpareMemory();
+    const n = 1500; // 9 MB of weights: above WARM_SPARE_MIN_BYTES
+    assert.ok(n * n * 4 >= WARM_SPARE_MIN_BYTES);
+    const input: AttentionInput = { q: random(n, 4, 43), k: random(n, 4, 44), v: random(n, 2, 45) };
+    const small: AttentionInput = { q: random(400, 4, 46) };
+    await computeFast(small, { pool: true });
+    assert.deepStrictEqual(await spareBuffers(), [], 'no spare for small weights');
+    const first = await computeFast(input, { pool: true, scores: false });
+    const spares = await spareBuffers();
+    assert.deepStrictEqual(spares.map((b) => b.byteLength), [n * n * 4], 'a warm spare after the large job');
+    const second = await computeFast(input, { pool: true, scores: false });
+    assert.strictEqual(second.weights.buffer, spares[0], 'the second job wrote into the warm spare');
+    assertClose(second.weights, first.weights, 0, 0, 'same weights from the warm spare');
+    const again = await spareBuffers();
+    assert.strictEqual(again.length, 1);
+    assert.ok(again[0] !== spares[0] && again[0] !== first.weights.buffer, 'a new spare was warmed');
+    dropSpareMemory();
+    assert.deepStrictEqual(await spareBuffers(), []);
   });
 
   it('the pool is reusable after a cancel and after dispose', async () => {

@@ -51,7 +51,7 @@ function getPool(): ComputePool | undefined {
 export function disposeComputePool(): void {
   pool?.dispose();
   pool = undefined;
-  spareWeights.length = 0;
+  dropSpareMemory();
 }
 
 function getMainKernel(simdOnly = false): WasmKernel | undefined {
@@ -81,12 +81,65 @@ function floatArray(n: number, shared: boolean): Float32Array {
 }
 
 /**
- * Weights buffers handed back by `releaseResult`, reused by the next job of the same size. Fresh memory costs
- * a page fault per 4 KiB on first write (~80 ms of CPU for a 4096² float32 map here, more than the exp pass);
- * NumPy avoids most of that with transparent huge pages, which Node cannot ask for.
+ * Spare weights buffers, reused by the next job of the same size: ones handed back by `releaseResult`, and
+ * one "warm" buffer that idle workers fault in after a large job (see warmSpare). Fresh memory costs a page
+ * fault per 4 KiB on first write, ~50 ms of CPU for a 4096² float32 map here (as much as the whole softmax);
+ * NumPy avoids most of that with transparent huge pages, which Node cannot ask for. At most two are kept,
+ * and none for longer than SPARE_TTL_MS after they were last offered.
  */
 const spareWeights: SharedArrayBuffer[] = [];
 const ownWeights = new WeakSet<ArrayBufferLike>();
+/** Weights of at least this many bytes get a warm spare; smaller ones fault in faster than a worker round trip. */
+export const WARM_SPARE_MIN_BYTES = 8 << 20;
+const SPARE_TTL_MS = 30_000;
+let spareTimer: ReturnType<typeof setTimeout> | undefined;
+let warmingBytes = 0;
+let warming: Promise<void> = Promise.resolve();
+
+/** The spare weights buffers held now, once any warming under way has finished (tests). */
+export async function spareBuffers(): Promise<readonly SharedArrayBuffer[]> {
+  await warming;
+  return [...spareWeights];
+}
+
+function keepSpare(buffer: SharedArrayBuffer): void {
+  spareWeights.push(buffer);
+  if (spareWeights.length > 2) spareWeights.shift();
+  if (spareTimer) clearTimeout(spareTimer);
+  spareTimer = setTimeout(dropSpareMemory, SPARE_TTL_MS);
+  spareTimer.unref?.();
+}
+
+/** Forget the spare weights buffers (their memory goes back when collected); the next large job faults in fresh pages. */
+export function dropSpareMemory(): void {
+  spareWeights.length = 0;
+  if (spareTimer) clearTimeout(spareTimer);
+  spareTimer = undefined;
+}
+
+/**
+ * After a large job, have the idle workers fault in a buffer of the same size, so that the next job of that
+ * size (a recompute while the user edits, a second panel on a same-sized file) writes to mapped pages. Queued
+ * behind the job on the pool; a job started meanwhile waits for it (~25 ms for 64 MiB on two workers).
+ */
+function warmSpare(workers: ComputePool, bytes: number): void {
+  if (bytes < WARM_SPARE_MIN_BYTES || warmingBytes === bytes || spareWeights.some((b) => b.byteLength === bytes)) return;
+  let buffer: SharedArrayBuffer;
+  try {
+    buffer = new SharedArrayBuffer(bytes);
+  } catch {
+    return; // no memory for a spare: the next job allocates its own
+  }
+  warmingBytes = bytes;
+  warming = workers.touch(buffer).then(
+    () => {
+      if (pool === workers) keepSpare(buffer);
+    },
+    () => undefined, // a disposed or broken pool: no spare
+  ).finally(() => {
+    if (warmingBytes === bytes) warmingBytes = 0;
+  });
+}
 
 function weightsArray(n: number, shared: boolean): Float32Array {
   if (!shared) return allocFloat32(n, 'attention weights');
@@ -104,8 +157,7 @@ export function releaseResult(r: AttentionResult): void {
   const buffer = r.weights.buffer;
   if (!(buffer instanceof SharedArrayBuffer) || !ownWeights.has(buffer)) return;
   ownWeights.delete(buffer);
-  spareWeights.push(buffer);
-  if (spareWeights.length > 2) spareWeights.shift();
+  keepSpare(buffer);
 }
 
 /** Per-head float64 rows → one float32 array; unit rows for cosine so the kernels run it as dot. */
@@ -200,6 +252,7 @@ export async function computeFast(input: AttentionInput, options: EngineOptions 
     try {
       await workers.run(job, options.onProgress, options.signal);
       ran = true;
+      if (job.weights) warmSpare(workers, job.weights.byteLength);
     } catch (err) {
       // Cancelled and failed writes are final; a failed worker (crash, missing bundle) falls back to this thread.
       if (err instanceof Error && (err.name === 'AbortError' || err.name === WRITE_ERROR)) throw err;

@@ -19,6 +19,14 @@ export interface PoolJobMessage {
   control: Int32Array;
 }
 
+/** Write one word per 4 KiB page of bytes [from, to) of a fresh buffer, so its page faults happen now. */
+export interface PoolTouchMessage {
+  type: 'touch';
+  buffer: SharedArrayBuffer;
+  from: number;
+  to: number;
+}
+
 export type WorkerReply =
   | { type: 'progress'; chunk: number }
   | { type: 'done' }
@@ -44,62 +52,90 @@ export class ComputePool {
     }
   }
 
-  /** Run a job whose arrays are SharedArrayBuffer-backed; jobs queue behind each other. */
-  run(job: KernelJob, onProgress?: (fraction: number) => void, signal?: AbortSignal): Promise<void> {
-    const next = this.queue.then(() => this.runNow(job, onProgress, signal));
+  /** Run `task` after every earlier job and touch; one at a time uses the workers. */
+  private enqueue(task: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(task);
     this.queue = next.catch(() => undefined);
     return next;
   }
 
-  private runNow(job: KernelJob, onProgress?: (fraction: number) => void, signal?: AbortSignal): Promise<void> {
+  /** Run a job whose arrays are SharedArrayBuffer-backed; jobs queue behind each other. */
+  run(job: KernelJob, onProgress?: (fraction: number) => void, signal?: AbortSignal): Promise<void> {
+    return this.enqueue(() => {
+      if (signal?.aborted) return Promise.reject(abortError());
+      const control = new Int32Array(new SharedArrayBuffer(16));
+      const totalRows = job.heads * job.nq;
+      const onAbort = () => Atomics.store(control, CTRL_ABORT, 1);
+      signal?.addEventListener('abort', onAbort);
+      return this.dispatch(() => ({ type: 'run', job, control }), true, {
+        progress: () => onProgress?.(Math.min(1, Atomics.load(control, CTRL_ROWS_DONE) / totalRows)),
+        failed: onAbort,
+        finally: () => {
+          signal?.removeEventListener('abort', onAbort);
+          if (Atomics.load(control, CTRL_ABORT)) throw abortError();
+        },
+      });
+    });
+  }
+
+  /**
+   * Fault in every page of `buffer`, split across the workers, queued like a job. Idle work: the workers stay
+   * unref'd, so it never keeps a process alive.
+   */
+  touch(buffer: SharedArrayBuffer): Promise<void> {
+    return this.enqueue(() => {
+      const part = Math.ceil(buffer.byteLength / this.size / 4096) * 4096;
+      return this.dispatch((i) => ({ type: 'touch', buffer, from: Math.min(buffer.byteLength, i * part), to: Math.min(buffer.byteLength, (i + 1) * part) }), false, {});
+    });
+  }
+
+  /**
+   * Post one message to every worker and settle when each has answered 'done' (or failed: the first error
+   * rejects, once all have stopped). `ref` keeps the process alive meanwhile.
+   */
+  private dispatch(
+    message: (i: number) => PoolJobMessage | PoolTouchMessage, ref: boolean,
+    hooks: { progress?: () => void; failed?: () => void; finally?: () => void },
+  ): Promise<void> {
     if (this.disposed) return Promise.reject(new Error('the compute pool was disposed'));
-    if (signal?.aborted) return Promise.reject(abortError());
     this.spawn();
-    const control = new Int32Array(new SharedArrayBuffer(16));
-    const totalRows = job.heads * job.nq;
     const workers = this.workers.slice();
     return new Promise<void>((resolve, reject) => {
       let pending = workers.length;
       let failure: Error | undefined;
-      let broken = false;
-      const onAbort = () => Atomics.store(control, CTRL_ABORT, 1);
-      signal?.addEventListener('abort', onAbort);
       const cleanups: (() => void)[] = [];
       const finish = () => {
         for (const c of cleanups) c();
-        signal?.removeEventListener('abort', onAbort);
-        for (const w of workers) w.unref();
+        if (ref) for (const w of workers) w.unref();
+        // After a crash, start the next job with fresh workers rather than a partly broken pool.
+        if (failure) this.terminateAll();
+        try {
+          hooks.finally?.();
+        } catch (e) {
+          failure ??= e as Error;
+        }
         if (failure) reject(failure);
-        else if (Atomics.load(control, CTRL_ABORT)) reject(abortError());
         else resolve();
       };
-      for (const w of workers) {
-        w.ref();
+      workers.forEach((w, i) => {
+        if (ref) w.ref();
         let settled = false;
         const settle = (err?: Error) => {
           if (settled) return;
           settled = true;
           if (err) {
             failure ??= err;
-            Atomics.store(control, CTRL_ABORT, 1);
-            broken = true;
+            hooks.failed?.();
           }
-          if (--pending === 0) {
-            // After a crash, start the next job with fresh workers rather than a partly broken pool.
-            if (broken) this.terminateAll();
-            finish();
-          }
+          if (--pending === 0) finish();
         };
         const onMessage = (m: WorkerReply) => {
-          if (m.type === 'progress') {
-            onProgress?.(Math.min(1, Atomics.load(control, CTRL_ROWS_DONE) / totalRows));
-          }
+          if (m.type === 'progress') hooks.progress?.();
           else if (m.type === 'error') {
             const err = new Error(m.message);
             if (m.name) err.name = m.name;
             settle(err);
-          }
-          else settle();
+          } else settle();
         };
         const onError = (err: Error) => settle(err);
         const onExit = (code: number) => settle(new Error(`a compute worker stopped (exit code ${code})`));
@@ -111,9 +147,8 @@ export class ComputePool {
           w.off('error', onError);
           w.off('exit', onExit);
         });
-        const msg: PoolJobMessage = { type: 'run', job, control };
-        w.postMessage(msg);
-      }
+        w.postMessage(message(i));
+      });
     });
   }
 

@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'worker_threads';
 import { loadBestWasm, runChunk, totalChunks, WasmKernel } from './kernel';
 import { CTRL_ABORT, CTRL_NEXT_CHUNK, CTRL_ROWS_DONE } from './pool';
-import type { PoolJobMessage, WorkerReply } from './pool';
+import type { PoolJobMessage, PoolTouchMessage, WorkerReply } from './pool';
 
 // The same choice the main thread made: the first build this runtime accepts (V8 flags are per process).
 const wasmFiles = (workerData as { wasmFiles?: string[] } | null)?.wasmFiles ?? [];
@@ -17,7 +17,14 @@ function reply(m: WorkerReply): void {
   parentPort?.postMessage(m);
 }
 
-parentPort?.on('message', (m: PoolJobMessage) => {
+parentPort?.on('message', (m: PoolJobMessage | PoolTouchMessage) => {
+  if (m.type === 'touch') {
+    // One write per 4 KiB page; the buffer is fresh (all zeros), so writing 0 changes nothing but maps the page.
+    const words = new Int32Array(m.buffer);
+    for (let i = m.from >> 2; i < m.to >> 2; i += 1024) words[i] = 0;
+    reply({ type: 'done' });
+    return;
+  }
   if (m.type !== 'run') return;
   const { job, control } = m;
   try {
