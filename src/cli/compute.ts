@@ -270,15 +270,14 @@ export async function computeAndSave(
       scores: opts.scores ?? true,
       weightsFile: weightsFile && { fd: weightsFile.fd, offset: weightsFile.headerBytes, keepWeights: opts.keepWeights },
     });
-    await weightsFile?.finish();
   } catch (err) {
     await weightsFile?.abandon();
     if (err instanceof Error && err.name === WRITE_ERROR) throw new MatrixError(`cannot write the weights (${err.message})`, weightsPath);
     throw err;
   }
   if (opts.outDir) {
-    if (!weightsFile) await saveFloat32Npy(weightsPath, shapes.weights, result.weights);
-    await saveFloat32Npy(path.join(opts.outDir, 'output.npy'), shapes.output, result.output);
+    const output = saveFloat32Npy(path.join(opts.outDir, 'output.npy'), shapes.output, result.output);
+    await Promise.all([weightsFile ? weightsFile.finish() : saveFloat32Npy(weightsPath, shapes.weights, result.weights), output]);
   }
   return { result, shapes };
 }
