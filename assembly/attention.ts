@@ -25,16 +25,18 @@ function madd(a: v128, b: v128, c: v128): v128 {
 
 // 2^x for x <= 0 (scores arrive in log2 units: the host folds log2(e) into Q's scale, so exp(s - m) is
 // 2^(x - m) here). x = n + r with n = round(x), r in [-0.5, 0.5]; 2^r by a degree-5 polynomial fitted on
-// Chebyshev nodes (least squares, relative error 1.8e-7 evaluated in float32); 2^n through the exponent bits. Below -126 the true value is < 1.2e-38 and we return exactly
-// 0 (the garbage 2^n there is masked off), which also makes masked (-inf) entries exactly 0. NaN stays NaN
-// (the mask is "not below", true for NaN), so a row with a NaN score comes out NaN as in NumPy.
-// No clamp with f32x4.max: its NaN-exact semantics cost several instructions per vector in V8.
+// Chebyshev nodes (least squares, relative error 1.8e-7 evaluated in float32); 2^n through the exponent bits.
+// x is first raised to at least -127 with pmax (one maxps; NaN stays NaN, since pmax returns its first
+// operand unless that is less than the second): n = -127 puts zero exponent bits in 2^n, so everything below
+// about -126.5 (true value < 1.2e-38), masked -inf entries included, comes out exactly 0. A row with a NaN
+// score comes out NaN as in NumPy.
 // @ts-ignore: decorator
 @inline
 function exp2v(x: v128): v128 {
-  const keep = v128.not(f32x4.lt(x, f32x4.splat(-126.0)));
-  // n = round(x) by adding 1.5·2^23: the sum's low mantissa bits hold n (cheaper than nearest + trunc).
-  const magic = f32x4.splat(12582912.0);
+  x = f32x4.pmax(x, f32x4.splat(-127.0));
+  // n = round(x) by adding 1.5·2^23 + 127: the sum's low mantissa bits hold n + 127, the biased exponent of
+  // 2^n (cheaper than nearest + trunc + add).
+  const magic = f32x4.splat(12583039.0);
   const t = f32x4.add(x, magic);
   const r = f32x4.sub(x, f32x4.sub(t, magic));
   let p = f32x4.splat(0.0013218672247603536);
@@ -43,9 +45,8 @@ function exp2v(x: v128): v128 {
   p = madd(p, r, f32x4.splat(0.24022237956523895));
   p = madd(p, r, f32x4.splat(0.6931468844413757));
   p = madd(p, r, f32x4.splat(1.0));
-  // bits(t) − bits(magic) = n; (n + 127) << 23 is 2^n as a float.
-  const pow2 = i32x4.shl(i32x4.add(i32x4.sub(t, magic), i32x4.splat(127)), 23);
-  return v128.and(f32x4.mul(p, pow2), keep);
+  // bits(t) − bits(1.5·2^23) = n + 127; shifted into the exponent field it is 2^n as a float.
+  return f32x4.mul(p, i32x4.shl(i32x4.sub(t, i32x4.splat(0x4B400000)), 23));
 }
 
 // C[4 rows][8 cols] = Σ_t A[r][t] · B[t][0..8], A rows `lda` floats apart, B a packed panel of 8 columns.
@@ -78,6 +79,51 @@ function tile4x8(a: usize, lda: usize, b: usize, inner: i32, c: usize, ldc: usiz
   v128.store(c, c10); v128.store(c, c11, 16); c += l;
   v128.store(c, c20); v128.store(c, c21, 16); c += l;
   v128.store(c, c30); v128.store(c, c31, 16);
+}
+
+/**
+ * Pack K [nk][dk] (row-major at src) transposed into panels of 8 keys, [nkp/8][dk][8], zero-padded to nkp keys.
+ * The host copies K's rows into linear memory first; this replaces a gather loop in JavaScript.
+ */
+export function packPanels(src: usize, nk: i32, dk: i32, dst: usize): void {
+  const nkp = (nk + 7) & ~7;
+  for (let p = 0; p < nkp; p += 8) {
+    const panel = dst + <usize>(p * dk * 4);
+    for (let l = 0; l < 8; l++) {
+      const j = p + l;
+      if (j < nk) {
+        const row = src + <usize>(j * dk * 4);
+        for (let t = 0; t < dk; t++) store<f32>(panel + <usize>((t * 8 + l) * 4), load<f32>(row + <usize>(t * 4)));
+      } else {
+        for (let t = 0; t < dk; t++) store<f32>(panel + <usize>((t * 8 + l) * 4), 0);
+      }
+    }
+  }
+}
+
+/**
+ * Pack V [nk][dv] (row-major at src) into panels of 8 value columns, [dvp/8][nkp][8], zero-padded to nkp rows
+ * and dvp columns.
+ */
+export function packColumns(src: usize, nk: i32, dv: i32, dst: usize): void {
+  const nkp = (nk + 7) & ~7;
+  const dvp = (dv + 7) & ~7;
+  for (let c = 0; c < dvp; c += 8) {
+    const panel = dst + <usize>(c * nkp * 4);
+    for (let j = 0; j < nkp; j++) {
+      const out = panel + <usize>(j * 32);
+      if (j < nk && c + 8 <= dv) {
+        const row = src + <usize>((j * dv + c) * 4);
+        v128.store(out, v128.load(row));
+        v128.store(out, v128.load(row, 16), 16);
+      } else {
+        for (let l = 0; l < 8; l++) {
+          const col = c + l;
+          store<f32>(out + <usize>(l * 4), j < nk && col < dv ? load<f32>(src + <usize>((j * dv + col) * 4)) : 0);
+        }
+      }
+    }
+  }
 }
 
 /** Weights and outputs for `rows` query rows (a multiple of 4). */

@@ -259,6 +259,20 @@ function columns<T extends Float64Array | Float32Array>(a: T, rows: number, cols
   return out;
 }
 
+/** NaN and ±Infinity values; x − x is 0 for every finite float and NaN otherwise (no per-value conversion). */
+function countNonFinite(data: NdArray['data']): number {
+  let bad = 0;
+  if (data instanceof Float32Array || data instanceof Float64Array) {
+    for (let i = 0; i < data.length; i++) {
+      const x = data[i];
+      if (x - x !== 0) bad++;
+    }
+    return bad;
+  }
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(Number(data[i]))) bad++;
+  return bad;
+}
+
 /**
  * Validate, project and split into heads: the shared front half of both compute paths.
  * `float32` keeps unprojected inputs in float32 (no float64 copy): the fast path's kernels are float32 anyway.
@@ -289,8 +303,7 @@ export function prepareAttention(input: AttentionInput, opts: { float32?: boolea
   }
   for (const [name, a] of [['Q', input.q], ['K', input.k], ['V', input.v]] as const) {
     if (!a) continue;
-    let bad = 0;
-    for (let i = 0; i < a.data.length; i++) if (!Number.isFinite(Number(a.data[i]))) bad++;
+    const bad = countNonFinite(a.data);
     if (bad > 0) warnings.push(`${name} holds ${bad} NaN or infinite value${bad === 1 ? '' : 's'}; affected rows are NaN`);
   }
   return {

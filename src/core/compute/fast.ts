@@ -208,8 +208,9 @@ function buildJob(p: PreparedAttention, shared: boolean, withScores: boolean, ke
     heads, nq, nk, dk, dv, similarity: p.similarity, scaleFactor: p.scaleFactor, mask: shareMask(p.mask, shared),
     q: stack(p.q, dk, cosine, shared), k: stack(p.k, dk, cosine, shared), v: stack(p.v, dv, false, shared),
     weights: keepWeights ? weightsArray(heads * nq * nk, shared) : undefined, output: floatArray(heads * nq * dv, shared),
-    // Small chunks for fine progress and balance; large enough that a chunk is a few ms of work.
-    chunkRows: Math.max(16, Math.min(256, Math.floor((1 << 22) / Math.max(1, nk * (dk + dv))) * 16)),
+    // Small chunks for fine progress and balance at the end (the last chunk decides when the job ends); large
+    // enough that a chunk is a ms or two of work (64 rows at n_k = 4096, d = 64).
+    chunkRows: Math.max(16, Math.min(256, Math.floor((1 << 21) / Math.max(1, nk * (dk + dv))) * 16)),
   };
 }
 

@@ -173,6 +173,8 @@ interface Exports {
   memory: WasmMemory;
   attendBlock(rows: number, dk: number, nkp: number, dvp: number, q: number, kt: number, vp: number,
     lim: number, bias: number, s: number, o: number, raw: number): void;
+  packPanels(src: number, nk: number, dk: number, dst: number): void;
+  packColumns(src: number, nk: number, dv: number, dst: number): void;
 }
 
 /** One instance of the WASM kernel with its own memory; packs K and V per head, then runs row blocks. */
@@ -204,31 +206,14 @@ export class WasmKernel {
     const s = bias + (job.mask.kind === 'matrix' ? BLOCK * nkp * 4 : 0);
     const o = s + BLOCK * nkp * 4;
     const raw = o + BLOCK * dvp * 4;
-    this.ensure(raw + (job.scores ? BLOCK * nkp * 4 : 0));
+    const src = raw + (job.scores ? BLOCK * nkp * 4 : 0); // K's or V's rows, unpacked, on their way in
+    this.ensure(src + nk * Math.max(dk, dv) * 4);
     this.layout = { nkp, dvp, kt, vp, q, lim, bias: job.mask.kind === 'matrix' ? bias : 0, s, o, raw: job.scores ? raw : 0 };
     const f = new Float32Array(this.exports.memory.buffer);
-    const K = job.k;
-    const kBase = h * nk * dk;
-    let w = kt >> 2;
-    for (let p = 0; p < nkp; p += 8) {
-      for (let t = 0; t < dk; t++) {
-        for (let l = 0; l < 8; l++) {
-          const j = p + l;
-          f[w++] = j < nk ? K[kBase + j * dk + t] : 0;
-        }
-      }
-    }
-    const V = job.v;
-    const vBase = h * nk * dv;
-    w = vp >> 2;
-    for (let c = 0; c < dvp; c += 8) {
-      for (let j = 0; j < nkp; j++) {
-        for (let l = 0; l < 8; l++) {
-          const col = c + l;
-          f[w++] = j < nk && col < dv ? V[vBase + j * dv + col] : 0;
-        }
-      }
-    }
+    f.set(job.k.subarray(h * nk * dk, (h + 1) * nk * dk), src >> 2);
+    this.exports.packPanels(src, nk, dk, kt);
+    f.set(job.v.subarray(h * nk * dv, (h + 1) * nk * dv), src >> 2);
+    this.exports.packColumns(src, nk, dv, vp);
     this.packedFor = { job, head: h };
   }
 
