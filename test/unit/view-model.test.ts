@@ -5,6 +5,7 @@ import { MatrixError } from '../../src/core/ndarray';
 import { cellDetails, rowDetails } from '../../src/core/view/inspect';
 import { describeOutput, formatWeight } from '../../src/core/view/format';
 import { buildModelFromArray, buildModelFromDump, buildModelFromSpec, diffModels, type DumpHandle } from '../../src/core/view/model';
+import { ModelServer } from '../../src/core/view/serve';
 import { closeTo, viewFixtures } from './view-fixtures';
 
 function nd(rows: number[][] | number[]): NdArray {
@@ -23,6 +24,26 @@ function coloursModel() {
 }
 
 describe('view: the colours example (seed 000) as a heatmap model', () => {
+  it('a computed model views the result\'s arrays (no copies) and makes contributions only when first read', () => {
+    const n = 300;
+    const q: NdArray = { shape: [n, 4], dtype: 'float32', data: Float32Array.from({ length: n * 4 }, (_, i) => Math.sin(i)) };
+    const result = computeAttention({ q });
+    const model = buildModelFromSpec({ file: 'big.json' }, result, 'big');
+    assert.strictEqual(model.kinds.weights?.data.buffer, result.weights.buffer, 'weights are a view');
+    assert.strictEqual(model.kinds.scores?.data.buffer, result.scores.buffer, 'scores are a view');
+    const d = Object.getOwnPropertyDescriptor(model.kinds, 'contributions');
+    assert.ok(d?.get, 'contributions is made on demand');
+    let reads = 0;
+    Object.defineProperty(model.kinds, 'contributions', { enumerable: true, configurable: true, get: () => (reads++, d.get?.()) });
+    const server = new ModelServer(model, { overviewSize: 128 });
+    assert.ok(server.kinds.includes('contributions'), 'listed as a kind');
+    server.wireModel();
+    assert.strictEqual(reads, 0, 'not computed to post the model');
+    const c = model.kinds.contributions;
+    assert.ok(c && c.rows === n && c.cols === n);
+    assert.strictEqual(model.kinds.contributions, c, 'made once');
+  });
+
   it('holds weights, raw and scaled scores, output and contributions as NumPy computes them', () => {
     const { f, model } = coloursModel();
     assert.strictEqual(model.defaultKind, 'weights');

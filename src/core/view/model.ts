@@ -90,6 +90,12 @@ export function contributionMap(weights: Matrix2D, values: Matrix2D): Matrix2D {
   return matrix(weights.rows, weights.cols, out);
 }
 
+/** Does the model have this kind? Without reading it: some kinds (contributions) are made on first read. */
+export function hasKind(model: Pick<HeatmapModel, 'kinds'>, kind: ViewKind): boolean {
+  const d = Object.getOwnPropertyDescriptor(model.kinds, kind);
+  return d !== undefined && (d.get !== undefined || d.value !== undefined);
+}
+
 /**
  * A computed attention (one or more heads) or a precomputed weights map from a spec. Multi-head results show the
  * selected head (default 0) with a grid of all heads plus head mean and max.
@@ -114,7 +120,9 @@ export function buildModelFromSpec(
   const { heads, nq, nk } = result;
   const head = selection ? Math.min(Math.max(0, selection.head), heads - 1) : 0;
   const cells = nq * nk;
-  const part = (all: Float32Array) => matrix(nq, nk, all.slice(head * cells, (head + 1) * cells));
+  // Views of the result's arrays, not copies: nothing writes to a model's matrices, and a copy of a 4096² head
+  // costs the host ~25 ms of page faults and copying per kind.
+  const part = (all: Float32Array) => matrix(nq, nk, all.subarray(head * cells, (head + 1) * cells));
   const kinds: Partial<Record<ViewKind, Matrix2D>> = {
     weights: part(result.weights),
     scores: part(result.scores),
@@ -133,7 +141,16 @@ export function buildModelFromSpec(
     const dv = result.dv;
     kinds.output = matrix(nq, dv, result.headOutputs.slice(head * nq * dv, (head + 1) * nq * dv));
   }
-  if (values) kinds.contributions = contributionMap(kinds.weights as Matrix2D, values);
+  if (values) {
+    // n_q × n_k more values that most sessions never look at: made when first asked for (the view toggle).
+    const weights = kinds.weights as Matrix2D;
+    const v = values;
+    let contributions: Matrix2D | undefined;
+    Object.defineProperty(kinds, 'contributions', {
+      enumerable: true, configurable: true,
+      get: () => (contributions ??= contributionMap(weights, v)),
+    });
+  }
   const valueLabels = values ? checkLabels(spec.valueLabels, kinds.output.cols, 'valueLabels', warnings) : undefined;
   const subtitle = [
     heads > 1 ? `head ${head} of ${heads}` : undefined,

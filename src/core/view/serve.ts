@@ -10,6 +10,7 @@ import { formatFloat32 } from './format';
 import { cellDetails, isQueryKeyKind, rowDetails, rowStats } from './inspect';
 import { finiteRange, maxPool, poolingNote, sliceRegion } from './pool';
 import type { HeatmapModel, Matrix2D, ViewKind } from './types';
+import { hasKind } from './model';
 
 export interface ServeOptions {
   /** Largest overview side (the attentionInspector.overviewSize setting). */
@@ -34,7 +35,7 @@ export class ModelServer {
   }
 
   get kinds(): ViewKind[] {
-    return (Object.keys(this.model.kinds) as ViewKind[]).filter((k) => this.model.kinds[k]);
+    return (Object.keys(this.model.kinds) as ViewKind[]).filter((k) => hasKind(this.model, k));
   }
 
   /** The kind to show: the one asked for when the model has it, else the model's default. */
