@@ -11,7 +11,7 @@ import { parseSettings, sourceFromId } from './heatmapSources';
 import type { InspectorSettings, SourceEnv } from './heatmapSources';
 import { HeatmapPanels } from './heatmapPanel';
 import { registerMatrixCodeLens } from './matrixCodeLens';
-import { LiveViews, registerMatrixWatcher } from './matrixWatcher';
+import { LiveViews, registerMatrixWatcher, viewsReading } from './matrixWatcher';
 import { NpyEditorProvider } from './npyEditor';
 import { SidePanel } from './sidePanel';
 import { registerStatusBar } from './statusBar';
@@ -44,7 +44,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerStatusBar(tracker),
     registerMatrixWatcher({
       settings: () => settings,
-      viewsOf: (uri) => [...panels.forFile(uri), ...live.forFile(uri)],
+      viewsOf: (uri) => viewsReading(uri, [...panels.forFile(uri), ...live.forFile(uri)], [...panels.all, ...live.all()]),
       onDeleted: (uri) => tracker.forget(uri),
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {

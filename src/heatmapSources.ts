@@ -153,21 +153,30 @@ export function fileSource(file: string, member: string | undefined, env: Source
   const base = path.basename(file);
   const title = member ? `${base} · ${member}` : base;
   const uri = uriOf(file, env);
+  let files: string[] = [];
   return {
     id: member ? `${uri}#${member}` : uri,
     title,
-    load: (selection) =>
-      matrixKindOf(file) === 'json'
-        ? loadJson(file, member, title, selection, env)
-        : loadBinary(member ? `${file}#${member}` : file, title, selection, env),
+    load: (selection) => {
+      if (matrixKindOf(file) !== 'json') return loadBinary(member ? `${file}#${member}` : file, title, selection, env);
+      const refs = new Set<string>();
+      files = [];
+      return loadJson(file, member, title, selection, env, (f) => {
+        refs.add(f);
+        files = [...refs];
+      });
+    },
+    files: () => files,
   };
 }
 
 /** A − B of two sources, on the diverging map; the kind is the first of A's default that both have. */
 export function compareSource(a: HeatmapSource, b: HeatmapSource): HeatmapSource {
+  const own = (s: HeatmapSource) => [fileOfId(s.id), ...(s.files?.() ?? [])].filter((f): f is string => !!f);
   return {
     id: `compare:${JSON.stringify([a.id, b.id])}`,
     title: `${a.title} − ${b.title}`,
+    files: () => [...new Set([...own(a), ...own(b)])],
     load: async (selection) => {
       const [ma, mb] = await Promise.all([a.load(selection), b.load(selection)]);
       const kind: ViewKind = ma.kinds[ma.defaultKind] && mb.kinds[ma.defaultKind] ? ma.defaultKind
@@ -181,11 +190,20 @@ export function compareSource(a: HeatmapSource, b: HeatmapSource): HeatmapSource
 export function computeSource(choice: ComputeChoice, env: SourceEnv): HeatmapSource {
   const names = [choice.q, choice.k, choice.v].filter((r): r is string => !!r).map((r) => path.basename(r));
   const title = `attention(${names.join(', ')})`;
+  const chosen = [choice.q, choice.k, choice.v].filter((r): r is string => !!r).map((r) => splitRef(r).file);
+  let files = [...new Set(chosen)];
   return {
     id: `compute:${JSON.stringify(choice)}`,
     title,
+    files: () => files,
     load: async () => {
-      const read = (ref: string | undefined) => (ref ? readRef(ref, env) : Promise.resolve(undefined));
+      const refs = new Set(chosen);
+      files = [...refs];
+      const onRef = (f: string) => {
+        refs.add(f);
+        files = [...refs];
+      };
+      const read = (ref: string | undefined) => (ref ? readRef(ref, env, onRef) : Promise.resolve(undefined));
       const [q, k, v] = await Promise.all([read(choice.q), read(choice.k), read(choice.v)]);
       if (!q) throw new MatrixError('no Q matrix was chosen', choice.q);
       const spec: AttentionSpec = {
@@ -240,10 +258,10 @@ export function fileOfId(id: string): string | undefined {
   }
 }
 
-async function readRef(ref: string, env: SourceEnv): Promise<NdArray> {
+async function readRef(ref: string, env: SourceEnv, onRef?: (file: string) => void): Promise<NdArray> {
   const { file, member } = splitRef(ref);
   if (matrixKindOf(file) === 'json') {
-    const spec = await loadSpec(await textOf(file, env), file);
+    const spec = await loadSpec(await textOf(file, env), file, onRef);
     return pickMember(spec, member, file);
   }
   return readMatrix(ref);
@@ -288,8 +306,9 @@ function pickMember(spec: AttentionSpec, member: string | undefined, file: strin
 
 async function loadJson(
   file: string, member: string | undefined, title: string, selection: Selection | undefined, env: SourceEnv,
+  onRef?: (file: string) => void,
 ): Promise<HeatmapModel> {
-  const spec = await loadSpec(await textOf(file, env), file);
+  const spec = await loadSpec(await textOf(file, env), file, onRef);
   if (member) return buildModelFromArray(checkCells(pickMember(spec, member, file), file, env), title);
   if (spec.q || spec.x) {
     const filled: AttentionSpec = {

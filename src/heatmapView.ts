@@ -17,6 +17,11 @@ export interface HeatmapSource {
   readonly title: string;
   /** Throws MatrixError for bad input. */
   load(selection?: { layer: number; head: number }): Promise<HeatmapModel>;
+  /**
+   * Absolute paths of the files the last load read or tried to read (for a spec: the .npy/.npz it names; for
+   * a computation: its Q, K, V files): when one changes, appears or goes, the heatmap reloads.
+   */
+  files?(): readonly string[];
 }
 
 export interface HeatmapController extends vscode.Disposable {

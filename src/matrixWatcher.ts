@@ -36,6 +36,16 @@ export class LiveViews {
   }
 }
 
+/**
+ * The views to reload when `uri` changes: those showing it, then those whose source read it on its last load
+ * (a spec's referenced .npy, a computation's Q, K or V), each once.
+ */
+export function viewsReading(uri: vscode.Uri, showing: readonly HeatmapController[], all: readonly HeatmapController[]): HeatmapController[] {
+  const out = new Set(showing);
+  for (const c of all) if (c.source.files?.().includes(uri.fsPath)) out.add(c);
+  return [...out];
+}
+
 export interface WatcherDeps {
   readonly settings: () => InspectorSettings;
   /** Every heatmap currently showing `uri` (editor panels, side panel, custom editors). */

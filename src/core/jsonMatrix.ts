@@ -7,7 +7,7 @@
 import * as path from 'path';
 import { MatrixError } from './ndarray';
 import type { NdArray, TextLocation } from './ndarray';
-import { readMatrix } from './matrixFile';
+import { readMatrix, splitRef } from './matrixFile';
 
 export type JsonNode =
   | { type: 'object'; start: number; end: number; entries: JsonEntry[] }
@@ -718,8 +718,10 @@ function analyseEntry(
 /**
  * Loads a JSON file's text as an AttentionSpec: a plain nested array becomes `matrix`; an object's matrices are
  * read inline or from .npy/.npz files it names (relative to the JSON file). Throws the first problem, located.
+ * `onRef` hears each file it is about to read (absolute, without "#member"), also when that read then fails:
+ * a heatmap of the spec reloads when one of them changes or appears.
  */
-export async function loadSpec(text: string, file: string): Promise<AttentionSpec> {
+export async function loadSpec(text: string, file: string, onRef?: (file: string) => void): Promise<AttentionSpec> {
   const root = parseJson(text, file);
   if (root.type === 'array' || root.type === 'numbers') return { file, matrix: matrixFromNode(root, text, file) };
   if (root.type !== 'object') {
@@ -747,6 +749,7 @@ export async function loadSpec(text: string, file: string): Promise<AttentionSpe
       if (value.type === 'string') {
         const ref = value.value;
         const target = path.resolve(baseDir, ref);
+        onRef?.(splitRef(target).file);
         try {
           m = await readMatrix(target);
         } catch (e) {

@@ -122,6 +122,35 @@ describe('host: heatmap sources over real files', () => {
     assert.strictEqual(model.title, 'attention(bundle.npz#q, bundle.npz#k, bundle.npz#v)');
   });
 
+  it('sources list the files their last load read, so the watcher reloads them when one changes', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attn-deps-'));
+    try {
+      const q = path.join(dir, 'q.npy');
+      fs.copyFileSync(path.join(FIX, 'a.npy'), q);
+      const spec = path.join(dir, 'm.attention.json');
+      fs.writeFileSync(spec, JSON.stringify({ Q: 'q.npy', K: 'q.npy', V: 'later.npy' }));
+      const src = fileSource(spec, undefined, env());
+      assert.deepStrictEqual(src.files?.(), [], 'nothing read yet');
+      // V does not exist yet: the load fails, and still names it so that creating it triggers a reload.
+      await assert.rejects(src.load(), /later\.npy/);
+      assert.deepStrictEqual(src.files?.(), [q, path.join(dir, 'later.npy')]);
+      fs.copyFileSync(path.join(FIX, 'a.npy'), path.join(dir, 'later.npy'));
+      fs.writeFileSync(spec, JSON.stringify({ Q: 'q.npy', V: 'later.npy' }));
+      await src.load();
+      assert.deepStrictEqual(src.files?.(), [q, path.join(dir, 'later.npy')]);
+      fs.writeFileSync(spec, JSON.stringify({ Q: [[1, 0], [0, 1]] }));
+      await src.load();
+      assert.deepStrictEqual(src.files?.(), [], 'an inline spec reads no other file');
+      const npz = path.join(FIX, 'bundle.npz');
+      const computed = computeSource({ q: `${npz}#q`, k: `${npz}#k`, v: spec, similarity: 'dot', scale: 'sqrt', mask: 'none', heads: 1 }, env());
+      assert.deepStrictEqual(computed.files?.(), [npz, spec]);
+      const cmp = compareSource(fileSource(q, undefined, env()), fileSource(spec, undefined, env()));
+      assert.deepStrictEqual(cmp.files?.(), [q, spec]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a dump opens as a layers × heads grid and the selection picks the head', async () => {
     const source = fileSource(path.join(FIX, 'dump.npy'), undefined, env());
     const first = await source.load();
