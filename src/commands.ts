@@ -17,6 +17,7 @@ import type { ComputeChoice, LongRunner, SourceEnv } from './heatmapSources';
 import type { HeatmapController, HeatmapSource } from './heatmapView';
 import type { NpyEditorProvider } from './npyEditor';
 import type { SidePanel } from './sidePanel';
+import { describeError } from './errors';
 
 /** What commands need from the editor-area heatmap panels (HeatmapPanels in heatmapPanel.ts). */
 export interface PanelHost {
@@ -67,7 +68,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable {
         await fn(...args);
       } catch (err) {
         // Bad input is a MatrixError whose message names the file: show it, never a stack trace.
-        void vscode.window.showErrorMessage(`Attention Inspector: ${err instanceof Error ? err.message : String(err)}`);
+        void vscode.window.showErrorMessage(`Attention Inspector: ${describeError(err)}`);
       }
     });
   return vscode.Disposable.from(
@@ -391,7 +392,7 @@ async function openSamples(deps: CommandDeps, mode: string | undefined): Promise
       if (answer === 'Open Folder in New Window') await vscode.commands.executeCommand('vscode.openFolder', samples, { forceNewWindow: true });
       else if (answer === 'Copy to Folder…') await copySamples(samples);
     } catch (err) {
-      void vscode.window.showErrorMessage(`Attention Inspector: ${err instanceof Error ? err.message : String(err)}`);
+      void vscode.window.showErrorMessage(`Attention Inspector: ${describeError(err)}`);
     }
   });
 }

@@ -10,6 +10,7 @@ import { isPng } from './core/view/csv';
 import { ModelServer } from './core/view/serve';
 import type { HeatmapModel, ViewKind } from './core/view/types';
 import { assertNever, parseFromWebview, type FromWebview, type Region, type Settings, type ToWebview } from './protocol';
+import { describeError, relativePaths } from './errors';
 
 export interface HeatmapSource {
   /** Stable, e.g. the file path or URI plus "#member". */
@@ -136,7 +137,7 @@ class Controller implements HeatmapController {
       this.update(model);
     } catch (err) {
       if (this.disposed || token !== this.loadSeq) return;
-      this.showError(err instanceof Error ? err.message : String(err));
+      this.showError(describeError(err));
     }
   }
 
@@ -167,6 +168,7 @@ class Controller implements HeatmapController {
 
   showError(message: string): void {
     if (this.disposed) return;
+    message = relativePaths(message);
     this.lastError = message;
     this.post({ type: 'error', message });
   }
@@ -286,7 +288,7 @@ class Controller implements HeatmapController {
       if (format === 'png') await this.exportPng(target);
       else await this.exportCsv(target);
     } catch (err) {
-      void vscode.window.showErrorMessage(`Attention Inspector: ${err instanceof Error ? err.message : String(err)}`);
+      void vscode.window.showErrorMessage(`Attention Inspector: ${describeError(err)}`);
     }
   }
 

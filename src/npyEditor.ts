@@ -16,6 +16,7 @@ import type { SourceEnv } from './heatmapSources';
 import { attachHeatmap } from './heatmapView';
 import type { HeatmapController, HeatmapSource } from './heatmapView';
 import type { LiveViews } from './matrixWatcher';
+import { describeError } from './errors';
 
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -150,6 +151,6 @@ export class NpyEditorProvider implements vscode.CustomReadonlyEditorProvider<Np
 
 /** A source whose every load fails with the file's problem, so the editor shows it as its error message. */
 function failing(uri: vscode.Uri, err: unknown): HeatmapSource {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = describeError(err);
   return { id: uri.toString(), title: path.basename(uri.fsPath), load: () => Promise.reject(new MatrixError(message)) };
 }

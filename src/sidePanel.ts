@@ -11,6 +11,7 @@ import type { SourceEnv } from './heatmapSources';
 import { attachHeatmap } from './heatmapView';
 import type { HeatmapController, HeatmapSource } from './heatmapView';
 import type { LiveViews } from './matrixWatcher';
+import { describeError } from './errors';
 
 export const SIDE_PANEL_VIEW_ID = 'attentionInspector.sidePanel';
 
@@ -122,7 +123,7 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
 
   private showError(err: unknown): void {
     if (this.disposed) return;
-    this.controller?.showError(err instanceof Error ? err.message : String(err));
+    this.controller?.showError(describeError(err));
   }
 
   /** Lets the workspace watcher refresh this view when its file changes on disk. */

@@ -50,6 +50,8 @@ describe('journey 6: broken and hostile files', () => {
     await wb.reset();
     await step(J, 'open fixtures/hostile-shape.npy', () => wb.openFile('hostile-shape.npy'));
     const message = await step(J, 'a clear message', () => messageAbout('hostile-shape.npy', /large|size|cells|bytes|shape|exceed|too/i));
+    // Named relative to the workspace, as VS Code's own messages do, not by its absolute path.
+    assert.ok(message.includes('fixtures/hostile-shape.npy') && !message.includes(wb.workspace), `relative path expected: ${message}`);
     console.log(`      ${message}`);
     await wb.screenshot('06-hostile-shape');
   });
@@ -59,6 +61,8 @@ describe('journey 6: broken and hostile files', () => {
     await wb.reset();
     await step(J, 'open fixtures/hostile-object.npy', () => wb.openFile('hostile-object.npy'));
     const message = await step(J, 'a clear message', () => messageAbout('hostile-object.npy', /object|\|O|dtype|pickle|unsupported/i));
+    // Named relative to the workspace, as VS Code's own messages do, not by its absolute path.
+    assert.ok(message.includes('fixtures/hostile-object.npy') && !message.includes(wb.workspace), `relative path expected: ${message}`);
     console.log(`      ${message}`);
     await wb.screenshot('06-hostile-object');
   });
