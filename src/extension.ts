@@ -41,7 +41,7 @@ export function activate(context: vscode.ExtensionContext): void {
     registerCommands({ context, env, tracker, panels, sidePanel, npyEditors }),
     registerMatrixCodeLens(),
     registerDiagnostics(),
-    registerStatusBar(tracker),
+    registerStatusBar(tracker, panels),
     registerMatrixWatcher({
       settings: () => settings,
       viewsOf: (uri) => viewsReading(uri, [...panels.forFile(uri), ...live.forFile(uri)], [...panels.all, ...live.all()]),

@@ -28,10 +28,14 @@ export class HeatmapPanels implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private activeEntry: Entry | undefined;
   private readonly extensionUri: vscode.Uri;
+  private readonly activeChanged = new vscode.EventEmitter<void>();
+  /** Fires when another panel comes to the front, none is, or the front panel shows a new model. */
+  readonly onDidChangeActive = this.activeChanged.event;
 
   constructor(context: { readonly extensionUri: vscode.Uri }, private reviveSource?: ReviveSource) {
     this.extensionUri = context.extensionUri;
     this.disposables.push(
+      this.activeChanged,
       vscode.window.registerWebviewPanelSerializer(HEATMAP_VIEW_TYPE, {
         deserializeWebviewPanel: async (panel, state: unknown) => this.revive(panel, state),
       }),
@@ -81,11 +85,18 @@ export class HeatmapPanels implements vscode.Disposable {
         if (panel.active) this.activeEntry = entry;
         else if (this.activeEntry === entry) this.activeEntry = undefined;
         panel.title = controller.source.title;
+        this.activeChanged.fire();
+      }),
+      controller.onDidChangeModel(() => {
+        if (this.activeEntry === entry) this.activeChanged.fire();
       }),
     ];
     panel.onDidDispose(() => {
       this.entries.delete(entry);
-      if (this.activeEntry === entry) this.activeEntry = undefined;
+      if (this.activeEntry === entry) {
+        this.activeEntry = undefined;
+        this.activeChanged.fire();
+      }
       for (const d of subs) d.dispose();
       controller.dispose();
     });

@@ -40,6 +40,8 @@ export interface HeatmapController extends vscode.Disposable {
   exportCsv(target: vscode.Uri): Promise<void>;
   selectHead(layer: number, head: number): Promise<void>;
   readonly onDidReceiveTiming: vscode.Event<{ name: string; ms: number }>;
+  /** Fires when a new model is on screen. */
+  readonly onDidChangeModel: vscode.Event<HeatmapModel>;
 }
 
 /** Options every heatmap webview needs: scripts on, resources only from dist/ and media/. */
@@ -92,6 +94,8 @@ class Controller implements HeatmapController {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly timing = new vscode.EventEmitter<{ name: string; ms: number }>();
   readonly onDidReceiveTiming = this.timing.event;
+  private readonly modelChanged = new vscode.EventEmitter<HeatmapModel>();
+  readonly onDidChangeModel = this.modelChanged.event;
   private server: ModelServer | undefined;
   private ready = false;
   private disposed = false;
@@ -110,6 +114,7 @@ class Controller implements HeatmapController {
     webview.html = heatmapHtml(webview, extensionUri);
     this.disposables.push(
       this.timing,
+      this.modelChanged,
       webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (!e.affectsConfiguration('attentionInspector')) return;
@@ -153,6 +158,7 @@ class Controller implements HeatmapController {
     this.selection = model.selection;
     this.lastError = undefined;
     this.postModel();
+    this.modelChanged.fire(model);
   }
 
   private postModel(): void {

@@ -1,6 +1,8 @@
 /**
  * Status bar: the active matrix file's shape and dtype ("K 8×3 · V 8×2" for a JSON spec, "2×4×16×16 float32" for
- * a .npy, "3 arrays" for an .npz); a click opens its heatmap. Hidden when no matrix file has been active.
+ * a .npy, "3 arrays" for an .npz); a click opens its heatmap. Hidden when no matrix file has been active. While a
+ * heatmap of a computation or a comparison is in front, it describes that result instead ("6×9 float32,
+ * computed"), not the last file.
  */
 import * as vscode from 'vscode';
 import { scanJson } from './core/jsonMatrix';
@@ -8,15 +10,32 @@ import { formatShape } from './core/lenses';
 import { listMembers } from './core/matrixFile';
 import { LatestGate } from './core/coalesce';
 import type { ActiveMatrixTracker } from './contextKeys';
-import { describeFile, matrixKindOf } from './heatmapSources';
+import { describeFile, fileOfId, matrixKindOf } from './heatmapSources';
+import type { HeatmapController } from './heatmapView';
 
-export function registerStatusBar(tracker: ActiveMatrixTracker): vscode.Disposable {
+/** The heatmap panel in front, if any, and when that changes. */
+export interface FrontPanel {
+  readonly active: HeatmapController | undefined;
+  readonly onDidChangeActive: vscode.Event<void>;
+}
+
+export function registerStatusBar(tracker: ActiveMatrixTracker, panels?: FrontPanel): vscode.Disposable {
   const item = vscode.window.createStatusBarItem('attentionInspector.status', vscode.StatusBarAlignment.Right, 100);
   item.name = 'Attention Inspector';
   const gate = new LatestGate();
 
   const update = async (): Promise<void> => {
     const token = gate.start();
+    const front = panels?.active;
+    if (front && !fileOfId(front.source.id)) {
+      const m = front.model;
+      const shape = m?.info.shape;
+      item.text = `$(graph) ${shape ? `${formatShape(shape)} ${m?.info.dtype ?? ''}`.trim() : 'computing…'}, ${front.source.id.startsWith('compare:') ? 'difference' : 'computed'}`;
+      item.tooltip = `Attention Inspector: ${front.source.title}`;
+      item.command = undefined;
+      item.show();
+      return;
+    }
     const uri = tracker.current;
     if (!uri) {
       item.hide();
@@ -38,6 +57,7 @@ export function registerStatusBar(tracker: ActiveMatrixTracker): vscode.Disposab
   const subs = [
     item,
     tracker.onDidChange(() => void update()),
+    ...(panels ? [panels.onDidChangeActive(() => void update())] : []),
     vscode.workspace.onDidSaveTextDocument((doc) => {
       if (doc.uri.toString() === tracker.current?.toString()) void update();
     }),

@@ -66,6 +66,14 @@ describe('journey 5: Compute Attention from Q, K, V… with quick picks', () => 
     const cell = await step(J, 'hover query 0, key 3 (weight 0.243)', () =>
       hoverUntil(page, frame, 'q0 × k3', (t) => t.includes('24.3% (0.243)'), { row: 0, col: 3 }));
     assert.ok(cell.tooltip.includes('24.3%'));
+    // The status bar describes the result in front, not the last matrix file opened (journey 4's 4096² .npy).
+    const status = await step(J, 'the status bar says "6×9 float32, computed"', () =>
+      waitFor('a status bar entry about the computed result', async () => {
+        const texts = await page.locator('.statusbar-item').allInnerTexts();
+        return texts.find((t) => /computed/.test(t));
+      }, 10_000, 200));
+    assert.match(status, /6×9 float32, computed/);
+    assert.ok(!(await page.locator('.statusbar-item').allInnerTexts()).some((t) => /4096/.test(t)), 'no stale 4096×4096 entry');
     await wb.screenshot('05-compute-palette');
   });
 });
