@@ -3,11 +3,14 @@
  * panel entries, at the line and column scanJson's MatrixError.location gives; re-checked ~150 ms after typing stops.
  * Only matrix files are checked: a file counts once it has scanned as one (or is named *.attention.json /
  * *.attn.json), so breaking its JSON keeps the squiggles instead of dropping them, and package.json never gets ours.
+ * Files a spec names ("Q": "q.npy") are checked too (core/refs.ts): a missing file or .npz member is squiggled at
+ * the string, and the check runs again when a .npy/.npz appears or goes.
  */
 import * as vscode from 'vscode';
 import { KeyedCoalescer, TYPING_DEBOUNCE } from './core/coalesce';
 import { scanJson } from './core/jsonMatrix';
 import { shapeProblems } from './core/lenses';
+import { checkRefs } from './core/refs';
 import type { MatrixError } from './core/ndarray';
 import { matrixKindOf } from './heatmapSources';
 
@@ -19,6 +22,8 @@ export function registerDiagnostics(): vscode.Disposable {
   const collection = vscode.languages.createDiagnosticCollection('attentionInspector');
   const knownMatrix = new Set<string>();
 
+  /** The diagnostics each document's last check set, so a slower reference check never overwrites a newer one. */
+  const latest = new Map<string, vscode.Diagnostic[]>();
   const check = (doc: vscode.TextDocument): void => {
     if (doc.isClosed || matrixKindOf(doc.uri.path) !== 'json') return;
     const key = doc.uri.toString();
@@ -43,6 +48,16 @@ export function registerDiagnostics(): vscode.Disposable {
       }
     }
     collection.set(doc.uri, diagnostics);
+    latest.set(key, diagnostics);
+    const refs = scan.entries.filter((e) => e.isRef !== undefined);
+    if (refs.length === 0 || doc.uri.scheme !== 'file') return;
+    const version = doc.version;
+    const text = doc.getText();
+    void checkRefs(refs, doc.uri.fsPath, text).then((problems) => {
+      // Only onto the diagnostics of the same text: a newer check owns the file otherwise.
+      if (problems.length === 0 || doc.isClosed || doc.version !== version || latest.get(key) !== diagnostics) return;
+      collection.set(doc.uri, [...diagnostics, ...problems.map((p) => make(doc, p.offset, p.length, p.message))]);
+    });
   };
 
   const later = new KeyedCoalescer<vscode.TextDocument>((doc) => check(doc), TYPING_DEBOUNCE);
@@ -56,8 +71,17 @@ export function registerDiagnostics(): vscode.Disposable {
     vscode.workspace.onDidCloseTextDocument((doc) => {
       later.cancel(doc);
       collection.delete(doc.uri);
+      latest.delete(doc.uri.toString());
     }),
   ];
+  // A referenced file that appears (or goes) changes the squiggles of the open specs naming it.
+  const files = vscode.workspace.createFileSystemWatcher('**/*.{npy,npz}', false, true, false);
+  const recheckSpecs = () => {
+    for (const doc of vscode.workspace.textDocuments) {
+      if (knownMatrix.has(doc.uri.toString()) || MATRIX_NAME.test(doc.uri.path)) later.trigger(doc);
+    }
+  };
+  subs.push(files, files.onDidCreate(recheckSpecs), files.onDidDelete(recheckSpecs));
   for (const doc of vscode.workspace.textDocuments) check(doc);
   return new vscode.Disposable(() => {
     later.dispose();

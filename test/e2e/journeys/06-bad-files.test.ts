@@ -5,6 +5,9 @@ import * as assert from 'assert';
 import { workbench } from '../support/hooks';
 import { bodyData, step, visibleText, waitFor } from '../support/workbench';
 import { hoverUntil } from '../support/heatmap';
+import * as fs from 'fs';
+import * as path from 'path';
+import { writeFloat32Npy } from '../support/files';
 
 const J = 'journey 6 (bad files)';
 
@@ -43,6 +46,25 @@ describe('journey 6: broken and hostile files', () => {
     assert.match(entry, /Ln 5\b|line 5\b/, `the ragged-row problem should point at line 5: ${entry}`);
     console.log(`      Problems: ${JSON.stringify(problems)}`);
     await wb.screenshot('06-ragged-problems');
+  });
+
+  it('squiggles a .npy a spec names that does not exist, and clears it when the file appears', async () => {
+    const wb = workbench();
+    await wb.reset();
+    const missing = path.join(wb.workspace, 'j6-missing-q.npy');
+    fs.rmSync(missing, { force: true });
+    fs.writeFileSync(path.join(wb.workspace, 'j6-refs.attention.json'), '{\n  "Q": "j6-missing-q.npy"\n}\n');
+    await step(J, 'open j6-refs.attention.json', () => wb.openFile('j6-refs.attention.json'));
+    const entry = await step(J, 'a Problems entry: "Q: j6-missing-q.npy was not found", on line 2', () =>
+      waitFor('a Problems entry about j6-missing-q.npy', async () =>
+        (await wb.problems()).find((r) => /j6-missing-q\.npy" was not found/.test(r)), 20_000, 500));
+    assert.match(entry, /Ln 2\b|line 2\b/, `the entry should point at the string on line 2: ${entry}`);
+    await step(J, 'a script writes j6-missing-q.npy: the entry goes away', async () => {
+      writeFloat32Npy(missing, 3, 2, (i, j) => i + j);
+      await waitFor('the Problems entry to go', async () =>
+        ((await wb.problems()).some((r) => /j6-missing-q\.npy/.test(r)) ? undefined : true), 20_000, 500);
+    });
+    await wb.screenshot('06-missing-ref');
   });
 
   it('refuses a .npy whose header claims 10^18 cells, with a message naming the file', async () => {
