@@ -7,8 +7,17 @@ import { workbench } from '../support/hooks';
 import { bodyData, step, waitFor } from '../support/workbench';
 import { mouseAway, tooltipAt, zoomIn } from '../support/heatmap';
 import { numbersIn, writeFloat32Npy } from '../support/files';
+import type { Frame, Page } from 'playwright-core';
 
 const J = 'journey 3 (.npy rewritten on disk)';
+
+/** Hover the middle of the heatmap until a tooltip shows; the point (to come back to) and the tooltip's text. */
+async function hoverCentre(page: Page, frame: Frame): Promise<{ point: { x: number; y: number }; text: string }> {
+  const box = (await frame.locator('#heatmap').boundingBox())!;
+  const point = { x: box.x + box.width * 0.5, y: box.y + box.height * 0.5 };
+  const text = await waitFor('a tooltip at the centre', async () => (await tooltipAt(page, frame, point, 600)) || undefined, 10_000);
+  return { point, text };
+}
 const FILE = 'j3-live.npy';
 
 describe('journey 3: an open .npy rewritten on disk refreshes with the same zoom', () => {
@@ -25,10 +34,7 @@ describe('journey 3: an open .npy rewritten on disk refreshes with the same zoom
       wb.heatmap('j3-live.npy', async (f) => (await bodyData(f, 'rows')) === '8' && (await bodyData(f, 'cols')) === '8'));
 
     const zoom = await step(J, 'zoom in', () => zoomIn(page, frame));
-    const box = (await frame.locator('#heatmap').boundingBox())!;
-    const point = { x: box.x + box.width * 0.5, y: box.y + box.height * 0.5 };
-    const before = await step(J, 'hover the centre and read the value', () =>
-      waitFor('a tooltip at the centre', async () => (await tooltipAt(page, frame, point, 600)) || undefined, 10_000));
+    const { point, text: before } = await step(J, 'hover the centre and read the value', () => hoverCentre(page, frame));
     const oldValues = numbersIn(before).filter((v) => v > 0 && v < 0.64 && !Number.isInteger(v));
     assert.ok(oldValues.length > 0, `tooltip should show a value (8i+j)/100: ${JSON.stringify(before)}`);
 
@@ -81,10 +87,7 @@ describe('journey 3: an open .npy rewritten on disk refreshes with the same zoom
     });
     const frame = await step(J, 'the 6×5 weights from j3-dep.npy draw', () =>
       wb.heatmap('the manifest heatmap', async (f) => (await bodyData(f, 'rows')) === '6' && (await bodyData(f, 'cols')) === '5'));
-    const box = (await frame.locator('#heatmap').boundingBox())!;
-    const point = { x: box.x + box.width * 0.5, y: box.y + box.height * 0.5 };
-    const before = await step(J, 'hover the centre and read the weight', () =>
-      waitFor('a tooltip at the centre', async () => (await tooltipAt(page, frame, point, 600)) || undefined, 10_000));
+    const { point, text: before } = await step(J, 'hover the centre and read the weight', () => hoverCentre(page, frame));
     const old = numbersIn(before).filter((v) => v > 0 && v < 0.3 && !Number.isInteger(v));
     assert.ok(old.length > 0, `tooltip should show a value (5i+j)/100: ${JSON.stringify(before)}`);
 
