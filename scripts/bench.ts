@@ -14,7 +14,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { monitorEventLoopDelay, performance } from 'perf_hooks';
-import { computeFast, disposeComputePool, dropSpareMemory, releaseResult, WARM_SPARE_MIN_BYTES, wasmBuild } from '../src/core/compute/fast';
+import { computeFast, disposeComputePool, dropSpareMemory, POOL_THRESHOLD, releaseResult, WARM_SPARE_MIN_BYTES, wasmBuild } from '../src/core/compute/fast';
 import type { EngineOptions } from '../src/core/compute/fast';
 import { findAsset } from '../src/core/compute/assets';
 import { readMatrix } from '../src/core/matrixFile';
@@ -245,10 +245,10 @@ async function main(): Promise<void> {
         rows.push({ name: 'compute, ours, first job of its size', n, ms: cold.ours, numpyMs: cold.numpy, ratio: ratio(cold.ours, cold.numpy),
           note: 'fresh memory: page faults on every 4 KiB of the weights' });
         // Repeated jobs while earlier results are still held: the weights go to the spare the idle workers
-        // faulted in after the previous job (only for weights of 8 MiB and more).
+        // faulted in after the previous job (pool jobs with weights of 1 MiB and more).
         const fast = await paired(runsFor(n), () => computeFast(input, { scores: false }), np('compute', n));
         rows.push({ name: 'compute, ours, repeated', n, ms: fast.ours, numpyMs: fast.numpy, ratio: ratio(fast.ours, fast.numpy),
-          note: n * n * 4 >= WARM_SPARE_MIN_BYTES ? 'results kept; weights written to the warm spare' : 'results kept; fresh memory (below the warm-spare size)' });
+          note: n * n * 4 >= WARM_SPARE_MIN_BYTES && n * n * 2 * D >= POOL_THRESHOLD ? 'results kept; weights written to the warm spare' : 'results kept; fresh memory (a job this small runs on the main thread)' });
         // Steady state of a caller that hands results back (releaseResult).
         const reused = await paired(runsFor(n), async () => releaseResult(await computeFast(input, { scores: false })), np('compute', n));
         rows.push({ name: 'compute, ours, result handed back', n, ms: reused.ours, numpyMs: reused.numpy,

@@ -89,8 +89,11 @@ function floatArray(n: number, shared: boolean): Float32Array {
  */
 const spareWeights: SharedArrayBuffer[] = [];
 const ownWeights = new WeakSet<ArrayBufferLike>();
-/** Weights of at least this many bytes get a warm spare; smaller ones fault in faster than a worker round trip. */
-export const WARM_SPARE_MIN_BYTES = 8 << 20;
+/**
+ * Jobs on the pool whose weights take at least this many bytes get a warm spare (smaller ones fault in about as
+ * fast as a worker round trip): 1 MiB is n = 512 in float32; the pool itself starts near n = 768.
+ */
+export const WARM_SPARE_MIN_BYTES = 1 << 20;
 const SPARE_TTL_MS = 30_000;
 let spareTimer: ReturnType<typeof setTimeout> | undefined;
 let warmingBytes = 0;
