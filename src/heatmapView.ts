@@ -8,7 +8,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { isPng } from './core/view/csv';
 import { ModelServer } from './core/view/serve';
-import type { HeatmapModel, ViewKind } from './core/view/types';
+import { isAggregateKind, type HeatmapModel, type ViewKind } from './core/view/types';
 import { assertNever, parseFromWebview, type FromWebview, type Region, type Settings, type ToWebview } from './protocol';
 import { describeError, relativePaths } from './errors';
 
@@ -188,6 +188,8 @@ class Controller implements HeatmapController {
       throw new Error(`no layer ${layer}, head ${head}: the file has ${g.layers} layer(s) × ${g.heads} head(s)`);
     }
     this.selection = { layer, head };
+    // Picking a head means "show me this head": leave a head mean or rollout for the head's own map.
+    if (this.kind && isAggregateKind(this.kind)) this.kind = undefined;
     await this.reload();
   }
 

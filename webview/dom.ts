@@ -48,6 +48,9 @@ export const KIND_NAMES: Record<string, string> = {
   contributions: 'contributions w·v',
   data: 'values',
   difference: 'difference A − B',
+  headMean: 'head mean',
+  headMax: 'head max',
+  rollout: 'attention rollout',
 };
 
 export function buildDom(colorMaps: string[]): Dom {

@@ -312,7 +312,7 @@ function renderGrid(): void {
   buildGrid(dom.grid, g, model?.selection, lutFor(colorMap, scale.diverging), scale, (layer, head) => {
     body.dataset.state = 'loading';
     post({ type: 'selectHead', layer, head });
-  });
+  }, model ? { kinds: model.kinds, shown: kind, onKind: (k) => void switchKind(k) } : undefined);
   dom.grid.hidden = false;
 }
 
@@ -325,6 +325,7 @@ async function switchKind(k: ViewKind): Promise<void> {
   draw();
   void showPinned();
   scheduleViewWork();
+  if (model.grid?.extras?.some((e) => e.kind)) renderGrid(); // which extra cell is pressed
   body.dataset.kindSwitchMs = (performance.now() - t0).toFixed(1);
 }
 

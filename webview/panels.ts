@@ -3,7 +3,7 @@ import { colorize, type ColorScale } from '../src/core/view/colormap';
 import { describeOutput, formatNumber, formatWeight } from '../src/core/view/format';
 import type { CellDetails, RowDetails } from '../src/core/view/inspect';
 import { labelOf, swatchColor } from '../src/core/view/labels';
-import type { HeatmapGrid } from '../src/core/view/types';
+import type { HeatmapGrid, ViewKind } from '../src/core/view/types';
 import { el, KIND_NAMES } from './dom';
 
 function labelled(prefix: string, index: number, label: string): HTMLElement {
@@ -63,14 +63,15 @@ export function detailContent(
   out.push(el('div', { class: 'detail-head' }, el('h2', {}, labelled('query', r.row, r.rowLabel)), unpin));
   const w = r.weights;
   let order = Array.from(w.keys());
-  const isWeights = r.kind === 'weights';
+  // Rows that sum to one read as percentages (a head mean and a rollout do too; a head max does not).
+  const isWeights = r.kind === 'weights' || r.kind === 'headMean' || r.kind === 'rollout';
   if (order.length > MAX_BARS) {
     order = order.sort((a, b) => (w[b] - w[a]) || a - b).slice(0, MAX_BARS);
     out.push(el('div', { class: 'muted' }, `top ${MAX_BARS} of ${w.length} keys`));
   }
   let peak = 0;
   for (const j of order) if (Number.isFinite(w[j])) peak = Math.max(peak, Math.abs(w[j]));
-  const list = el('ol', { class: 'bars', 'aria-label': isWeights ? 'Weights of this row' : `${r.kind} of this row` });
+  const list = el('ol', { class: 'bars', 'aria-label': r.kind === 'weights' ? 'Weights of this row' : `${KIND_NAMES[r.kind] ?? r.kind} of this row` });
   for (const j of order) {
     const v = w[j];
     const bar = el('span', { class: 'bar' });
@@ -99,6 +100,7 @@ export function detailContent(
 export function buildGrid(
   container: HTMLElement, grid: HeatmapGrid, selection: { layer: number; head: number } | undefined,
   lut: Uint8Array, scale: ColorScale, onPick: (layer: number, head: number) => void,
+  open?: { kinds: readonly ViewKind[]; shown: ViewKind; onKind: (kind: ViewKind) => void },
 ): void {
   const side = grid.cellSize;
   const cells = side * side;
@@ -133,7 +135,18 @@ export function buildGrid(
   if (grid.extras?.length) {
     const extras = el('div', { class: 'grid-row grid-extras' });
     for (const e of grid.extras) {
-      extras.append(el('figure', { class: 'grid-extra', title: e.name }, paint(e.data), el('figcaption', {}, e.name)));
+      const kind = e.kind;
+      if (kind && open?.kinds.includes(kind)) {
+        // Opens the full-resolution map in the main view (the same as choosing it under "Show").
+        const b = el('button', {
+          type: 'button', class: 'grid-extra', title: `${e.name}: open it in the heatmap`, 'data-kind': kind,
+          'aria-pressed': String(open.shown === kind), 'aria-label': `Open ${e.name}`,
+        }, paint(e.data), el('span', { class: 'grid-extra-name' }, e.name));
+        b.addEventListener('click', () => open.onKind(kind));
+        extras.append(b);
+      } else {
+        extras.append(el('figure', { class: 'grid-extra', title: e.name }, paint(e.data), el('figcaption', {}, e.name)));
+      }
     }
     rows.push(extras);
   }

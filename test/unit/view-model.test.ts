@@ -4,7 +4,7 @@ import type { NdArray } from '../../src/core/ndarray';
 import { MatrixError } from '../../src/core/ndarray';
 import { cellDetails, rowDetails } from '../../src/core/view/inspect';
 import { describeOutput, formatWeight } from '../../src/core/view/format';
-import { buildModelFromArray, buildModelFromDump, buildModelFromSpec, diffModels, type DumpHandle } from '../../src/core/view/model';
+import { AGGREGATE_FULL_CELLS, buildModelFromArray, buildModelFromDump, buildModelFromSpec, diffModels, type DumpHandle } from '../../src/core/view/model';
 import { ModelServer } from '../../src/core/view/serve';
 import { closeTo, viewFixtures } from './view-fixtures';
 
@@ -140,6 +140,50 @@ describe('view: models from arrays, dumps and differences', () => {
     closeTo(extras['layer 1 head mean'], f.headMean, 1e-6, 'head mean');
     closeTo(extras['layer 1 head max'], f.headMax, 0, 'head max');
     closeTo(extras.rollout, f.rollout, 1e-5, 'rollout');
+    // The same maps at full resolution are kinds of the model, which the grid's extra cells open.
+    assert.deepStrictEqual(g.extras?.map((e) => e.kind), ['headMean', 'headMax', 'rollout']);
+    // ...and the webview learns which kind each extra cell opens.
+    assert.deepStrictEqual(new ModelServer(m, { overviewSize: 256 }).wireModel().grid?.extras?.map((e) => e.kind), ['headMean', 'headMax', 'rollout']);
+    closeTo(m.kinds.headMean?.data ?? [], f.headMean, 1e-6, 'head mean kind');
+    closeTo(m.kinds.headMax?.data ?? [], f.headMax, 0, 'head max kind');
+    closeTo(m.kinds.rollout?.data ?? [], f.rollout, 1e-5, 'rollout kind');
+    // Hovering the head mean reads the mean itself, ranked in its row, not the selected head's weight.
+    const mean = m.kinds.headMean?.data as Float32Array;
+    const d = cellDetails(m, 'headMean', 2, 3);
+    assert.ok(d);
+    assert.strictEqual(d.value, mean[2 * n + 3]);
+    assert.strictEqual(d.weight, undefined);
+    const row = Array.from(mean.subarray(2 * n, 3 * n));
+    assert.strictEqual(d.rank, 1 + row.filter((x) => x > mean[2 * n + 3]).length);
+    assert.strictEqual(d.of, n);
+    // Pinning a row of the rollout shows the rollout's row.
+    const r = rowDetails(m, 'rollout', 4);
+    assert.strictEqual(r?.kind, 'rollout');
+    closeTo(r?.weights ?? [], f.rollout.slice(4 * n, 5 * n), 1e-5, 'rollout row');
+  });
+
+  it('a computed multi-head result has head mean and head max kinds, opened from the grid', () => {
+    const q: NdArray = { shape: [5, 4], dtype: 'float64', data: Float64Array.from({ length: 20 }, (_, i) => Math.cos(i)) };
+    const result = computeAttention({ q, heads: 2 });
+    const m = buildModelFromSpec({ file: 'mh.json' }, result, 'mh');
+    assert.deepStrictEqual(m.grid?.extras?.map((e) => e.kind), ['headMean', 'headMax']);
+    const w = result.weights;
+    for (let i = 0; i < 25; i++) {
+      assert.ok(Math.abs((m.kinds.headMean?.data[i] ?? NaN) - (w[i] + w[25 + i]) / 2) < 1e-6, `mean ${i}`);
+      assert.strictEqual(m.kinds.headMax?.data[i], Math.max(w[i], w[25 + i]));
+    }
+  });
+
+  it('aggregates over AGGREGATE_FULL_CELLS stay pooled thumbnails, not kinds', async () => {
+    const n = 1025;
+    assert.ok(n * n > AGGREGATE_FULL_CELLS);
+    const handle: DumpHandle = {
+      ref: '/tmp/big.npy', info: { shape: [2, n, n], dtype: 'float32' },
+      read: async () => ({ shape: [n, n], dtype: 'float32', data: new Float32Array(n * n).fill(1 / n) }),
+    };
+    const m = await buildModelFromDump(handle, undefined, { cellSize: 32 });
+    assert.deepStrictEqual(m.grid?.extras?.map((e) => [e.name, e.kind]), [['head mean', undefined], ['head max', undefined]]);
+    assert.deepStrictEqual(Object.keys(m.kinds), ['weights']);
   });
 
   it('builds the same grid from an in-memory [L, H, n, n] array', () => {
@@ -148,6 +192,8 @@ describe('view: models from arrays, dumps and differences', () => {
     const extras = Object.fromEntries((m.grid?.extras ?? []).map((e) => [e.name, e.data]));
     closeTo(extras.rollout, f.rollout, 1e-5, 'rollout');
     assert.strictEqual(m.defaultKind, 'weights');
+    closeTo(m.kinds.rollout?.data ?? [], f.rollout, 1e-5, 'rollout kind');
+    closeTo(m.kinds.headMean?.data ?? [], f.headMean, 1e-6, 'head mean kind');
   });
 
   it('diffModels: A − B on the same kind, refusing different sizes', () => {

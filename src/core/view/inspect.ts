@@ -2,7 +2,7 @@
  * What the tooltip and the pinned-row panel say about a cell or a row. Pure, so the host (for large maps,
  * from full-resolution data) and the webview (for small maps it holds whole) compute the same text.
  */
-import type { HeatmapModel, Matrix2D, ViewKind } from './types';
+import { isAggregateKind, type HeatmapModel, type Matrix2D, type ViewKind } from './types';
 import { labelOf } from './labels';
 
 /** The parts of a model that details are computed from. */
@@ -64,6 +64,13 @@ export function cellDetails(src: InspectSource, kind: ViewKind, row: number, col
   if (!isQueryKeyKind(kind)) {
     return { kind, row, col, rowLabel: labelOf(src.queryLabels, row), colLabel: labelOf(src.valueLabels, col), value };
   }
+  if (isAggregateKind(kind)) {
+    // A head mean or rollout is read on its own: its value and rank in its row, not the selected head's weight.
+    return {
+      kind, row, col, value, rowLabel: labelOf(src.queryLabels, row), colLabel: labelOf(src.keyLabels, col),
+      rank: rankInRow(m.data.subarray(row * m.cols, (row + 1) * m.cols), col), of: m.cols,
+    };
+  }
   const d: CellDetails = {
     kind, row, col, value,
     rowLabel: labelOf(src.queryLabels, row),
@@ -86,7 +93,8 @@ export function cellDetails(src: InspectSource, kind: ViewKind, row: number, col
 }
 
 export function rowDetails(src: InspectSource, kind: ViewKind, row: number): RowDetails | undefined {
-  const rowKind: ViewKind | undefined = src.kinds.weights ? 'weights' : isQueryKeyKind(kind) && src.kinds[kind] ? kind : undefined;
+  const rowKind: ViewKind | undefined = isAggregateKind(kind) && src.kinds[kind] ? kind
+    : src.kinds.weights ? 'weights' : isQueryKeyKind(kind) && src.kinds[kind] ? kind : undefined;
   const m = rowKind ? src.kinds[rowKind] : undefined;
   if (!m || !rowKind || row < 0 || row >= m.rows) return undefined;
   const weights = m.data.slice(row * m.cols, (row + 1) * m.cols);

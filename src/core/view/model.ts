@@ -97,6 +97,24 @@ export function hasKind(model: Pick<HeatmapModel, 'kinds'>, kind: ViewKind): boo
 }
 
 /**
+ * Head mean, head max and rollout are kept at full resolution, as view kinds the grid's extra cells open, up to
+ * this many cells each (a 1024 × 1024 map, 4 MiB); larger ones are only drawn pooled in the grid.
+ */
+export const AGGREGATE_FULL_CELLS = 1 << 20;
+
+/** The grid's extra cells for these aggregates; small enough ones also become kinds of the model (opened by a click). */
+function aggregateExtras(
+  aggregates: { name: string; kind: ViewKind; map: Matrix2D }[], kinds: Partial<Record<ViewKind, Matrix2D>>, side: number,
+): { name: string; data: Float32Array; kind?: ViewKind }[] {
+  return aggregates.map(({ name, kind, map }) => {
+    const data = poolToSize(map, side, side);
+    if (map.rows * map.cols > AGGREGATE_FULL_CELLS) return { name, data };
+    kinds[kind] = map;
+    return { name, data, kind };
+  });
+}
+
+/**
  * A computed attention (one or more heads) or a precomputed weights map from a spec. Multi-head results show the
  * selected head (default 0) with a grid of all heads plus head mean and max.
  */
@@ -159,10 +177,10 @@ export function buildModelFromSpec(
   let grid: HeatmapGrid | undefined;
   if (heads > 1) {
     grid = gridFrom(1, heads, nq, nk, (_l, h) => matrix(nq, nk, result.weights.subarray(h * cells, (h + 1) * cells)), 32);
-    grid.extras = [
-      { name: 'head mean', data: poolToSize(matrix(nq, nk, headMean(result.weights, heads, cells)), grid.cellSize, grid.cellSize) },
-      { name: 'head max', data: poolToSize(matrix(nq, nk, headMax(result.weights, heads, cells)), grid.cellSize, grid.cellSize) },
-    ];
+    grid.extras = aggregateExtras([
+      { name: 'head mean', kind: 'headMean', map: matrix(nq, nk, headMean(result.weights, heads, cells)) },
+      { name: 'head max', kind: 'headMax', map: matrix(nq, nk, headMax(result.weights, heads, cells)) },
+    ], kinds, grid.cellSize);
   }
   return {
     title, subtitle, kinds, defaultKind: 'weights',
@@ -226,11 +244,12 @@ export function buildModelFromArray(a: NdArray, title: string, selection?: Selec
   const shown = get(sel.layer, sel.head);
   const m = matrix(n, k, shown.data.slice());
   const kind: ViewKind = looksLikeWeights(m) ? 'weights' : 'data';
-  grid.extras = extrasFor(layers, heads, n, k, grid.cellSize, (l, h) => get(l, h).data, sel.layer);
+  const kinds: Partial<Record<ViewKind, Matrix2D>> = { [kind]: m };
+  grid.extras = aggregateExtras(aggregatesOf(layers, heads, n, k, (l, h) => get(l, h).data, sel.layer), kinds, grid.cellSize);
   return {
     title,
     subtitle: layers > 1 ? `layer ${sel.layer} · head ${sel.head}` : `head ${sel.head}`,
-    kinds: { [kind]: m }, defaultKind: kind, grid, selection: sel, info,
+    kinds, defaultKind: kind, grid, selection: sel, info,
     warnings: nonFiniteWarning(data),
   };
 }
@@ -255,16 +274,16 @@ function gridFrom(layers: number, heads: number, n: number, k: number, get: (l: 
 }
 
 /** Head mean and max of the selected layer, and rollout across layers when square and affordable. */
-function extrasFor(
-  layers: number, heads: number, n: number, k: number, side: number,
-  get: (l: number, h: number) => Float32Array, layer: number,
-): { name: string; data: Float32Array }[] {
+function aggregatesOf(
+  layers: number, heads: number, n: number, k: number, get: (l: number, h: number) => Float32Array, layer: number,
+): { name: string; kind: ViewKind; map: Matrix2D }[] {
   const cells = n * k;
   const stack = new Float32Array(heads * cells);
   for (let h = 0; h < heads; h++) stack.set(get(layer, h), h * cells);
-  const extras = [
-    { name: layers > 1 ? `layer ${layer} head mean` : 'head mean', data: poolToSize(matrix(n, k, headMean(stack, heads, cells)), side, side) },
-    { name: layers > 1 ? `layer ${layer} head max` : 'head max', data: poolToSize(matrix(n, k, headMax(stack, heads, cells)), side, side) },
+  const prefix = layers > 1 ? `layer ${layer} ` : '';
+  const aggregates: { name: string; kind: ViewKind; map: Matrix2D }[] = [
+    { name: `${prefix}head mean`, kind: 'headMean', map: matrix(n, k, headMean(stack, heads, cells)) },
+    { name: `${prefix}head max`, kind: 'headMax', map: matrix(n, k, headMax(stack, heads, cells)) },
   ];
   if (layers > 1 && n === k && layers * n * n * n <= ROLLOUT_BUDGET) {
     const means = new Float32Array(layers * cells);
@@ -273,9 +292,9 @@ function extrasFor(
       for (let h = 0; h < heads; h++) s.set(get(l, h), h * cells);
       means.set(headMean(s, heads, cells), l * cells);
     }
-    extras.push({ name: 'rollout', data: poolToSize(matrix(n, n, rollout(means, layers, 1, n)), side, side) });
+    aggregates.push({ name: 'rollout', kind: 'rollout', map: matrix(n, n, rollout(means, layers, 1, n)) });
   }
-  return extras;
+  return aggregates;
 }
 
 /**
@@ -323,18 +342,20 @@ export async function buildModelFromDump(h: DumpHandle, sel: Selection | undefin
   const mean = new Float32Array(n * k);
   for (let i = 0; i < mean.length; i++) mean[i] = meanAcc[i] / heads;
   const prefix = layers > 1 ? `layer ${s.layer} ` : '';
-  const extras = [
-    { name: `${prefix}head mean`, data: poolToSize(matrix(n, k, mean), side, side) },
-    { name: `${prefix}head max`, data: poolToSize(matrix(n, k, maxAcc), side, side) },
-  ];
-  if (layerMeans) extras.push({ name: 'rollout', data: poolToSize(matrix(n, n, rollout(layerMeans, layers, 1, n)), side, side) });
   const m = shown as Matrix2D;
   const kind: ViewKind = looksLikeWeights(m) ? 'weights' : 'data';
+  const kinds: Partial<Record<ViewKind, Matrix2D>> = { [kind]: m };
+  const aggregates: { name: string; kind: ViewKind; map: Matrix2D }[] = [
+    { name: `${prefix}head mean`, kind: 'headMean', map: matrix(n, k, mean) },
+    { name: `${prefix}head max`, kind: 'headMax', map: matrix(n, k, maxAcc) },
+  ];
+  if (layerMeans) aggregates.push({ name: 'rollout', kind: 'rollout', map: matrix(n, n, rollout(layerMeans, layers, 1, n)) });
+  const extras = aggregateExtras(aggregates, kinds, side);
   const file = h.ref.split(/[\\/]/).pop() ?? h.ref;
   return {
     title: file,
     subtitle: layers > 1 ? `layer ${s.layer} · head ${s.head}` : `head ${s.head}`,
-    kinds: { [kind]: m }, defaultKind: kind,
+    kinds, defaultKind: kind,
     grid: { layers, heads, cellSize: side, cells, extras },
     selection: s,
     info: { file: h.ref, shape: [...shape], dtype: h.info.dtype },

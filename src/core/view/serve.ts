@@ -59,7 +59,7 @@ export class ModelServer {
     const wire: WireModel = {
       title: m.title, subtitle: m.subtitle, kinds: this.kinds, defaultKind: this.pickKind(m.defaultKind),
       queryLabels: m.queryLabels, keyLabels: m.keyLabels, valueLabels: m.valueLabels,
-      grid: m.grid ? { ...m.grid, cells: m.grid.cells.slice(), extras: m.grid.extras?.map((e) => ({ name: e.name, data: e.data.slice() })) } : undefined,
+      grid: m.grid ? { ...m.grid, cells: m.grid.cells.slice(), extras: m.grid.extras?.map((e) => ({ name: e.name, data: e.data.slice(), kind: e.kind })) } : undefined,
       selection: m.selection, info: m.info, warnings: m.warnings,
     };
     if (this.isSmall()) {

@@ -3,10 +3,21 @@
  * Kept free of any other import so the webview bundle can use them without pulling in file readers or the engine.
  */
 
-/** What a matrix shows. `data` is a plain array file; `difference` is A − B from diffModels. */
-export type ViewKind = 'weights' | 'scores' | 'scaled' | 'output' | 'contributions' | 'data' | 'difference';
+/**
+ * What a matrix shows. `data` is a plain array file; `difference` is A − B from diffModels; `headMean`,
+ * `headMax` and `rollout` are aggregates over the heads (of the selected layer) or the layers of a dump.
+ */
+export type ViewKind = 'weights' | 'scores' | 'scaled' | 'output' | 'contributions' | 'data' | 'difference'
+  | 'headMean' | 'headMax' | 'rollout';
 
-export const VIEW_KINDS: readonly ViewKind[] = ['weights', 'scores', 'scaled', 'output', 'contributions', 'data', 'difference'];
+export const VIEW_KINDS: readonly ViewKind[] = [
+  'weights', 'scores', 'scaled', 'output', 'contributions', 'data', 'difference', 'headMean', 'headMax', 'rollout',
+];
+
+/** Maps made from several heads or layers: read on their own, not beside one head's scores and weights. */
+export function isAggregateKind(kind: ViewKind): boolean {
+  return kind === 'headMean' || kind === 'headMax' || kind === 'rollout';
+}
 
 /** A dense row-major matrix. `data.length === rows * cols`. */
 export interface Matrix2D {
@@ -22,8 +33,11 @@ export interface HeatmapGrid {
   cellSize: number;
   /** layers × heads × cellSize², each head max-pooled to cellSize × cellSize. */
   cells: Float32Array;
-  /** Aggregates drawn as extra cells after the heads: head mean, head max, rollout (each cellSize²). */
-  extras?: { name: string; data: Float32Array }[];
+  /**
+   * Aggregates drawn as extra cells after the heads: head mean, head max, rollout (each cellSize²). `kind` names
+   * the model's full-resolution matrix of the same map, when it has one (then the cell opens it).
+   */
+  extras?: { name: string; data: Float32Array; kind?: ViewKind }[];
 }
 
 export interface HeatmapModel {

@@ -29,6 +29,23 @@ describe('journey 4: [L, H, n, n] grid → head heatmap; a 4096×4096 map zooms'
     const cell = await step(J, 'hover row 2, column 0 of the head', () =>
       hoverUntil(page, frame, 'row 2 col 0 (0.959)', (t) => /\b0?\.959\d*|95\.9%/.test(t), { row: 2, col: 0 }));
     assert.ok(cell.tooltip.length > 0);
+
+    // The rollout under the grid opens at full resolution in the same view. NumPy (A = ½·head mean + ½·I per
+    // layer, rows renormalised, R = A₁·A₀): R[2, 0] = 0.3029, second in its row after R[2, 2] = 0.505.
+    await step(J, 'click the "rollout" cell under the grid', () => grid.locator('#grid button.grid-extra[data-kind="rollout"]').click());
+    await step(J, 'the view shows the rollout, and its cell is pressed', () =>
+      waitFor('body[data-kind=rollout]', async () =>
+        ((await bodyData(frame, 'kind')) === 'rollout' && (await bodyData(frame, 'state')) === 'ready'
+          && (await grid.locator('#grid button.grid-extra[data-kind="rollout"]').getAttribute('aria-pressed')) === 'true' ? true : undefined), 15_000, 200));
+    const rolled = await step(J, 'hover row 2, column 0 of the rollout', () =>
+      hoverUntil(page, frame, 'rollout row 2 col 0 (0.303, rank 2)', (t) => /attention rollout 0?\.30\d*/.test(t), { row: 2, col: 0 }));
+    assert.match(rolled.tooltip, /rank 2 of 10/);
+    await step(J, 'click layer 0 head 1: back to that head\'s weights', async () => {
+      await grid.locator('#grid .grid-cell[data-layer="0"][data-head="1"]').click();
+      await waitFor('body[data-kind=weights] for layer 0 head 1', async () =>
+        ((await bodyData(frame, 'kind')) === 'weights' && (await bodyData(frame, 'state')) === 'ready'
+          && (await grid.locator('#grid .grid-cell[data-layer="0"][data-head="1"]').getAttribute('aria-pressed')) === 'true' ? true : undefined), 15_000, 200);
+    });
     await wb.screenshot('04-dump-grid');
   });
 
