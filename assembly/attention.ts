@@ -126,6 +126,32 @@ export function packColumns(src: usize, nk: i32, dv: i32, dst: usize): void {
   }
 }
 
+/**
+ * The score views of a block, after attendBlock copied its scores (log2 units) to `raw`: raw becomes the raw
+ * scores (× toRaw, in place) and `scl` the scaled scores (× toScaled), −∞ where the key is masked (past the row's
+ * `lim`, or a −∞ in `bias`). Replaces two multiplications and a mask test per score in JavaScript.
+ */
+export function scoreViews(rows: i32, nkp: i32, raw: usize, lim: usize, bias: usize, scl: usize, toRaw: f32, toScaled: f32): void {
+  const tr = f32x4.splat(toRaw);
+  const ts = f32x4.splat(toScaled);
+  const ninf = f32x4.splat(-Infinity);
+  const lanes = i32x4(0, 1, 2, 3);
+  for (let r = 0; r < rows; r++) {
+    const n = i32x4.splat(load<i32>(lim + <usize>(r * 4)));
+    const row = raw + <usize>(r * nkp * 4);
+    const out = scl + <usize>(r * nkp * 4);
+    const br = bias ? bias + <usize>(r * nkp * 4) : 0;
+    for (let j = 0; j < nkp; j += 4) {
+      const off = <usize>(j * 4);
+      const x = v128.load(row + off);
+      v128.store(row + off, f32x4.mul(x, tr));
+      let visible = i32x4.lt_s(i32x4.add(i32x4.splat(j), lanes), n);
+      if (br) visible = v128.and(visible, f32x4.ne(v128.load(br + off), ninf));
+      v128.store(out + off, v128.bitselect(f32x4.mul(x, ts), ninf, visible));
+    }
+  }
+}
+
 /** Weights and outputs for `rows` query rows (a multiple of 4). */
 export function attendBlock(
   rows: i32, dk: i32, nkp: i32, dvp: i32,

@@ -108,6 +108,10 @@ describe('compute: fast paths agree with the reference', function () {
       assert.ok(r.weights.subarray(3 * 70, 4 * 70).every((w) => w === 0));
       assert.ok(r.output.every((x) => !Number.isNaN(x)));
       assert.deepStrictEqual(r.warnings, ref.warnings);
+      // The score views: raw scores everywhere, scaled scores −∞ exactly where the mask hides the key.
+      assertClose(r.scores, ref.scores, 1e-5, 1e-5, 'scores');
+      assertClose(r.scaled, ref.scaled, 1e-5, 1e-5, 'scaled');
+      assert.ok(r.scaled.subarray(3 * 70, 4 * 70).every((x) => x === -Infinity), 'the fully masked row is all −∞');
     }
   });
 

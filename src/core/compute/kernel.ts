@@ -175,13 +175,14 @@ interface Exports {
     lim: number, bias: number, s: number, o: number, raw: number): void;
   packPanels(src: number, nk: number, dk: number, dst: number): void;
   packColumns(src: number, nk: number, dv: number, dst: number): void;
+  scoreViews(rows: number, nkp: number, raw: number, lim: number, bias: number, scl: number, toRaw: number, toScaled: number): void;
 }
 
 /** One instance of the WASM kernel with its own memory; packs K and V per head, then runs row blocks. */
 export class WasmKernel {
   private readonly exports: Exports;
   private packedFor: { job: KernelJob; head: number } | undefined;
-  private layout = { nkp: 0, dvp: 0, kt: 0, vp: 0, q: 0, lim: 0, bias: 0, s: 0, o: 0, raw: 0 };
+  private layout = { nkp: 0, dvp: 0, kt: 0, vp: 0, q: 0, lim: 0, bias: 0, s: 0, o: 0, raw: 0, scl: 0 };
 
   constructor(module: WasmModule) {
     this.exports = new WebAssembly.Instance(module, {}).exports as unknown as Exports;
@@ -206,9 +207,12 @@ export class WasmKernel {
     const s = bias + (job.mask.kind === 'matrix' ? BLOCK * nkp * 4 : 0);
     const o = s + BLOCK * nkp * 4;
     const raw = o + BLOCK * dvp * 4;
-    const src = raw + (job.scores ? BLOCK * nkp * 4 : 0); // K's or V's rows, unpacked, on their way in
+    const scl = raw + (job.scores ? BLOCK * nkp * 4 : 0);
+    const src = scl + (job.scores ? BLOCK * nkp * 4 : 0); // K's or V's rows, unpacked, on their way in
     this.ensure(src + nk * Math.max(dk, dv) * 4);
-    this.layout = { nkp, dvp, kt, vp, q, lim, bias: job.mask.kind === 'matrix' ? bias : 0, s, o, raw: job.scores ? raw : 0 };
+    this.layout = {
+      nkp, dvp, kt, vp, q, lim, bias: job.mask.kind === 'matrix' ? bias : 0, s, o, raw: job.scores ? raw : 0, scl: job.scores ? scl : 0,
+    };
     const f = new Float32Array(this.exports.memory.buffer);
     f.set(job.k.subarray(h * nk * dk, (h + 1) * nk * dk), src >> 2);
     this.exports.packPanels(src, nk, dk, kt);
@@ -230,28 +234,18 @@ export class WasmKernel {
     for (let i = 0; i < n; i++) writeAll(fd, new Uint8Array(buf, L.s + i * L.nkp * 4, nk * 4), at + i * nk * 4);
   }
 
-  /** Raw scores (S / scale) and scaled scores (S, −∞ where masked) of the block's rows. */
-  private copyScores(job: KernelJob, h: number, b0: number, n: number, f: Float32Array, lims: Int32Array): void {
-    const { nq, nk, mask } = job;
+  /** Raw scores (S / scale) and scaled scores (S, −∞ where masked) of the block's rows, made in WASM and copied out. */
+  private copyScores(job: KernelJob, h: number, b0: number, n: number, f: Float32Array): void {
+    const { nq, nk } = job;
     const scores = job.scores as Float32Array;
     const scaled = job.scaled as Float32Array;
-    // The kernel's scores are in log2 units: S = scale · log2(e) · q·k.
-    const toRaw = 1 / (job.scaleFactor * Math.LOG2E);
-    const toScaled = Math.LN2;
     const L = this.layout;
+    // The kernel's scores are in log2 units: S = scale · log2(e) · q·k.
+    this.exports.scoreViews(n, L.nkp, L.raw, L.lim, L.bias, L.scl, 1 / (job.scaleFactor * Math.LOG2E), Math.LN2);
     for (let i = 0; i < n; i++) {
-      const src = (L.raw >> 2) + i * L.nkp;
       const dst = (h * nq + b0 + i) * nk;
-      for (let j = 0; j < nk; j++) {
-        const x = f[src + j];
-        scores[dst + j] = x * toRaw;
-        scaled[dst + j] = x * toScaled;
-      }
-      if (mask.kind === 'causal') scaled.fill(-Infinity, dst + lims[i], dst + nk);
-      else if (mask.kind === 'matrix') {
-        const mo = (mask.perHead ? h * nq * nk : 0) + (b0 + i) * nk;
-        for (let j = 0; j < nk; j++) if (!mask.data[mo + j]) scaled[dst + j] = -Infinity;
-      }
+      scores.set(f.subarray((L.raw >> 2) + i * L.nkp, (L.raw >> 2) + i * L.nkp + nk), dst);
+      scaled.set(f.subarray((L.scl >> 2) + i * L.nkp, (L.scl >> 2) + i * L.nkp + nk), dst);
     }
   }
 
@@ -286,7 +280,7 @@ export class WasmKernel {
         }
       }
       this.exports.attendBlock(rows4, dk, L.nkp, L.dvp, L.q, L.kt, L.vp, L.lim, L.bias, L.s, L.o, L.raw);
-      if (L.raw && job.scores && job.scaled) this.copyScores(job, h, b0, n, f, lims);
+      if (L.raw && job.scores && job.scaled) this.copyScores(job, h, b0, n, f);
       for (let i = 0; i < n; i++) {
         const so = (L.s >> 2) + i * L.nkp;
         job.weights?.set(f.subarray(so, so + nk), (h * nq + b0 + i) * nk);
