@@ -28,9 +28,13 @@ export function registerStatusBar(tracker: ActiveMatrixTracker, panels?: FrontPa
     const token = gate.start();
     const front = panels?.active;
     if (front && !fileOfId(front.source.id)) {
-      const m = front.model;
-      const shape = m?.info.shape;
-      item.text = `$(graph) ${shape ? `${formatShape(shape)} ${m?.info.dtype ?? ''}`.trim() : 'computing…'}, ${front.source.id.startsWith('compare:') ? 'difference' : 'computed'}`;
+      const shape = front.model?.info.shape;
+      // Nothing to describe yet (still computing, or it failed and the panel says why): say nothing.
+      if (!shape) {
+        item.hide();
+        return;
+      }
+      item.text = `$(graph) ${`${formatShape(shape)} ${front.model?.info.dtype ?? ''}`.trim()}, ${front.source.id.startsWith('compare:') ? 'difference' : 'computed'}`;
       item.tooltip = `Attention Inspector: ${front.source.title}`;
       item.command = undefined;
       item.show();
