@@ -8,7 +8,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { openMatrix } from '../src/core/matrixFile';
 import { decodeFloat16 } from '../src/core/float16';
-import { parseJson, scanJson, matrixFromNode } from '../src/core/jsonMatrix';
+import { scanJson, matrixFromNode } from '../src/core/jsonMatrix';
+import { parseJson } from '../src/core/jsonParse';
 
 export interface BenchResult { name: string; ms: number; note: string }
 

@@ -2,7 +2,8 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { MatrixError } from '../../src/core/ndarray';
-import { loadSpec, matrixFromNode, parseJson, scanJson, SCAN_BUDGET } from '../../src/core/jsonMatrix';
+import { loadSpec, matrixFromNode, scanJson, SCAN_BUDGET } from '../../src/core/jsonMatrix';
+import { parseJson } from '../../src/core/jsonParse';
 import { readMatrix } from '../../src/core/matrixFile';
 import { assertValues, EXPECTED, fixture, loadFactor } from '../fixtures/files/fixtures';
 
