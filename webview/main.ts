@@ -8,7 +8,7 @@ import {
 } from '../src/core/view/hit';
 import { cellDetails, rowDetails, type CellDetails, type InspectSource, type RowDetails } from '../src/core/view/inspect';
 import { finiteRange, hasNegative } from '../src/core/view/pool';
-import type { Matrix2D, ViewKind } from '../src/core/view/types';
+import { isAggregateKind, type Matrix2D, type ViewKind } from '../src/core/view/types';
 import {
   assertNever, type FromWebview, type HeatmapPanelState, type Region, type ToWebview, type WireMatrix, type WireModel,
 } from '../src/protocol';
@@ -311,6 +311,9 @@ function renderGrid(): void {
   const scale = chooseScale(hasNegative(g.cells) ? 'data' : 'weights', r.min, r.max, scaleMode);
   buildGrid(dom.grid, g, model?.selection, lutFor(colorMap, scale.diverging), scale, (layer, head) => {
     body.dataset.state = 'loading';
+    // Picking a head means "show me this head": leave a head mean or rollout now, so that a view-state message
+    // still in flight does not ask the host for the aggregate again.
+    if (isAggregateKind(kind) && model) kind = model.defaultKind;
     post({ type: 'selectHead', layer, head });
   }, model ? { kinds: model.kinds, shown: kind, onKind: (k) => void switchKind(k) } : undefined);
   dom.grid.hidden = false;
