@@ -15,10 +15,11 @@ import type { KernelJob } from './kernel';
 import { abortError, ComputePool } from './pool';
 
 /**
- * Below this many multiply-adds (h·n_q·n_k·(d_k + d_v)) threads cost more than they save: measured here,
- * n = 512, d = 64 is faster on this thread and n = 1024 on the pool.
+ * Below this many multiply-adds (h·n_q·n_k·(d_k + d_v)) threads cost more than they save. Measured here with
+ * d = 64 (medians, 60 ms apart): n = 256 takes 2.1 ms on this thread and 2.5 ms on the pool, n = 384 ties at
+ * 2.9 ms, n = 512 is 4.6 ms against 3.4 ms on the pool.
  */
-export const POOL_THRESHOLD = 768 * 768 * 128;
+export const POOL_THRESHOLD = 448 * 448 * 128;
 
 export interface EngineOptions extends FastOptions {
   /**
@@ -91,7 +92,7 @@ const spareWeights: SharedArrayBuffer[] = [];
 const ownWeights = new WeakSet<ArrayBufferLike>();
 /**
  * Jobs on the pool whose weights take at least this many bytes get a warm spare (smaller ones fault in about as
- * fast as a worker round trip): 1 MiB is n = 512 in float32; the pool itself starts near n = 768.
+ * fast as a worker round trip): 1 MiB is n = 512 in float32, where the pool starts too (POOL_THRESHOLD).
  */
 export const WARM_SPARE_MIN_BYTES = 1 << 20;
 const SPARE_TTL_MS = 30_000;
