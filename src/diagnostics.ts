@@ -52,8 +52,7 @@ export function registerDiagnostics(): vscode.Disposable {
     const refs = scan.entries.filter((e) => e.isRef !== undefined);
     if (refs.length === 0 || doc.uri.scheme !== 'file') return;
     const version = doc.version;
-    const text = doc.getText();
-    void checkRefs(refs, doc.uri.fsPath, text).then((problems) => {
+    void checkRefs(refs, doc.uri.fsPath).then((problems) => {
       // Only onto the diagnostics of the same text: a newer check owns the file otherwise.
       if (problems.length === 0 || doc.isClosed || doc.version !== version || latest.get(key) !== diagnostics) return;
       collection.set(doc.uri, [...diagnostics, ...problems.map((p) => make(doc, p.offset, p.length, p.message))]);

@@ -22,6 +22,8 @@ export interface JsonScanEntry {
   key: string;
   keyOffset: number;
   valueOffset: number;
+  /** Just past the value, for the values of a spec's keys (a string's closing quote included). */
+  valueEnd?: number;
   /** Shape of an inline matrix; null for other values, refs, and values past the scan budget. */
   shape: number[] | null;
   /** The path (and #member) when the value refers to a .npy/.npz file. */
@@ -327,7 +329,7 @@ export function scanJson(text: string, file = '<json>'): JsonScan {
         keys.push(key); // before the value, so a broken value still marks the file as a spec
         p.skipValue();
         const valueEnd = p.pos;
-        const entry: JsonScanEntry = { key, keyOffset, valueOffset, shape: null };
+        const entry: JsonScanEntry = { key, keyOffset, valueOffset, valueEnd, shape: null };
         entries.push(entry);
         const canon = KEY_ALIASES[key];
         if (!canon) {

@@ -12,11 +12,13 @@ import { MatrixError } from './ndarray';
 export interface RefEntry {
   readonly key: string;
   readonly valueOffset: number;
+  /** Just past the JSON string (scanJson's entries carry it). */
+  readonly valueEnd?: number;
   readonly isRef?: string;
 }
 
 export interface RefProblem {
-  /** Offset and length of the JSON string (quotes included) in the text. */
+  /** Offset and length of the JSON string (quotes included) in the spec's text. */
   readonly offset: number;
   readonly length: number;
   readonly message: string;
@@ -24,25 +26,14 @@ export interface RefProblem {
 
 const MAX_REFS = 32;
 
-/** Length of the JSON string token starting at `offset` (which holds its opening quote). */
-function stringLength(text: string, offset: number): number {
-  if (text.charCodeAt(offset) !== 34) return 1;
-  for (let i = offset + 1; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 92) i++; // a backslash escapes the next character
-    else if (c === 34) return i - offset + 1;
-  }
-  return text.length - offset;
-}
-
 /** Problems with the files `entries` refer to, relative to the JSON file `jsonFile`. */
-export async function checkRefs(entries: readonly RefEntry[], jsonFile: string, text: string): Promise<RefProblem[]> {
+export async function checkRefs(entries: readonly RefEntry[], jsonFile: string): Promise<RefProblem[]> {
   const refs = entries.filter((e) => e.isRef !== undefined && /\.(npy|npz)(#.*)?$/i.test(e.isRef)).slice(0, MAX_REFS);
   const problems: RefProblem[] = [];
   await Promise.all(refs.map(async (e) => {
     const ref = e.isRef as string;
     const { file, member } = splitRef(path.resolve(path.dirname(jsonFile), ref));
-    const at = (message: string) => problems.push({ offset: e.valueOffset, length: stringLength(text, e.valueOffset), message: `${e.key}: ${message}` });
+    const at = (message: string) => problems.push({ offset: e.valueOffset, length: Math.max(1, (e.valueEnd ?? e.valueOffset + 1) - e.valueOffset), message: `${e.key}: ${message}` });
     let st;
     try {
       st = await fsp.stat(file);

@@ -16,7 +16,7 @@ describe('refs: the files a JSON spec names, checked for the editor', () => {
       fs.mkdirSync(path.join(dir, 'folder.npy'));
       const text = JSON.stringify({ Q: 'q.npy', K: 'b.npz#k', V: 'b.npz#k.npy', Wq: 'nope.npy', Wk: 'b.npz#zz', Wv: 'folder.npy' }, null, 1);
       const file = path.join(dir, 'spec.attention.json');
-      const problems = await checkRefs(scanJson(text, file).entries, file, text);
+      const problems = await checkRefs(scanJson(text, file).entries, file);
       assert.deepStrictEqual(problems.map((p) => p.message), [
         'Wq: "nope.npy" was not found (paths are relative to this file)',
         'Wk: "b.npz" has no member "zz" (it holds q, k, v)',
@@ -36,7 +36,7 @@ describe('refs: the files a JSON spec names, checked for the editor', () => {
       fs.writeFileSync(path.join(dir, 'bad.npz'), 'not a zip at all');
       const text = JSON.stringify({ Q: [[1, 2]], K: 'bad.npz#k' });
       const file = path.join(dir, 'spec.json');
-      const problems = await checkRefs(scanJson(text, file).entries, file, text);
+      const problems = await checkRefs(scanJson(text, file).entries, file);
       assert.strictEqual(problems.length, 1);
       assert.match(problems[0].message, /^K: .*(zip|archive)/i);
     } finally {
