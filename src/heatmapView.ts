@@ -10,7 +10,7 @@ import { isPng } from './core/view/csv';
 import { ModelServer } from './core/view/serve';
 import { isAggregateKind, type HeatmapModel, type ViewKind } from './core/view/types';
 import { assertNever, parseFromWebview, type FromWebview, type Region, type Settings, type ToWebview } from './protocol';
-import { describeError, relativePaths } from './errors';
+import { describeError } from './errors';
 
 export interface HeatmapSource {
   /** Stable, e.g. the file path or URI plus "#member". */
@@ -34,8 +34,11 @@ export interface HeatmapController extends vscode.Disposable {
   setSource(source: HeatmapSource): Promise<void>;
   /** Post a model directly (same zoom and selection when the size is unchanged). */
   update(model: HeatmapModel): void;
-  /** Keep the last picture and show the message beside it (#error). */
-  showError(message: string): void;
+  /**
+   * Keep the last picture and show the problem beside it (#error): a message, or an error described by its
+   * message (never a stack), with workspace paths shortened.
+   */
+  showError(problem: unknown): void;
   exportPng(target: vscode.Uri): Promise<void>;
   exportCsv(target: vscode.Uri): Promise<void>;
   selectHead(layer: number, head: number): Promise<void>;
@@ -142,7 +145,7 @@ class Controller implements HeatmapController {
       this.update(model);
     } catch (err) {
       if (this.disposed || token !== this.loadSeq) return;
-      this.showError(describeError(err));
+      this.showError(err);
     }
   }
 
@@ -172,9 +175,9 @@ class Controller implements HeatmapController {
     this.post({ type: 'model', seq: ++this.seq, sourceId: this.source.id, model: s.wireModel(), matrix, settings: this.config.settings });
   }
 
-  showError(message: string): void {
+  showError(problem: unknown): void {
     if (this.disposed) return;
-    message = relativePaths(message);
+    const message = describeError(problem);
     this.lastError = message;
     this.post({ type: 'error', message });
   }

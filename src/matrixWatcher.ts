@@ -9,7 +9,6 @@ import * as vscode from 'vscode';
 import { KeyedCoalescer, WATCH_BURST } from './core/coalesce';
 import type { InspectorSettings } from './heatmapSources';
 import type { HeatmapController } from './heatmapView';
-import { describeError } from './errors';
 
 /** Heatmaps outside the editor-area panels (side panel, custom editors) that show a file. */
 export class LiveViews {
@@ -79,7 +78,7 @@ export function registerMatrixWatcher(deps: WatcherDeps): vscode.Disposable {
         await view.reload();
       } catch (err) {
         // A half-written file (the script is mid-write) is an error now and fine on the next event.
-        view.showError(describeError(err));
+        view.showError(err);
       }
     }
   }, WATCH_BURST);

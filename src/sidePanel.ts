@@ -11,7 +11,6 @@ import type { SourceEnv } from './heatmapSources';
 import { attachHeatmap } from './heatmapView';
 import type { HeatmapController, HeatmapSource } from './heatmapView';
 import type { LiveViews } from './matrixWatcher';
-import { describeError } from './errors';
 
 export const SIDE_PANEL_VIEW_ID = 'attentionInspector.sidePanel';
 
@@ -123,7 +122,7 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
 
   private showError(err: unknown): void {
     if (this.disposed) return;
-    this.controller?.showError(describeError(err));
+    this.controller?.showError(err);
   }
 
   /** Lets the workspace watcher refresh this view when its file changes on disk. */
