@@ -148,25 +148,39 @@ function uriOf(file: string, env: SourceEnv): string {
   return env.uriOf ? env.uriOf(file) : pathToFileURL(file).href;
 }
 
+/**
+ * The files a source's last load read (HeatmapSource.files): `start()` begins a new load's list, seeded with
+ * `initial`, and returns the callback that adds each file the load reads (loadSpec's onRef).
+ */
+function fileTrail(initial: readonly string[] = []): { files: () => readonly string[]; start: () => (file: string) => void } {
+  let files: readonly string[] = [...new Set(initial)];
+  return {
+    files: () => files,
+    start: () => {
+      const seen = new Set(initial);
+      files = [...seen];
+      return (file) => {
+        seen.add(file);
+        files = [...seen];
+      };
+    },
+  };
+}
+
 /** A source for a file, or one member of it ("K" in a JSON spec, "q" in an .npz). */
 export function fileSource(file: string, member: string | undefined, env: SourceEnv): HeatmapSource {
   const base = path.basename(file);
   const title = member ? `${base} · ${member}` : base;
   const uri = uriOf(file, env);
-  let files: string[] = [];
+  const trail = fileTrail();
   return {
     id: member ? `${uri}#${member}` : uri,
     title,
-    load: (selection) => {
-      if (matrixKindOf(file) !== 'json') return loadBinary(member ? `${file}#${member}` : file, title, selection, env);
-      const refs = new Set<string>();
-      files = [];
-      return loadJson(file, member, title, selection, env, (f) => {
-        refs.add(f);
-        files = [...refs];
-      });
-    },
-    files: () => files,
+    load: (selection) =>
+      matrixKindOf(file) === 'json'
+        ? loadJson(file, member, title, selection, env, trail.start())
+        : loadBinary(member ? `${file}#${member}` : file, title, selection, env),
+    files: trail.files,
   };
 }
 
@@ -190,19 +204,13 @@ export function compareSource(a: HeatmapSource, b: HeatmapSource): HeatmapSource
 export function computeSource(choice: ComputeChoice, env: SourceEnv): HeatmapSource {
   const names = [choice.q, choice.k, choice.v].filter((r): r is string => !!r).map((r) => path.basename(r));
   const title = `attention(${names.join(', ')})`;
-  const chosen = [choice.q, choice.k, choice.v].filter((r): r is string => !!r).map((r) => splitRef(r).file);
-  let files = [...new Set(chosen)];
+  const trail = fileTrail([choice.q, choice.k, choice.v].filter((r): r is string => !!r).map((r) => splitRef(r).file));
   return {
     id: `compute:${JSON.stringify(choice)}`,
     title,
-    files: () => files,
+    files: trail.files,
     load: async () => {
-      const refs = new Set(chosen);
-      files = [...refs];
-      const onRef = (f: string) => {
-        refs.add(f);
-        files = [...refs];
-      };
+      const onRef = trail.start();
       const read = (ref: string | undefined) => (ref ? readRef(ref, env, onRef) : Promise.resolve(undefined));
       const [q, k, v] = await Promise.all([read(choice.q), read(choice.k), read(choice.v)]);
       if (!q) throw new MatrixError('no Q matrix was chosen', choice.q);
