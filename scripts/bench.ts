@@ -23,6 +23,7 @@ import { writeNpy } from '../src/core/npyWrite';
 import { computeAndSave } from '../src/cli/compute';
 import { benchFiles } from './benchFiles';
 import { benchMemory } from './benchMemory';
+import { median, timeMedian } from './timing';
 
 interface Row { name: string; n?: number; ms: number | null; numpyMs?: number | null; ratio?: number | null; note?: string }
 
@@ -44,23 +45,6 @@ function random(rows: number, cols: number, seed: number): NdArray {
     data[i] = (s / 4294967296 - 0.5) * 4;
   }
   return { shape: [rows, cols], dtype: 'float32', data };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-async function time(runs: number, f: () => Promise<unknown>): Promise<number> {
-  await f(); // warm-up: JIT, worker spawn, wasm memory growth
-  const ts: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    await f();
-    ts.push(performance.now() - t);
-  }
-  return median(ts);
 }
 
 function runsFor(n: number): number {
@@ -261,7 +245,7 @@ async function main(): Promise<void> {
         }
         if (n <= 1024) {
           const opts: EngineOptions = { kernel: 'ts', pool: false, scores: false };
-          const ts = await time(3, () => computeFast(input, opts));
+          const ts = await timeMedian(3, () => computeFast(input, opts), true);
           rows.push({ name: 'compute, ours, plain TypeScript kernel', n, ms: ts, numpyMs: fast.numpy, ratio: ratio(ts, fast.numpy) });
         }
       }

@@ -10,23 +10,9 @@ import { openMatrix } from '../src/core/matrixFile';
 import { decodeFloat16 } from '../src/core/float16';
 import { scanJson, matrixFromNode } from '../src/core/jsonMatrix';
 import { parseJson } from '../src/core/jsonParse';
+import { timeMedian } from './timing';
 
 export interface BenchResult { name: string; ms: number; note: string }
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-async function time(runs: number, fn: () => Promise<void> | void): Promise<number> {
-  const ms: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn();
-    ms.push(performance.now() - t0);
-  }
-  return median(ms);
-}
 
 /** Writes the header and one head of a sparse [L, H, n, n] float32 dump; the rest of the file is a hole. */
 function writeSparseDump(file: string, L: number, H: number, n: number, head: [number, number]): Float32Array {
@@ -54,10 +40,10 @@ export async function benchFiles(): Promise<BenchResult[]> {
     const [L, H, n] = [4, 9, 4096];
     const want = writeSparseDump(file, L, H, n, [2, 5]);
     const gib = (fs.statSync(file).size / 2 ** 30).toFixed(2);
-    const openMs = await time(7, async () => { await (await openMatrix(file)).close(); });
+    const openMs = await timeMedian(7, async () => { await (await openMatrix(file)).close(); });
     out.push({ name: 'npy: open a 2 GiB+ dump (header only)', ms: openMs, note: `[${L}, ${H}, ${n}, ${n}] float32, ${gib} GiB sparse file` });
     let ok = true;
-    const readMs = await time(5, async () => {
+    const readMs = await timeMedian(5, async () => {
       const h = await openMatrix(file);
       try {
         const a = await h.read([2, 5]);
@@ -75,16 +61,16 @@ export async function benchFiles(): Promise<BenchResult[]> {
   const bits = new Uint16Array(16 << 20);
   for (let i = 0; i < bits.length; i++) bits[i] = (i * 40503) & 0xffff;
   decodeFloat16(bits.subarray(0, 4096));
-  const f16Ms = await time(5, () => { decodeFloat16(bits); });
+  const f16Ms = await timeMedian(5, () => { decodeFloat16(bits); });
   out.push({ name: 'float16: decode 16M values', ms: f16Ms, note: 'lookup table, median of 5' });
 
   const rows: string[] = [];
   for (let i = 0; i < 1700; i++) rows.push(`[${Array.from({ length: 256 }, (_, j) => (Math.sin(i * 256 + j) * 10).toFixed(5)).join(', ')}]`);
   const text = `[\n${rows.join(',\n')}\n]`;
   const mb = (text.length / 1e6).toFixed(1);
-  const parseMs = await time(5, () => { matrixFromNode(parseJson(text), text, 'bench.json'); });
+  const parseMs = await timeMedian(5, () => { matrixFromNode(parseJson(text), text, 'bench.json'); });
   out.push({ name: 'json: parse a matrix with positions', ms: parseMs, note: `${mb} MB, 1700×256, median of 5` });
-  const scanMs = await time(5, () => { scanJson(text, 'bench.json'); });
+  const scanMs = await timeMedian(5, () => { scanJson(text, 'bench.json'); });
   out.push({ name: 'json: scanJson (bounded, per keystroke)', ms: scanMs, note: `${mb} MB, shape past the budget not computed` });
   return out;
 }
