@@ -41,7 +41,8 @@ export interface AttentionInput {
   wo?: NdArray;
 }
 
-export interface AttentionResult {
+/** The sizes of an attention computation, shared by its input checks, its prepared form and its result. */
+export interface AttentionDims {
   heads: number;
   nq: number;
   nk: number;
@@ -51,6 +52,9 @@ export interface AttentionResult {
   dv: number;
   queryIsVector: boolean;
   valuesAreScalars: boolean;
+}
+
+export interface AttentionResult extends AttentionDims {
   scaleFactor: number;
   /** [h, nq, nk] raw similarity (dot / cosine / −L1 / −L2²). */
   scores: Float32Array;
@@ -77,14 +81,7 @@ export type MaskSpec =
   | { kind: 'matrix'; data: Uint8Array; perHead: boolean };
 
 /** Everything the kernels need, after validation, projection and head split. */
-export interface PreparedAttention {
-  heads: number;
-  nq: number;
-  nk: number;
-  dk: number;
-  dv: number;
-  queryIsVector: boolean;
-  valuesAreScalars: boolean;
+export interface PreparedAttention extends AttentionDims {
   similarity: Similarity;
   scaleFactor: number;
   mask: MaskSpec;
@@ -222,9 +219,7 @@ function maskSpec(input: AttentionInput, s: Shapes): MaskSpec {
 }
 
 /** The result's sizes, without computing (or converting) anything; throws like validateInput. */
-export function attentionShape(input: AttentionInput): {
-  heads: number; nq: number; nk: number; dk: number; dv: number; outputDim: number; queryIsVector: boolean; valuesAreScalars: boolean;
-} {
+export function attentionShape(input: AttentionInput): AttentionDims & { outputDim: number } {
   const s = checkShapes(input);
   return { heads: s.heads, nq: s.nq, nk: s.nk, dk: s.dk, dv: s.dv, outputDim: s.dOut, queryIsVector: s.queryIsVector, valuesAreScalars: s.valuesAreScalars };
 }
