@@ -84,6 +84,21 @@ function swatch(ctx: CanvasRenderingContext2D, color: string, x: number, y: numb
   ctx.strokeRect(x + 0.5, y + 0.5, 8, 8);
 }
 
+/**
+ * The labels along one axis that fit: thinned so they never overlap, each with its centre in CSS pixels from the
+ * axis start (`from` is the view's first visible cell, `extent` the axis length), its text and its swatch colour.
+ */
+function axisLabels(
+  labels: readonly string[] | undefined, count: number, from: number, extent: number, cellPx: number, maxChars: number,
+): { index: number; at: number; text: string; color: string | undefined }[] {
+  const first = Math.max(0, Math.floor(from));
+  const last = Math.min(count - 1, Math.floor(from + extent / cellPx));
+  return thinLabels(first, last, cellPx, FONT_PX + 3).map((index) => {
+    const text = shorten(labelOf(labels, index), maxChars);
+    return { index, at: (index + 0.5 - from) * cellPx, text, color: swatchColor(text) };
+  });
+}
+
 /** Row labels, right-aligned next to the map; thinned so they never overlap. */
 export function drawRowAxis(
   canvas: HTMLCanvasElement, labels: readonly string[] | undefined, rows: number, view: View, w: number, h: number,
@@ -94,13 +109,8 @@ export function drawRowAxis(
   ctx.font = theme.font;
   ctx.textBaseline = 'middle';
   ctx.textAlign = 'right';
-  const first = Math.max(0, Math.floor(view.y0));
-  const last = Math.min(rows - 1, Math.floor(view.y0 + h / view.cellPx));
-  for (const i of thinLabels(first, last, view.cellPx, FONT_PX + 3)) {
-    const y = (i + 0.5 - view.y0) * view.cellPx;
-    const text = shorten(labelOf(labels, i), ROW_CHARS);
-    const color = swatchColor(text);
-    ctx.fillStyle = i === highlight ? theme.fg : theme.muted;
+  for (const { index, at: y, text, color } of axisLabels(labels, rows, view.y0, h, view.cellPx, ROW_CHARS)) {
+    ctx.fillStyle = index === highlight ? theme.fg : theme.muted;
     ctx.fillText(text, w - (color ? 18 : 5), y);
     if (color) swatch(ctx, color, w - 14, y - 4.5, theme);
   }
@@ -116,17 +126,12 @@ export function drawColAxis(
   ctx.font = theme.font;
   ctx.textBaseline = 'middle';
   ctx.textAlign = 'left';
-  const first = Math.max(0, Math.floor(view.x0));
-  const last = Math.min(cols - 1, Math.floor(view.x0 + w / view.cellPx));
-  for (const j of thinLabels(first, last, view.cellPx, FONT_PX + 3)) {
-    const x = (j + 0.5 - view.x0) * view.cellPx;
-    const text = shorten(labelOf(labels, j), COL_CHARS);
-    const color = swatchColor(text);
+  for (const { index, at: x, text, color } of axisLabels(labels, cols, view.x0, w, view.cellPx, COL_CHARS)) {
     if (color) swatch(ctx, color, x - 4.5, h - 12, theme);
     ctx.save();
     ctx.translate(x, h - (color ? 16 : 4));
     ctx.rotate(-Math.PI / 2);
-    ctx.fillStyle = j === highlight ? theme.fg : theme.muted;
+    ctx.fillStyle = index === highlight ? theme.fg : theme.muted;
     ctx.fillText(text, 0, 0);
     ctx.restore();
   }
