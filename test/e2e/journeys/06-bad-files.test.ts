@@ -67,27 +67,22 @@ describe('journey 6: broken and hostile files', () => {
     await wb.screenshot('06-missing-ref');
   });
 
-  it('refuses a .npy whose header claims 10^18 cells, with a message naming the file', async () => {
-    const wb = workbench();
-    await wb.reset();
-    await step(J, 'open fixtures/hostile-shape.npy', () => wb.openFile('hostile-shape.npy'));
-    const message = await step(J, 'a clear message', () => messageAbout('hostile-shape.npy', /large|size|cells|bytes|shape|exceed|too/i));
-    // Named relative to the workspace, as VS Code's own messages do, not by its absolute path.
-    assert.ok(message.includes('fixtures/hostile-shape.npy') && !message.includes(wb.workspace), `relative path expected: ${message}`);
-    console.log(`      ${message}`);
-    await wb.screenshot('06-hostile-shape');
-  });
-
-  it('refuses a pickled object (|O) .npy, with a message naming the file', async () => {
-    const wb = workbench();
-    await wb.reset();
-    await step(J, 'open fixtures/hostile-object.npy', () => wb.openFile('hostile-object.npy'));
-    const message = await step(J, 'a clear message', () => messageAbout('hostile-object.npy', /object|\|O|dtype|pickle|unsupported/i));
-    // Named relative to the workspace, as VS Code's own messages do, not by its absolute path.
-    assert.ok(message.includes('fixtures/hostile-object.npy') && !message.includes(wb.workspace), `relative path expected: ${message}`);
-    console.log(`      ${message}`);
-    await wb.screenshot('06-hostile-object');
-  });
+  const hostile: [string, string, RegExp, string][] = [
+    ['a .npy whose header claims 10^18 cells', 'hostile-shape.npy', /large|size|cells|bytes|shape|exceed|too/i, '06-hostile-shape'],
+    ['a pickled object (|O) .npy', 'hostile-object.npy', /object|\|O|dtype|pickle|unsupported/i, '06-hostile-object'],
+  ];
+  for (const [what, file, pattern, shot] of hostile) {
+    it(`refuses ${what}, with a message naming the file`, async () => {
+      const wb = workbench();
+      await wb.reset();
+      await step(J, `open fixtures/${file}`, () => wb.openFile(file));
+      const message = await step(J, 'a clear message', () => messageAbout(file, pattern));
+      // Named relative to the workspace, as VS Code's own messages do, not by its absolute path.
+      assert.ok(message.includes(`fixtures/${file}`) && !message.includes(wb.workspace), `relative path expected: ${message}`);
+      console.log(`      ${message}`);
+      await wb.screenshot(shot);
+    });
+  }
 
   it('still works afterwards: colours.attention.json → Open Attention Heatmap → 15.0%', async () => {
     const wb = workbench();
