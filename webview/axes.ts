@@ -99,16 +99,23 @@ function axisLabels(
   });
 }
 
+/** `prepare`, then the axis font, vertically centred text and the given alignment. */
+function prepareText(canvas: HTMLCanvasElement, w: number, h: number, dpr: number, theme: Theme, align: CanvasTextAlign): CanvasRenderingContext2D | undefined {
+  const ctx = prepare(canvas, w, h, dpr);
+  if (!ctx) return undefined;
+  ctx.font = theme.font;
+  ctx.textBaseline = 'middle';
+  ctx.textAlign = align;
+  return ctx;
+}
+
 /** Row labels, right-aligned next to the map; thinned so they never overlap. */
 export function drawRowAxis(
   canvas: HTMLCanvasElement, labels: readonly string[] | undefined, rows: number, view: View, w: number, h: number,
   dpr: number, theme: Theme, highlight?: number,
 ): void {
-  const ctx = prepare(canvas, w, h, dpr);
+  const ctx = prepareText(canvas, w, h, dpr, theme, 'right');
   if (!ctx) return;
-  ctx.font = theme.font;
-  ctx.textBaseline = 'middle';
-  ctx.textAlign = 'right';
   for (const { index, at: y, text, color } of axisLabels(labels, rows, view.y0, h, view.cellPx, ROW_CHARS)) {
     ctx.fillStyle = index === highlight ? theme.fg : theme.muted;
     ctx.fillText(text, w - (color ? 18 : 5), y);
@@ -121,11 +128,8 @@ export function drawColAxis(
   canvas: HTMLCanvasElement, labels: readonly string[] | undefined, cols: number, view: View, w: number, h: number,
   dpr: number, theme: Theme, highlight?: number,
 ): void {
-  const ctx = prepare(canvas, w, h, dpr);
+  const ctx = prepareText(canvas, w, h, dpr, theme, 'left');
   if (!ctx) return;
-  ctx.font = theme.font;
-  ctx.textBaseline = 'middle';
-  ctx.textAlign = 'left';
   for (const { index, at: x, text, color } of axisLabels(labels, cols, view.x0, w, view.cellPx, COL_CHARS)) {
     if (color) swatch(ctx, color, x - 4.5, h - 12, theme);
     ctx.save();
