@@ -4,7 +4,7 @@
  * surfaces part injects `reviveSource` to turn that id back into a HeatmapSource.
  */
 import * as vscode from 'vscode';
-import type { HeatmapPanelState } from './protocol';
+import type { HeatmapPanelState } from './shared/protocol';
 import { attachHeatmap, heatmapWebviewOptions, type HeatmapController, type HeatmapSource } from './heatmapView';
 import { MatrixError } from './core/ndarray';
 

@@ -19,7 +19,7 @@ import { MatrixError, product } from './core/ndarray';
 import type { NdArray } from './core/ndarray';
 import { buildModelFromArray, buildModelFromDump, buildModelFromSpec, diffModels } from './core/view/model';
 import type { Selection } from './core/view/model';
-import type { HeatmapModel, ViewKind } from './core/view/types';
+import type { HeatmapModel, ViewKind } from './shared/types';
 import type { HeatmapSource } from './heatmapView';
 
 // ---------------------------------------------------------------------------------------------- settings

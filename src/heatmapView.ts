@@ -8,8 +8,8 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { isPng } from './core/view/csv';
 import { ModelServer } from './core/view/serve';
-import { isAggregateKind, type HeatmapModel, type ViewKind } from './core/view/types';
-import { assertNever, parseFromWebview, type FromWebview, type Region, type Settings, type ToWebview } from './protocol';
+import { isAggregateKind, type HeatmapModel, type ViewKind } from './shared/types';
+import { assertNever, parseFromWebview, type FromWebview, type Region, type Settings, type ToWebview } from './shared/protocol';
 import { describeError } from './errors';
 
 export interface HeatmapSource {

@@ -1,9 +1,9 @@
 // Axis labels, the per-row strip and the colour legend, drawn on canvases (text drawn with fillText is never
 // parsed as HTML, and it lands in the exported PNG).
-import { unit, type ColorScale } from '../src/core/view/colormap';
-import type { View } from '../src/core/view/hit';
-import { labelOf, shorten, swatchColor, thinLabels } from '../src/core/view/labels';
-import { scaleTicks } from '../src/core/view/ticks';
+import { unit, type ColorScale } from '../src/shared/colormap';
+import type { View } from '../src/shared/hit';
+import { labelOf, shorten, swatchColor, thinLabels } from '../src/shared/labels';
+import { scaleTicks } from '../src/shared/ticks';
 
 /** Largest axis sizes; each axis is as big as its longest (shortened) label needs, up to these. */
 export const ROW_AXIS_W = 110;

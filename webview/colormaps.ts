@@ -3,7 +3,7 @@ import {
   interpolateBlues, interpolateCividis, interpolateGreys, interpolateInferno, interpolateMagma,
   interpolatePlasma, interpolateRdBu, interpolateViridis,
 } from 'd3-scale-chromatic';
-import { buildLut } from '../src/core/view/colormap';
+import { buildLut } from '../src/shared/colormap';
 
 /** The sequential maps offered for weights (the attentionInspector.colorMap setting's values). */
 export const SEQUENTIAL: Record<string, (t: number) => string> = {

@@ -1,17 +1,17 @@
 // The heatmap webview (built into dist/webview.js). It keeps UI state only — view kind, colours, zoom, pinned
 // row — and asks the host for data: an overview per kind, full-resolution tiles when zoomed, and cell/row details
-// for maps too large to hold whole. See src/protocol.ts for the messages.
-import { chooseScale, type ScaleMode } from '../src/core/view/colormap';
-import { formatNumber, formatWeight } from '../src/core/view/format';
+// for maps too large to hold whole. See src/shared/protocol.ts for the messages.
+import { chooseScale, type ScaleMode } from '../src/shared/colormap';
+import { formatNumber, formatWeight } from '../src/shared/format';
 import {
   cellAt, clampView, ensureVisible, fitCellPx, fitView, panBy, visibleRange, zoomAt, zoomOf, type View, type Viewport,
-} from '../src/core/view/hit';
-import { cellDetails, rowDetails, type CellDetails, type InspectSource, type RowDetails } from '../src/core/view/inspect';
-import { finiteRange, hasNegative } from '../src/core/view/pool';
-import { isAggregateKind, type Matrix2D, type ViewKind } from '../src/core/view/types';
+} from '../src/shared/hit';
+import { cellDetails, rowDetails, type CellDetails, type InspectSource, type RowDetails } from '../src/shared/inspect';
+import { finiteRange, hasNegative } from '../src/shared/pool';
+import { isAggregateKind, type Matrix2D, type ViewKind } from '../src/shared/types';
 import {
   assertNever, type FromWebview, type HeatmapPanelState, type Region, type ToWebview, type WireMatrix, type WireModel,
-} from '../src/protocol';
+} from '../src/shared/protocol';
 import { axisSizes, drawColAxis, drawLegend, drawRowAxis, drawStrip, LEGEND_H, prepare, readTheme, STRIP_W } from './axes';
 import { lutFor, mapName, SEQUENTIAL } from './colormaps';
 import { buildDom, KIND_NAMES, setOptions } from './dom';

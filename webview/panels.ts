@@ -1,9 +1,9 @@
 // The tooltip, the pinned-row detail and the layer × head grid. All text goes in through textContent.
-import { colorize, type ColorScale } from '../src/core/view/colormap';
-import { describeOutput, formatNumber, formatWeight } from '../src/core/view/format';
-import type { CellDetails, RowDetails } from '../src/core/view/inspect';
-import { labelOf, swatchColor } from '../src/core/view/labels';
-import type { HeatmapGrid, ViewKind } from '../src/core/view/types';
+import { colorize, type ColorScale } from '../src/shared/colormap';
+import { describeOutput, formatNumber, formatWeight } from '../src/shared/format';
+import type { CellDetails, RowDetails } from '../src/shared/inspect';
+import { labelOf, swatchColor } from '../src/shared/labels';
+import type { HeatmapGrid, ViewKind } from '../src/shared/types';
 import { el, KIND_NAMES } from './dom';
 
 function labelled(prefix: string, index: number, label: string): HTMLElement {

@@ -1,7 +1,7 @@
 // Drawing the matrix itself: WebGL2 (float texture + colour lookup texture; zoom, pan and recolouring are
 // uniform changes) or, where WebGL2 is missing, a 2D canvas fed by ImageData. No DOM element per cell.
-import { colorize, type ColorScale, symlogC } from '../src/core/view/colormap';
-import type { View } from '../src/core/view/hit';
+import { colorize, type ColorScale, symlogC } from '../src/shared/colormap';
+import type { View } from '../src/shared/hit';
 
 /** A block of cells to draw: `data` is texRows × texCols; texel (i, j) covers full cells starting at
  * (r0 + i·blockRows, c0 + j·blockCols). */

@@ -7,7 +7,7 @@ import {
   fileOfId, parseComputeChoice, parseScale, parseSettings, sliceIndex, sourceFromId, splitRef,
 } from '../../src/heatmapSources';
 import type { InspectorSettings, SourceEnv } from '../../src/heatmapSources';
-import type { Matrix2D } from '../../src/core/view/types';
+import type { Matrix2D } from '../../src/shared/types';
 
 const FIX = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'host');
 const expected = JSON.parse(fs.readFileSync(path.join(FIX, 'expected.json'), 'utf8')) as Record<string, number[][]>;

@@ -1,6 +1,6 @@
 import * as assert from 'assert';
-import { buildLut, chooseScale, colorize, lutIndex, parseColor, unit, valueAt } from '../../src/core/view/colormap';
-import { linearTicks, logTicks, niceStep, scaleTicks, tickLabel } from '../../src/core/view/ticks';
+import { buildLut, chooseScale, colorize, lutIndex, parseColor, unit, valueAt } from '../../src/shared/colormap';
+import { linearTicks, logTicks, niceStep, scaleTicks, tickLabel } from '../../src/shared/ticks';
 
 describe('view: colour mapping', () => {
   it('parses both colour formats d3-scale-chromatic returns', () => {

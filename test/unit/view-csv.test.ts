@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import { csvField, isPng, toCsv } from '../../src/core/view/csv';
-import { describeScale, formatFloat32, formatNumber, formatWeight } from '../../src/core/view/format';
+import { describeScale, formatFloat32, formatNumber, formatWeight } from '../../src/shared/format';
 import { viewFixtures } from './view-fixtures';
 
 function csvFixture() {

@@ -1,6 +1,6 @@
 import * as assert from 'assert';
-import { cellAt, clampView, ensureVisible, fitView, panBy, visibleRange, zoomAt, zoomOf } from '../../src/core/view/hit';
-import { labelStride, shorten, swatchColor, thinLabels } from '../../src/core/view/labels';
+import { cellAt, clampView, ensureVisible, fitView, panBy, visibleRange, zoomAt, zoomOf } from '../../src/shared/hit';
+import { labelStride, shorten, swatchColor, thinLabels } from '../../src/shared/labels';
 
 describe('view: axis label thinning', () => {
   it('draws every label when cells are taller than the text', () => {

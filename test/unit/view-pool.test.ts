@@ -1,6 +1,6 @@
 import * as assert from 'assert';
-import { blockSize, finiteRange, maxPool, poolingNote, poolToSize, sliceRegion } from '../../src/core/view/pool';
-import { rowStats } from '../../src/core/view/inspect';
+import { blockSize, finiteRange, maxPool, poolingNote, poolToSize, sliceRegion } from '../../src/shared/pool';
+import { rowStats } from '../../src/shared/inspect';
 import { closeTo, viewFixtures } from './view-fixtures';
 
 describe('view: max-pooling overviews', () => {

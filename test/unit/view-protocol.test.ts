@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { clipRegion, parseFromWebview } from '../../src/protocol';
+import { clipRegion, parseFromWebview } from '../../src/shared/protocol';
 import { buildModelFromArray, buildModelFromSpec } from '../../src/core/view/model';
 import { ModelServer } from '../../src/core/view/serve';
 import { computeAttention } from '../../src/core/attention';

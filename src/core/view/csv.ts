@@ -1,6 +1,6 @@
 /** CSV of a matrix (or a region of it) for export, written by the host from full-resolution data. */
-import type { Matrix2D } from './types';
-import { formatFloat32 } from './format';
+import type { Matrix2D } from '../../shared/types';
+import { formatFloat32 } from '../../shared/format';
 
 export interface CsvRegion {
   r0: number;

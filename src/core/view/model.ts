@@ -7,11 +7,11 @@ import type { AttentionResult } from '../attention';
 import { MatrixError, product, toFloat32 } from '../ndarray';
 import type { DType, NdArray } from '../ndarray';
 import { headMax, headMean, rollout } from '../stats';
-import { describeScale } from './format';
-import { hasNegative, poolToSize } from './pool';
-import type { HeatmapGrid, HeatmapModel, Matrix2D, ViewKind } from './types';
+import { describeScale } from '../../shared/format';
+import { hasNegative, poolToSize } from '../../shared/pool';
+import type { HeatmapGrid, HeatmapModel, Matrix2D, ViewKind } from '../../shared/types';
 
-export type { HeatmapModel, Matrix2D, ViewKind, HeatmapGrid } from './types';
+export type { HeatmapModel, Matrix2D, ViewKind, HeatmapGrid } from '../../shared/types';
 
 /**
  * The parts of an AttentionSpec (src/core/jsonMatrix.ts) this module reads. Declared structurally so the real

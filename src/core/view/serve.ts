@@ -3,13 +3,13 @@
  * (overviews, tiles, cell and row details, CSV) and answers its requests. heatmapView.ts wires it to a
  * vscode.Webview; the webview harness and the unit tests drive it directly.
  */
-import type { FromWebview, Region, ToWebview, WireMatrix, WireModel } from '../../protocol';
-import { clipRegion } from '../../protocol';
+import type { FromWebview, Region, ToWebview, WireMatrix, WireModel } from '../../shared/protocol';
+import { clipRegion } from '../../shared/protocol';
 import { toCsv } from './csv';
-import { formatFloat32 } from './format';
-import { cellDetails, isQueryKeyKind, rowDetails, rowStats } from './inspect';
-import { finiteRange, maxPool, poolingNote, sliceRegion } from './pool';
-import type { HeatmapModel, Matrix2D, ViewKind } from './types';
+import { formatFloat32 } from '../../shared/format';
+import { cellDetails, isQueryKeyKind, rowDetails, rowStats } from '../../shared/inspect';
+import { finiteRange, maxPool, poolingNote, sliceRegion } from '../../shared/pool';
+import type { HeatmapModel, Matrix2D, ViewKind } from '../../shared/types';
 import { hasKind } from './model';
 
 export interface ServeOptions {

@@ -7,8 +7,8 @@
  * The webview is not trusted by the host: `parseFromWebview` checks every message's shape before use, and the
  * host range-checks indices against its model. The webview never sends paths, only kinds and indices.
  */
-import type { CellDetails, RowDetails } from './core/view/inspect';
-import { VIEW_KINDS, type HeatmapGrid, type ViewKind } from './core/view/types';
+import type { CellDetails, RowDetails } from './inspect';
+import { VIEW_KINDS, type HeatmapGrid, type ViewKind } from './types';
 
 // ------------------------------------------------------------------------------------------------ host → webview
 
