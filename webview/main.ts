@@ -10,8 +10,10 @@ import { cellDetails, rowDetails, type CellDetails, type InspectSource, type Row
 import { finiteRange, hasNegative } from '../src/shared/pool';
 import { isAggregateKind, type Matrix2D, type ViewKind } from '../src/shared/types';
 import {
-  assertNever, type FromWebview, type HeatmapPanelState, type Region, type ToWebview, type WireMatrix, type WireModel,
+  assertNever, WEBVIEW_REQUESTS, type FromWebview, type HeatmapPanelState, type HostReply, type Region, type ToWebview,
+  type WireMatrix, type WireModel,
 } from '../src/shared/protocol';
+import { isRequestError, MessageHandler } from '../src/shared/messageHandler';
 import { axisSizes, drawColAxis, drawLegend, drawRowAxis, drawStrip, LEGEND_H, prepare, readTheme, STRIP_W } from './axes';
 import { lutFor, mapName, SEQUENTIAL } from './colormaps';
 import { buildDom, KIND_NAMES, setOptions } from './dom';
@@ -67,15 +69,21 @@ let hoverAt: { x: number; y: number } | undefined;
 let cursor = { row: 0, col: 0 };
 let pinned: number | undefined = saved.pinnedRow;
 let modelSeq = 0;
-let nextId = 1;
-const pending = new Map<number, { seq: number; resolve: (m: ToWebview) => void }>();
-
-function request(m: FromWebview & { id: number }): Promise<ToWebview> {
-  return new Promise((resolve) => {
-    pending.set(m.id, { seq: modelSeq, resolve });
-    post(m);
-  });
+/**
+ * Tiles, details and other kinds asked of the host. Requests outlive a new model: a reply answered from the
+ * model on screen is used whenever it comes; one answered from a replaced model is dropped (generation = the
+ * host's model seq).
+ */
+const requests = new MessageHandler<FromWebview, HostReply, typeof WEBVIEW_REQUESTS>(post, {
+  pairs: WEBVIEW_REQUESTS, timeoutMs: 30_000, generationOf: (r) => r.seq,
+});
+/** A request that ended without a reply (timeout, cancelled, stale) just leaves things as they are. */
+function ignoreUnanswered(e: unknown): undefined {
+  if (isRequestError(e)) return undefined;
+  throw e;
 }
+/** The tile request in flight: a newer one supersedes it. */
+let tileRequest: AbortController | undefined;
 
 function vp(): Viewport {
   return { width: size.w, height: size.h, rows: mat?.rows ?? 1, cols: mat?.cols ?? 1 };
@@ -195,13 +203,14 @@ function maybeRequestTile(visible: Region): void {
     rows: Math.min(mat.rows - r0, visible.rows + 2 * Math.max(0, pr)),
     cols: Math.min(mat.cols - c0, visible.cols + 2 * Math.max(0, pc)),
   };
-  const wantKind = kind;
-  void request({ type: 'requestTile', id: nextId++, kind: wantKind, region }).then((m) => {
-    if (m.type !== 'tile' || m.kind !== kind || m.rows === 0 || !mat) return;
+  tileRequest?.abort();
+  const ac = tileRequest = new AbortController();
+  void requests.request({ type: 'requestTile', kind, region }, { signal: ac.signal }).then((m) => {
+    if (m.kind !== kind || m.rows === 0 || !mat) return;
     tile = { kind: m.kind, r0: m.r0, c0: m.c0, rows: m.rows, cols: m.cols };
     renderer.setTile({ data: m.data, texRows: m.rows, texCols: m.cols, r0: m.r0, c0: m.c0, blockRows: 1, blockCols: 1 });
     requestDraw();
-  });
+  }, ignoreUnanswered);
 }
 
 // ------------------------------------------------------------------------------------------------ data in
@@ -252,7 +261,7 @@ function onModel(msg: Extract<ToWebview, { type: 'model' }>, t0: number): void {
   // The page was (re)loaded for the source it showed before (revival, or a hidden view shown again): restore its view.
   const restore = sourceId === undefined && saved.sourceId === msg.sourceId;
   modelSeq++;
-  pending.clear();
+  requests.generation = msg.seq;
   model = msg.model;
   sourceId = msg.sourceId;
   local = localSource(msg.model);
@@ -321,8 +330,8 @@ function renderGrid(): void {
 
 async function switchKind(k: ViewKind): Promise<void> {
   if (!model || !model.kinds.includes(k)) return;
-  const reply = await request({ type: 'requestMatrix', id: nextId++, kind: k });
-  if (reply.type !== 'matrix' || !reply.matrix) return;
+  const reply = await requests.request({ type: 'requestMatrix', kind: k }).catch(ignoreUnanswered);
+  if (!reply?.matrix) return;
   const t0 = performance.now();
   applyMatrix(reply.matrix, true);
   draw();
@@ -338,8 +347,8 @@ let lastHoverTiming = 0;
 
 async function detailsAt(row: number, col: number): Promise<CellDetails | undefined> {
   if (local) return cellDetails(local, kind, row, col);
-  const reply = await request({ type: 'requestCell', id: nextId++, kind, row, col });
-  return reply.type === 'cell' ? reply.details : undefined;
+  const reply = await requests.request({ type: 'requestCell', kind, row, col }).catch(ignoreUnanswered);
+  return reply?.details;
 }
 
 /** The value under a cell from what the webview holds (tile if there, else the pooled overview). */
@@ -413,8 +422,8 @@ async function showPinned(): Promise<void> {
   let r: RowDetails | undefined;
   if (local) r = rowDetails(local, kind, row);
   else {
-    const reply = await request({ type: 'requestRow', id: nextId++, kind, row });
-    r = reply.type === 'row' ? reply.details : undefined;
+    const reply = await requests.request({ type: 'requestRow', kind, row }).catch(ignoreUnanswered);
+    r = reply?.details;
   }
   if (!r || pinned !== row || !model) return;
   dom.detail.replaceChildren(...detailContent(r, model.keyLabels, model.valueLabels, () => pin(undefined)));
@@ -666,12 +675,9 @@ window.addEventListener('message', (event: MessageEvent) => {
     case 'matrix':
     case 'tile':
     case 'cell':
-    case 'row': {
-      const p = pending.get(msg.id);
-      pending.delete(msg.id);
-      if (p && p.seq === modelSeq) p.resolve(msg);
+    case 'row':
+      requests.handleReply(msg);
       break;
-    }
     case 'error':
       dom.error.textContent = msg.message;
       dom.error.hidden = false;
