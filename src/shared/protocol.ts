@@ -1,5 +1,5 @@
 /**
- * The one message protocol between the heatmap host (src/heatmapView.ts) and the webview (webview/main.ts).
+ * The one message protocol between the heatmap host (src/heatmapView.ts) and the webview (webview/messages.ts, webview/host.ts).
  * Every message has a `type`; requests (either way) carry an `id` that the reply echoes, correlated by
  * src/shared/messageHandler.ts with the pairs in WEBVIEW_REQUESTS and HOST_REQUESTS. Matrices
  * travel as Float32Array (structured clone, binary), never as JSON arrays of numbers, and always as owning
