@@ -9,7 +9,10 @@ import * as vscode from 'vscode';
 import { isPng } from './core/view/csv';
 import { ModelServer } from './core/view/serve';
 import { isAggregateKind, type HeatmapModel, type ViewKind } from './shared/types';
-import { assertNever, parseFromWebview, type FromWebview, type Region, type Settings, type ToWebview } from './shared/protocol';
+import {
+  assertNever, HOST_REQUESTS, parseFromWebview, type FromWebview, type Region, type Settings, type ToWebview, type WebviewReply,
+} from './shared/protocol';
+import { MessageHandler } from './shared/messageHandler';
 import { describeError } from './errors';
 
 export interface HeatmapSource {
@@ -108,8 +111,10 @@ class Controller implements HeatmapController {
   private selection: { layer: number; head: number } | undefined;
   private loadSeq = 0;
   private seq = 0;
-  private nextId = 1;
-  private readonly pngWaiters = new Map<number, { resolve: (b: Uint8Array) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }>();
+  /** The host's requests to the webview (the PNG export). */
+  private readonly requests = new MessageHandler<ToWebview, WebviewReply, typeof HOST_REQUESTS>((m) => this.post(m), {
+    pairs: HOST_REQUESTS, timeoutMs: PNG_TIMEOUT_MS,
+  });
   private config = readSettings();
 
   constructor(private readonly webview: vscode.Webview, extensionUri: vscode.Uri, public source: HeatmapSource) {
@@ -198,15 +203,9 @@ class Controller implements HeatmapController {
 
   async exportPng(target: vscode.Uri): Promise<void> {
     if (!this.ready || !this.server) throw new Error('the heatmap is not shown yet');
-    const id = this.nextId++;
-    const bytes = await new Promise<Uint8Array>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pngWaiters.delete(id);
-        reject(new Error('the heatmap did not answer (is it visible?)'));
-      }, PNG_TIMEOUT_MS);
-      this.pngWaiters.set(id, { resolve, reject, timer });
-      this.post({ type: 'exportPng', id });
-    });
+    const reply = await this.requests.request({ type: 'exportPng' }, { timeoutMessage: 'the heatmap did not answer (is it visible?)' });
+    const bytes = reply.bytes;
+    if (!bytes) throw new Error(`PNG export failed: ${reply.error ?? 'unknown error'}`);
     if (!isPng(bytes)) throw new Error('the heatmap sent something that is not a PNG');
     await vscode.workspace.fs.writeFile(target, bytes);
   }
@@ -246,7 +245,8 @@ class Controller implements HeatmapController {
       case 'requestRow': {
         if (msg.type === 'requestMatrix' && this.server?.model.kinds[msg.kind]) this.kind = msg.kind;
         const reply = this.server?.respond(msg);
-        if (reply) this.post(reply);
+        // Stamped with the model it was answered from: the webview drops replies for a model it has replaced.
+        if (reply) this.post({ ...reply, seq: this.seq } as ToWebview);
         return;
       }
       case 'viewState':
@@ -259,15 +259,9 @@ class Controller implements HeatmapController {
       case 'export':
         void this.exportInteractive(msg.format);
         return;
-      case 'png': {
-        const w = this.pngWaiters.get(msg.id);
-        if (!w) return;
-        this.pngWaiters.delete(msg.id);
-        clearTimeout(w.timer);
-        if (msg.bytes) w.resolve(msg.bytes);
-        else w.reject(new Error(`PNG export failed: ${msg.error ?? 'unknown error'}`));
+      case 'png':
+        this.requests.handleReply(msg);
         return;
-      }
       case 'copyCell': {
         const text = this.server?.cellText(msg.kind, msg.row, msg.col);
         if (text !== undefined) {
@@ -306,11 +300,7 @@ class Controller implements HeatmapController {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const w of this.pngWaiters.values()) {
-      clearTimeout(w.timer);
-      w.reject(new Error('the heatmap was closed'));
-    }
-    this.pngWaiters.clear();
+    this.requests.cancelAll('the heatmap was closed');
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 }

@@ -3,10 +3,10 @@ import {
   interpolateBlues, interpolateCividis, interpolateGreys, interpolateInferno, interpolateMagma,
   interpolatePlasma, interpolateRdBu, interpolateViridis,
 } from 'd3-scale-chromatic';
-import { buildLut } from '../src/shared/colormap';
+import { buildLut, isColorMapName, type ColorMapName } from '../src/shared/colormap';
 
-/** The sequential maps offered for weights (the attentionInspector.colorMap setting's values). */
-export const SEQUENTIAL: Record<string, (t: number) => string> = {
+/** The d3 interpolator of each sequential map (the names are src/shared/colormap.ts's COLOR_MAP_NAMES). */
+const SEQUENTIAL: Record<ColorMapName, (t: number) => string> = {
   viridis: interpolateViridis,
   magma: interpolateMagma,
   inferno: interpolateInferno,
@@ -22,15 +22,15 @@ const divergingInterp = (t: number) => interpolateRdBu(1 - t);
 const cache = new Map<string, Uint8Array>();
 
 export function lutFor(name: string, diverging: boolean): Uint8Array {
-  const key = diverging ? 'RdBu' : SEQUENTIAL[name] ? name : 'viridis';
+  const key = mapName(name, diverging);
   let lut = cache.get(key);
   if (!lut) {
-    lut = buildLut(diverging ? divergingInterp : SEQUENTIAL[key]);
+    lut = buildLut(key === 'RdBu' ? divergingInterp : SEQUENTIAL[key as ColorMapName]);
     cache.set(key, lut);
   }
   return lut;
 }
 
 export function mapName(name: string, diverging: boolean): string {
-  return diverging ? 'RdBu' : SEQUENTIAL[name] ? name : 'viridis';
+  return diverging ? 'RdBu' : isColorMapName(name) ? name : 'viridis';
 }

@@ -53,7 +53,7 @@ export const KIND_NAMES: Record<string, string> = {
   rollout: 'attention rollout',
 };
 
-export function buildDom(colorMaps: string[]): Dom {
+export function buildDom(colorMaps: readonly string[]): Dom {
   const kind = el('select', { id: 'view-kind', 'aria-label': 'What to show' });
   const colormap = el('select', { id: 'colormap', 'aria-label': 'Colour map for weights' });
   for (const n of colorMaps) colormap.append(option(n, n));

@@ -3,7 +3,7 @@ import { colorize, type ColorScale } from '../src/shared/colormap';
 import { describeOutput, formatNumber, formatWeight } from '../src/shared/format';
 import type { CellDetails, RowDetails } from '../src/shared/inspect';
 import { labelOf, swatchColor } from '../src/shared/labels';
-import type { HeatmapGrid, ViewKind } from '../src/shared/types';
+import { usesValueLabels, type HeatmapGrid, type ViewKind } from '../src/shared/types';
 import { el, KIND_NAMES } from './dom';
 
 function labelled(prefix: string, index: number, label: string): HTMLElement {
@@ -27,7 +27,7 @@ function vectorText(v: readonly number[], labels: readonly string[] | undefined)
 /** The tooltip's lines for one cell. `exact` is false while only the pooled overview value is known. */
 export function tooltipContent(d: CellDetails, valueLabels: readonly string[] | undefined, pooledNote?: string): HTMLElement[] {
   const lines: HTMLElement[] = [];
-  const isOutput = d.kind === 'output';
+  const isOutput = usesValueLabels(d.kind);
   lines.push(el('div', {}, labelled('query', d.row, d.rowLabel), ' · ', labelled(isOutput ? 'dim' : 'key', d.col, d.colLabel)));
   if (pooledNote) {
     lines.push(el('div', { class: 'muted' }, `${pooledNote}: ${formatNumber(d.value)}`));

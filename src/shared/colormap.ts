@@ -7,6 +7,17 @@ import { isDivergingKind, type ViewKind } from './types';
 
 export const LUT_SIZE = 256;
 
+/**
+ * The sequential colour maps offered for weights: the values of the attentionInspector.colorMap setting, the
+ * webview's Colours list (webview/colormaps.ts maps each to its d3 interpolator) and the host's validation.
+ */
+export const COLOR_MAP_NAMES = ['viridis', 'magma', 'inferno', 'plasma', 'cividis', 'blues', 'greys'] as const;
+export type ColorMapName = (typeof COLOR_MAP_NAMES)[number];
+
+export function isColorMapName(x: unknown): x is ColorMapName {
+  return typeof x === 'string' && (COLOR_MAP_NAMES as readonly string[]).includes(x);
+}
+
 export type ScaleMode = 'linear' | 'log';
 
 export interface ColorScale {

@@ -2,7 +2,7 @@
  * What the tooltip and the pinned-row panel say about a cell or a row. Pure, so the host (for large maps,
  * from full-resolution data) and the webview (for small maps it holds whole) compute the same text.
  */
-import { isAggregateKind, type HeatmapModel, type Matrix2D, type ViewKind } from './types';
+import { isAggregateKind, usesValueLabels, type HeatmapModel, type Matrix2D, type ViewKind } from './types';
 import { labelOf } from './labels';
 
 /** The parts of a model that details are computed from. */
@@ -40,9 +40,9 @@ export interface RowDetails {
   valuesNonNegative: boolean;
 }
 
-/** Kinds laid out as queries × keys (everything but `output`, which is queries × value dimensions). */
+/** Kinds laid out as queries × keys: all but those that use value labels (src/shared/types.ts). */
 export function isQueryKeyKind(kind: ViewKind): boolean {
-  return kind !== 'output';
+  return !usesValueLabels(kind);
 }
 
 function at(m: Matrix2D | undefined, r: number, c: number): number | undefined {

@@ -1,6 +1,7 @@
 /**
- * The one message protocol between the heatmap host (src/heatmapView.ts) and the webview (webview/main.ts).
- * Every message has a `type`; requests from the webview carry an `id` that the host's reply echoes. Matrices
+ * The one message protocol between the heatmap host (src/heatmapView.ts) and the webview (webview/messages.ts, webview/host.ts).
+ * Every message has a `type`; requests (either way) carry an `id` that the reply echoes, correlated by
+ * src/shared/messageHandler.ts with the pairs in WEBVIEW_REQUESTS and HOST_REQUESTS. Matrices
  * travel as Float32Array (structured clone, binary), never as JSON arrays of numbers, and always as owning
  * buffers (a typed array view posts its whole underlying buffer).
  *
@@ -61,12 +62,20 @@ export interface Settings {
   colorMap: string;
 }
 
+/**
+ * Replies to the webview's requests. `seq` is the model (the `model` message's seq) the host answered from: the
+ * host's controller stamps it (ModelServer.respond leaves it out); the webview drops a reply for an older model.
+ * Absent, the reply is taken as answered from the model the webview holds (the host answers in order).
+ */
+export type HostReply =
+  | { type: 'matrix'; id: number; seq?: number; matrix: WireMatrix | undefined }
+  | { type: 'tile'; id: number; seq?: number; kind: ViewKind; r0: number; c0: number; rows: number; cols: number; data: Float32Array }
+  | { type: 'cell'; id: number; seq?: number; details: CellDetails | undefined }
+  | { type: 'row'; id: number; seq?: number; details: RowDetails | undefined };
+
 export type ToWebview =
   | { type: 'model'; seq: number; sourceId: string; model: WireModel; matrix: WireMatrix; settings: Settings }
-  | { type: 'matrix'; id: number; matrix: WireMatrix | undefined }
-  | { type: 'tile'; id: number; kind: ViewKind; r0: number; c0: number; rows: number; cols: number; data: Float32Array }
-  | { type: 'cell'; id: number; details: CellDetails | undefined }
-  | { type: 'row'; id: number; details: RowDetails | undefined }
+  | HostReply
   | { type: 'error'; message: string }
   | { type: 'settings'; settings: Settings }
   | { type: 'exportPng'; id: number }
@@ -96,6 +105,24 @@ export type FromWebview =
   | { type: 'png'; id: number; bytes?: Uint8Array; error?: string }
   | { type: 'copyCell'; kind: ViewKind; row: number; col: number }
   | { type: 'timing'; name: 'firstFrame' | 'hover'; ms: number };
+
+/** The webview's reply to the host's `exportPng` request. */
+export type WebviewReply = Extract<FromWebview, { type: 'png' }>;
+
+// ------------------------------------------------------------------------------------------------ request pairs
+
+/** What the webview asks the host, and the reply type each request gets (src/shared/messageHandler.ts). */
+export const WEBVIEW_REQUESTS = {
+  requestMatrix: 'matrix', requestTile: 'tile', requestCell: 'cell', requestRow: 'row',
+} as const satisfies Partial<Record<FromWebview['type'], HostReply['type']>>;
+
+/** What the host asks the webview, and the reply type. */
+export const HOST_REQUESTS = { exportPng: 'png' } as const satisfies Partial<Record<ToWebview['type'], WebviewReply['type']>>;
+
+/** Whether a message to the webview is the reply to one of its requests. */
+export function isHostReply(m: ToWebview): m is HostReply {
+  return m.type === 'matrix' || m.type === 'tile' || m.type === 'cell' || m.type === 'row';
+}
 
 /** Largest PNG the host accepts from the webview (a 4K canvas with a legend is well under this). */
 export const MAX_PNG_BYTES = 64 * 1024 * 1024;

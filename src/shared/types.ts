@@ -19,6 +19,14 @@ export function isAggregateKind(kind: ViewKind): boolean {
   return kind === 'headMean' || kind === 'headMax' || kind === 'rollout';
 }
 
+/**
+ * Kinds laid out as queries × value dimensions (`output`): their columns are named by the value labels, every
+ * other kind's by the key labels. The one place that says so (axes, tooltip, CSV, difference maps).
+ */
+export function usesValueLabels(kind: ViewKind): boolean {
+  return kind === 'output';
+}
+
 /** A dense row-major matrix. `data.length === rows * cols`. */
 export interface Matrix2D {
   rows: number;

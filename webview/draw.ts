@@ -1,0 +1,118 @@
+// Drawing the map and what surrounds it: colours, axes, side strip, legend, the hover/cursor/pin overlay, and
+// the stage's size. Hovering redraws only the overlay.
+import { chooseScale } from '../src/shared/colormap';
+import { clampView, fitView, zoomOf } from '../src/shared/hit';
+import { usesValueLabels } from '../src/shared/types';
+import { axisSizes, drawColAxis, drawLegend, drawRowAxis, drawStrip, LEGEND_H, prepare, readTheme, STRIP_W } from './axes';
+import { lutFor, mapName } from './colormaps';
+import { KIND_NAMES } from './dom';
+import { body, dom, renderer } from './page';
+import { ui, vp } from './state';
+
+const MASK: [number, number, number, number] = [128, 128, 128, 255];
+
+export function updateColors(): void {
+  if (!ui.mat) return;
+  const scale = chooseScale(ui.kind, ui.mat.min, ui.mat.max, ui.scaleMode);
+  ui.colors = { lut: lutFor(ui.colorMap, scale.diverging), scale, mask: MASK };
+  renderer.setColors(ui.colors);
+  dom.colormap.disabled = scale.diverging;
+  dom.colormap.title = scale.diverging ? 'Signed values use the diverging RdBu map, centred on 0' : 'Colour map for weights';
+}
+
+let frameRequested = false;
+export function requestDraw(): void {
+  if (frameRequested) return;
+  frameRequested = true;
+  requestAnimationFrame(() => {
+    frameRequested = false;
+    draw();
+  });
+}
+
+/** The labels along the column axis for the kind shown. */
+export function colLabels(): string[] | undefined {
+  return usesValueLabels(ui.kind) ? ui.model?.valueLabels : ui.model?.keyLabels;
+}
+
+export function draw(): void {
+  const { mat, colors, model, view, size, axes } = ui;
+  if (!mat || !colors || !model) return;
+  const dpr = window.devicePixelRatio || 1;
+  renderer.draw(view, mat.rows, mat.cols, size.w, size.h, dpr);
+  const theme = readTheme();
+  const hl = ui.hover ?? (document.activeElement === dom.heatmap ? ui.cursor : undefined);
+  drawRowAxis(dom.rowAxis, model.queryLabels, mat.rows, view, axes.rowW, size.h, dpr, theme, hl?.row);
+  drawColAxis(dom.colAxis, colLabels(), mat.cols, view, size.w, axes.colH, dpr, theme, hl?.col);
+  drawStrip(dom.strip, mat.rowMax, mat.rowEntropy, mat.cols, view, size.h, dpr, colors.lut, colors.scale);
+  drawLegend(dom.legend, size.w, dpr, colors.lut, colors.scale,
+    `${KIND_NAMES[ui.kind] ?? ui.kind} · ${mapName(ui.colorMap, colors.scale.diverging)}${ui.scaleMode === 'log' ? ' · log' : ''}`, theme);
+  drawOverlay();
+  body.dataset.zoom = String(+zoomOf(view, vp()).toFixed(3));
+}
+
+/** Hover cross-hair, keyboard cursor and pinned row on a separate canvas, so hovering never redraws the map. */
+export function drawOverlay(): void {
+  const { mat, view, size, hover, cursor, pinned } = ui;
+  const dpr = window.devicePixelRatio || 1;
+  const ctx = prepare(dom.overlay, size.w, size.h, dpr);
+  if (!ctx || !mat) return;
+  const k = view.cellPx;
+  const cs = getComputedStyle(body);
+  const fg = cs.color || '#000';
+  const focus = cs.getPropertyValue('--vscode-focusBorder').trim() || fg;
+  const w = Math.min(size.w, (mat.cols - view.x0) * k);
+  const h = Math.min(size.h, (mat.rows - view.y0) * k);
+  if (pinned !== undefined && pinned < mat.rows) {
+    ctx.strokeStyle = fg;
+    ctx.lineWidth = 2;
+    ctx.strokeRect(1, (pinned - view.y0) * k + 1, w - 2, Math.max(2, k - 2));
+  }
+  if (hover) {
+    ctx.globalAlpha = 0.9;
+    ctx.strokeStyle = fg;
+    ctx.lineWidth = 1;
+    ctx.strokeRect(0.5, (hover.row - view.y0) * k + 0.5, w - 1, Math.max(1, k - 1));
+    ctx.strokeRect((hover.col - view.x0) * k + 0.5, 0.5, Math.max(1, k - 1), h - 1);
+    ctx.globalAlpha = 1;
+  }
+  if (document.activeElement === dom.heatmap) {
+    ctx.strokeStyle = focus;
+    ctx.lineWidth = 2;
+    ctx.strokeRect((cursor.col - view.x0) * k + 1, (cursor.row - view.y0) * k + 1, Math.max(2, k - 2), Math.max(2, k - 2));
+  }
+}
+
+/**
+ * Size the map's stage to the matrix at "fit" inside the space the plot has, so axes and legend hug the map
+ * (a 1×8 map is a strip, not a strip in a big empty box). Zooming magnifies inside this stage.
+ */
+export function layoutStage(rows: number, cols: number): void {
+  const r = dom.plot.getBoundingClientRect();
+  if (ui.model) {
+    ui.axes = axisSizes(ui.model.queryLabels, colLabels(), rows, cols, readTheme());
+    dom.plot.style.gridTemplateColumns = `${ui.axes.rowW}px auto ${STRIP_W}px`;
+    dom.plot.style.gridTemplateRows = `${ui.axes.colH}px auto ${LEGEND_H}px`;
+  }
+  const availW = Math.max(40, Math.floor(r.width) - ui.axes.rowW - STRIP_W);
+  const availH = Math.max(40, Math.floor(r.height) - ui.axes.colH - LEGEND_H);
+  const cellPx = Math.min(availW / cols, availH / rows);
+  ui.size = { w: Math.max(1, Math.min(availW, Math.ceil(cols * cellPx))), h: Math.max(1, Math.min(availH, Math.ceil(rows * cellPx))) };
+  const stage = dom.heatmap.parentElement as HTMLElement;
+  stage.style.width = `${ui.size.w}px`;
+  stage.style.height = `${ui.size.h}px`;
+}
+
+/** Re-fit on resize, redraw when the renderer's context comes back or VS Code switches the theme. */
+export function watchLayout(): void {
+  renderer.onRestored = () => requestDraw();
+  new ResizeObserver(() => {
+    if (!ui.mat) return;
+    const atFit = zoomOf(ui.view, vp()) <= 1.0001;
+    layoutStage(ui.mat.rows, ui.mat.cols);
+    ui.view = atFit ? fitView(vp()) : clampView(ui.view, vp());
+    draw();
+  }).observe(dom.plot);
+  // VS Code switches themes by changing the body's class and variables: canvases drawn with theme colours follow.
+  new MutationObserver(() => requestDraw()).observe(body, { attributes: true, attributeFilter: ['class'] });
+}
