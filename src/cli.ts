@@ -2,7 +2,7 @@
  * attention-inspector: the CLI over the same core as the extension, for scripts and tests.
  * Every failure is one `error:` line on stderr and a non-zero exit; never a stack trace.
  */
-import { MatrixError } from './core/ndarray';
+import { reportError } from './cli/report';
 
 export const USAGE = `Usage: attention-inspector <command> [options]
 
@@ -49,12 +49,6 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   return command(rest);
-}
-
-export function reportError(err: unknown): number {
-  const message = err instanceof MatrixError ? err.message : err instanceof Error ? err.message : String(err);
-  process.stderr.write(`error: ${message.split('\n')[0]}\n`);
-  return 1;
 }
 
 if (require.main === module) {

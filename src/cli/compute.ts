@@ -15,7 +15,7 @@
 import { promises as fsp } from 'fs';
 import type { FileHandle } from 'fs/promises';
 import * as path from 'path';
-import { reportError } from '../cli';
+import { reportError } from './report';
 import { attentionShape, computeAttentionFast, disposeAttentionWorkers, SIMILARITIES } from '../core/attention';
 import { WRITE_ERROR } from '../core/compute/kernel';
 import type { AttentionInput, AttentionResult, Scale, Similarity } from '../core/attention';
