@@ -11,7 +11,8 @@ import * as zlib from 'zlib';
 import { MatrixError, product } from '../src/core/ndarray';
 import type { NdArray } from '../src/core/ndarray';
 import { listMembers, openMatrix } from '../src/core/matrixFile';
-import { loadSpec, scanJson } from '../src/core/jsonMatrix';
+import { scanJson } from '../src/core/jsonMatrix';
+import { loadSpec } from '../src/core/jsonSpec';
 
 export type Ext = '.npy' | '.npz' | '.json';
 export interface CorpusFile { name: string; ext: Ext; bytes: Uint8Array }

@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'url';
 import type { AttentionInput, AttentionResult, Scale, Similarity } from './core/attention';
 import { computeAttention, computeAttentionFast } from './core/attention';
 import type { AttentionSpec } from './core/jsonMatrix';
-import { loadSpec } from './core/jsonMatrix';
+import { loadSpec } from './core/jsonSpec';
 import { listMembers, openMatrix, readMatrix } from './core/matrixFile';
 import type { MatrixHandle } from './core/matrixFile';
 import { MatrixError, product } from './core/ndarray';

@@ -19,7 +19,7 @@ import { reportError } from './report';
 import { attentionShape, computeAttentionFast, disposeAttentionWorkers, SIMILARITIES } from '../core/attention';
 import { WRITE_ERROR } from '../core/compute/kernel';
 import type { AttentionInput, AttentionResult, Scale, Similarity } from '../core/attention';
-import { loadSpec } from '../core/jsonMatrix';
+import { loadSpec } from '../core/jsonSpec';
 import { readMatrix, splitRef } from '../core/matrixFile';
 import { MatrixError } from '../core/ndarray';
 import type { NdArray } from '../core/ndarray';
