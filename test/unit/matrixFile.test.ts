@@ -25,6 +25,14 @@ describe('matrixFile: one entry point for .npy, .npz and JSON', () => {
     assert.deepStrictEqual(splitRef('a/b.npy'), { file: 'a/b.npy' });
     assert.deepStrictEqual(splitRef('a#b/c.npz#k.npy'), { file: 'a#b/c.npz', member: 'k.npy' });
     assert.deepStrictEqual(splitRef('x.npz#'), { file: 'x.npz', member: undefined });
+    // The one splitRef (issue 12): a '#' inside a file name is not a member separator.
+    assert.deepStrictEqual(splitRef('odd#name.npy'), { file: 'odd#name.npy' });
+    assert.deepStrictEqual(splitRef('/w/odd#name.npy'), { file: '/w/odd#name.npy' });
+    assert.deepStrictEqual(splitRef('a.npz#m'), { file: 'a.npz', member: 'm' });
+    assert.deepStrictEqual(splitRef('x.npy'), { file: 'x.npy' });
+    assert.deepStrictEqual(splitRef('dir/odd#a.npz#m'), { file: 'dir/odd#a.npz', member: 'm' });
+    assert.deepStrictEqual(splitRef('run#3/q.npy'), { file: 'run#3/q.npy' });
+    assert.deepStrictEqual(splitRef('bundle.zip#v'), { file: 'bundle.zip', member: 'v' });
   });
   it('recognises files by their magic bytes whatever their name, and keeps a # that is part of a file name', async () => {
     fs.copyFileSync(fixture('f4_le.npy'), path.join(dir, 'weights.bin'));
