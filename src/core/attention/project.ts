@@ -4,6 +4,7 @@
  */
 import { MatrixError, toFloat32, toFloat64 } from '../ndarray';
 import type { NdArray } from '../ndarray';
+import { countNonFinite } from '../stats';
 import { checkShapes, maskSpec, scaleFactorFor } from './shapes';
 import type { AttentionInput, PreparedAttention } from './types';
 
@@ -28,20 +29,6 @@ function columns<T extends Float64Array | Float32Array>(a: T, rows: number, cols
   const out = (a instanceof Float32Array ? new Float32Array(rows * width) : new Float64Array(rows * width)) as T;
   for (let i = 0; i < rows; i++) out.set(a.subarray(i * cols + c0, i * cols + c0 + width), i * width);
   return out;
-}
-
-/** NaN and ±Infinity values; x − x is 0 for every finite float and NaN otherwise (no per-value conversion). */
-function countNonFinite(data: NdArray['data']): number {
-  let bad = 0;
-  if (data instanceof Float32Array || data instanceof Float64Array) {
-    for (let i = 0; i < data.length; i++) {
-      const x = data[i];
-      if (x - x !== 0) bad++;
-    }
-    return bad;
-  }
-  for (let i = 0; i < data.length; i++) if (!Number.isFinite(Number(data[i]))) bad++;
-  return bad;
 }
 
 /**
@@ -74,7 +61,7 @@ export function prepareAttention(input: AttentionInput, opts: { float32?: boolea
   }
   for (const [name, a] of [['Q', input.q], ['K', input.k], ['V', input.v]] as const) {
     if (!a) continue;
-    const bad = countNonFinite(a.data);
+    const bad = countNonFinite(a).total;
     if (bad > 0) warnings.push(`${name} holds ${bad} NaN or infinite value${bad === 1 ? '' : 's'}; affected rows are NaN`);
   }
   return {
