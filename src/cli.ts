@@ -2,7 +2,7 @@
  * attention-inspector: the CLI over the same core as the extension, for scripts and tests.
  * Every failure is one `error:` line on stderr and a non-zero exit; never a stack trace.
  */
-import { reportError } from './cli/report';
+import { exitAfterOutput, reportError } from './cli/report';
 
 export const USAGE = `Usage: attention-inspector <command> [options]
 
@@ -53,7 +53,7 @@ export async function main(argv: string[]): Promise<number> {
 
 if (require.main === module) {
   main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err) => process.exit(reportError(err)),
+    (code) => exitAfterOutput(code),
+    (err) => exitAfterOutput(reportError(err)),
   );
 }
