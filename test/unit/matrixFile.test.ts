@@ -15,6 +15,12 @@ async function rejects(p: Promise<unknown>, re: RegExp): Promise<void> {
   });
 }
 
+/** This process's open file descriptors (Linux /proc, macOS and BSD /dev/fd); an error where they cannot be counted. */
+function openDescriptors(): number {
+  for (const dir of ['/proc/self/fd', '/dev/fd']) if (fs.existsSync(dir)) return fs.readdirSync(dir).length;
+  throw new Error(`cannot count open file descriptors on ${process.platform} (no /proc/self/fd or /dev/fd)`);
+}
+
 describe('matrixFile: one entry point for .npy, .npz and JSON', () => {
   let dir: string;
   before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-')); });
@@ -80,9 +86,22 @@ describe('matrixFile: one entry point for .npy, .npz and JSON', () => {
     }
   });
   it('closes what it opens: many reads do not leak file handles', async () => {
+    const before = openDescriptors();
     for (let i = 0; i < 300; i++) await readMatrix(fixture('bundle_stored.npz#k'), [i % 9]);
     for (let i = 0; i < 100; i++) await readMatrix(fixture('bad/truncated.npy')).catch(() => undefined);
-    const fds = fs.existsSync('/proc/self/fd') ? fs.readdirSync('/proc/self/fd').length : 0;
+    const fds = openDescriptors();
     assert.ok(fds < 200, `${fds} open descriptors`);
+    // 400 reads: a leak of one descriptor per read (or per failed read) shows as hundreds more.
+    assert.ok(fds - before < 10, `${fds - before} more open descriptors after 400 reads (${before} → ${fds})`);
+  });
+  it('counts open descriptors for real (the leak check above cannot pass by counting nothing)', () => {
+    const before = openDescriptors();
+    const opened = Array.from({ length: 20 }, () => fs.openSync(fixture('f4_le.npy'), 'r'));
+    try {
+      assert.strictEqual(openDescriptors() - before, 20);
+    } finally {
+      for (const fd of opened) fs.closeSync(fd);
+    }
+    assert.strictEqual(openDescriptors(), before);
   });
 });
