@@ -11,7 +11,8 @@ import * as zlib from 'zlib';
 import { MatrixError, product } from '../src/core/ndarray';
 import type { NdArray } from '../src/core/ndarray';
 import { listMembers, openMatrix } from '../src/core/matrixFile';
-import { loadSpec, scanJson } from '../src/core/jsonMatrix';
+import { scanJson } from '../src/core/jsonMatrix';
+import { loadSpec } from '../src/core/jsonSpec';
 
 export type Ext = '.npy' | '.npz' | '.json';
 export interface CorpusFile { name: string; ext: Ext; bytes: Uint8Array }
@@ -50,12 +51,26 @@ const FUZZ_MAX_BYTES = 64 << 20;
 export const FIXTURE_DIR = [path.resolve(__dirname, '../test/fixtures/files'), path.resolve(__dirname, '../../test/fixtures/files')]
   .find((d) => fs.existsSync(path.join(d, 'expected.json'))) ?? path.resolve('test/fixtures/files');
 
-/** The fixture files (and saved regressions) the mutations start from. */
+/** Where `npm run fuzz` saves crashers; the unit round replays every one. */
+export const REGRESSION_DIR = path.join(FIXTURE_DIR, 'regressions');
+
+/**
+ * The saved regression inputs. A missing or empty folder is an error, not "nothing to check": a moved or
+ * deleted folder must fail the regression test, never let it pass on no input.
+ */
+export function regressionFiles(dir = REGRESSION_DIR): string[] {
+  if (!fs.existsSync(dir)) throw new Error(`the fuzz regressions folder ${dir} is missing`);
+  const files = fs.readdirSync(dir).filter((n) => /\.(npy|npz|json)$/.test(n)).sort();
+  if (files.length === 0) throw new Error(`the fuzz regressions folder ${dir} holds no .npy, .npz or .json file`);
+  return files.map((n) => path.join(dir, n));
+}
+
+/** The fixture files (and saved regressions) the mutations start from; every folder must be there. */
 export function loadCorpus(dir = FIXTURE_DIR, withRegressions = true): CorpusFile[] {
   const out: CorpusFile[] = [];
   for (const sub of withRegressions ? ['', 'bad', 'regressions'] : ['', 'bad']) {
     const d = path.join(dir, sub);
-    if (!fs.existsSync(d)) continue;
+    if (!fs.existsSync(d)) throw new Error(`the fuzz corpus folder ${d} is missing`);
     for (const name of fs.readdirSync(d).sort()) {
       const ext = path.extname(name) as Ext;
       if (!['.npy', '.npz', '.json'].includes(ext) || name === 'expected.json') continue;
@@ -366,7 +381,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const t0 = Date.now();
   const report = await runFuzz({
-    seed, iterations, crashDir: path.join(FIXTURE_DIR, 'regressions'),
+    seed, iterations, crashDir: REGRESSION_DIR,
     log: (line) => process.stdout.write(`${line}\n`),
   });
   process.stdout.write(`seed ${seed}: ${report.runs} inputs in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${report.parsed} parsed, ` +

@@ -2,7 +2,7 @@
  * attention-inspector: the CLI over the same core as the extension, for scripts and tests.
  * Every failure is one `error:` line on stderr and a non-zero exit; never a stack trace.
  */
-import { MatrixError } from './core/ndarray';
+import { exitAfterOutput, reportError } from './cli/report';
 
 export const USAGE = `Usage: attention-inspector <command> [options]
 
@@ -51,15 +51,9 @@ export async function main(argv: string[]): Promise<number> {
   return command(rest);
 }
 
-export function reportError(err: unknown): number {
-  const message = err instanceof MatrixError ? err.message : err instanceof Error ? err.message : String(err);
-  process.stderr.write(`error: ${message.split('\n')[0]}\n`);
-  return 1;
-}
-
 if (require.main === module) {
   main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err) => process.exit(reportError(err)),
+    (code) => exitAfterOutput(code),
+    (err) => exitAfterOutput(reportError(err)),
   );
 }

@@ -9,10 +9,11 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { fileURLToPath, pathToFileURL } from 'url';
-import type { AttentionInput, AttentionResult, Scale, Similarity } from './core/attention';
+import type { AttentionResult, Scale, Similarity } from './core/attention';
 import { computeAttention, computeAttentionFast } from './core/attention';
 import type { AttentionSpec } from './core/jsonMatrix';
-import { loadSpec } from './core/jsonMatrix';
+import { loadSpec } from './core/jsonSpec';
+import { specToInput } from './core/specInput';
 import { listMembers, openMatrix, readMatrix } from './core/matrixFile';
 import type { MatrixHandle } from './core/matrixFile';
 import { MatrixError, product } from './core/ndarray';
@@ -341,12 +342,8 @@ function checkCells(a: NdArray, file: string, env: SourceEnv): NdArray {
 }
 
 async function compute(spec: AttentionSpec, env: SourceEnv): Promise<AttentionResult> {
-  const q = spec.q ?? spec.x;
-  if (!q) throw new MatrixError('has no Q or X to compute attention from', spec.file);
-  const input: AttentionInput = {
-    q, k: spec.k, v: spec.v, similarity: spec.similarity, scale: spec.scale, mask: spec.mask, heads: spec.heads,
-    wq: spec.wq, wk: spec.wk, wv: spec.wv, wo: spec.wo,
-  };
+  const input = specToInput(spec);
+  const q = input.q;
   const nq = q.shape.length > 1 ? q.shape[0] : 1;
   const nk = spec.k ? (spec.k.shape.length > 1 ? spec.k.shape[0] : 1) : nq;
   const cells = nq * nk * Math.max(1, spec.heads ?? 1);

@@ -15,11 +15,12 @@
 import { promises as fsp } from 'fs';
 import type { FileHandle } from 'fs/promises';
 import * as path from 'path';
-import { reportError } from '../cli';
+import { reportError } from './report';
 import { attentionShape, computeAttentionFast, disposeAttentionWorkers, SIMILARITIES } from '../core/attention';
 import { WRITE_ERROR } from '../core/compute/kernel';
 import type { AttentionInput, AttentionResult, Scale, Similarity } from '../core/attention';
-import { loadSpec } from '../core/jsonMatrix';
+import { loadSpec } from '../core/jsonSpec';
+import { specToInput } from '../core/specInput';
 import { readMatrix, splitRef } from '../core/matrixFile';
 import { MatrixError } from '../core/ndarray';
 import type { NdArray } from '../core/ndarray';
@@ -86,13 +87,7 @@ async function buildInput(a: ComputeArgs): Promise<AttentionInput> {
     } catch (e) {
       throw new MatrixError(`cannot read the file (${(e as NodeJS.ErrnoException).code ?? String(e)})`, file);
     }
-    const spec = await loadSpec(text, file);
-    const q = spec.q ?? spec.x ?? spec.matrix;
-    if (!q) throw new MatrixError('has no Q or X to compute attention from (it holds precomputed weights)', file);
-    input = {
-      q, k: spec.k, v: spec.v, wq: spec.wq, wk: spec.wk, wv: spec.wv, wo: spec.wo, heads: spec.heads,
-      mask: spec.mask, scale: spec.scale, similarity: spec.similarity,
-    };
+    input = specToInput(await loadSpec(text, file));
   } else {
     input.q = await readMatrix(qRef);
   }

@@ -9,7 +9,7 @@ import { MatrixError, product } from '../core/ndarray';
 import type { NdArray, TypedArray } from '../core/ndarray';
 import { listMembers, openMatrix, splitRef } from '../core/matrixFile';
 import type { ArrayInfo } from '../core/matrixFile';
-import { reportError } from '../cli';
+import { reportError } from './report';
 import { promises as fsp } from 'fs';
 
 /** --data prints every value; past this many the output is no use to anyone and the user should slice. */

@@ -1,13 +1,15 @@
 /**
- * JSON matrices and attention specs, read with the offset-keeping parser of jsonParse.ts: every error (ragged
- * rows, a string among numbers, Q wider than K, an empty matrix) carries a line and column the editor can
- * underline. scanJson is called on every keystroke, so it bounds its work: values past a
+ * JSON matrices and attention specs, text to arrays, read with the offset-keeping parser of jsonParse.ts: every
+ * error (ragged rows, a string among numbers, Q wider than K, an empty matrix) carries a line and column the
+ * editor can underline. Loading a spec that refers to .npy/.npz files is jsonSpec.ts (it reads files). scanJson is called on every keystroke, so it bounds its work: values past a
  * size budget are only syntax-checked (no nodes built) and their shape is reported as null.
  */
-import * as path from 'path';
+import { shapeMessage, shapeRules } from './attention/shapes';
+import type { KnownShape, Role, ShapeProblem } from './attention/shapes';
+import { SIMILARITIES } from './attention/types';
 import { MatrixError } from './ndarray';
 import type { NdArray } from './ndarray';
-import { readMatrix, splitRef } from './matrixFile';
+import { queryKeyOf } from './specInput';
 import {
   C_0, C_9, C_COLON, C_COMMA, C_LBRACE, C_LBRACKET, C_LF, C_CR, C_MINUS, C_QUOTE, C_RBRACE, C_SPACE, C_TAB,
   errorAt, parseJson, Parser,
@@ -130,10 +132,10 @@ export function matrixFromNode(node: JsonNode, text: string, file: string, what 
 // ---------------------------------------------------------------------------------------------------------------
 // Specs
 
-type MatrixKey = 'q' | 'k' | 'v' | 'x' | 'wq' | 'wk' | 'wv' | 'wo' | 'weights';
-type SpecKey = MatrixKey | 'mask' | 'heads' | 'scale' | 'similarity' | 'queryLabels' | 'keyLabels' | 'valueLabels' | 'description';
+export type MatrixKey = 'q' | 'k' | 'v' | 'x' | 'wq' | 'wk' | 'wv' | 'wo' | 'weights';
+export type SpecKey = MatrixKey | 'mask' | 'heads' | 'scale' | 'similarity' | 'queryLabels' | 'keyLabels' | 'valueLabels' | 'description';
 
-const KEY_ALIASES: Record<string, SpecKey> = {
+export const KEY_ALIASES: Record<string, SpecKey> = {
   Q: 'q', q: 'q', K: 'k', k: 'k', V: 'v', v: 'v', X: 'x', x: 'x',
   Wq: 'wq', wq: 'wq', WQ: 'wq', W_q: 'wq', W_Q: 'wq',
   Wk: 'wk', wk: 'wk', WK: 'wk', W_k: 'wk', W_K: 'wk',
@@ -143,11 +145,11 @@ const KEY_ALIASES: Record<string, SpecKey> = {
   mask: 'mask', heads: 'heads', scale: 'scale', similarity: 'similarity',
   queryLabels: 'queryLabels', keyLabels: 'keyLabels', valueLabels: 'valueLabels', description: 'description',
 };
-const MATRIX_KEYS: ReadonlySet<SpecKey> = new Set<SpecKey>(['q', 'k', 'v', 'x', 'wq', 'wk', 'wv', 'wo', 'weights']);
+export const MATRIX_KEYS: ReadonlySet<SpecKey> = new Set<SpecKey>(['q', 'k', 'v', 'x', 'wq', 'wk', 'wv', 'wo', 'weights']);
 /** Keys that make an object an attention spec rather than some other JSON file. */
 const SPEC_MARKERS = ['Q', 'q', 'K', 'k', 'X', 'x', 'attention', 'weights'];
 
-function isIgnoredKey(key: string): boolean {
+export function isIgnoredKey(key: string): boolean {
   return key === '$schema' || key === 'comment' || key.startsWith('_') || key.startsWith('//');
 }
 
@@ -156,72 +158,91 @@ function looksLikeSpec(keys: string[]): boolean {
 }
 
 /** What the spec says about one matrix: its shape (when known) and where to underline it. */
-interface ShapeFact { name: string; shape: number[]; start: number; end: number }
+export interface ShapeFact { name: string; shape: number[]; start: number; end: number }
 
-function rowsOf(s: number[]): number { return s.length >= 2 ? s[s.length - 2] : 1; }
-function widthOf(s: number[]): number { return s[s.length - 1]; }
+/** A problem found in a spec, placed on the value (or key) to underline. */
+export interface LocatedProblem { problem: string; start: number; end: number }
+
+function rowsOf(s: readonly number[]): number { return s.length >= 2 ? s[s.length - 2] : 1; }
+function widthOf(s: readonly number[]): number { return s[s.length - 1]; }
+
+const ROLE_KEYS: Record<Exclude<Role, 'Q' | 'K' | 'V'>, SpecKey> = { W_Q: 'wq', W_K: 'wk', W_V: 'wv', W_O: 'wo', mask: 'mask' };
+const ROLE_NAMES: Record<Role, string> = { Q: 'Q', K: 'K', V: 'V', W_Q: 'Wq', W_K: 'Wk', W_V: 'Wv', W_O: 'Wo', mask: 'mask' };
 
 /**
- * Dimension checks between matrices and labels, with the later one underlined. Only what is certain is checked;
- * the engine's validateInput checks the rest. Returns problems instead of throwing so scanJson can list them all.
+ * The engine's shape rules (attention/shapes.ts) applied to a spec, each problem placed on the key that feeds
+ * the input it is about and worded with the file's own key names. A key that is `present` without a fact
+ * (a file reference, a matrix that did not parse) is unknown: rules about it are skipped. `heads` undefined
+ * means it is not known (given but invalid, or not seen): the rules that need it are skipped.
  */
-function checkSpecShapes(f: Partial<Record<SpecKey, ShapeFact>>, labels: Partial<Record<'queryLabels' | 'keyLabels' | 'valueLabels', { count: number; start: number; end: number }>>, heads: number | undefined, present: ReadonlySet<string>): { problem: string; start: number; end: number }[] {
-  const out: { problem: string; start: number; end: number }[] = [];
+export function specShapeProblems(f: Partial<Record<SpecKey, ShapeFact>>, present: ReadonlySet<string>, heads: number | undefined): { problems: LocatedProblem[]; nq?: number; nk?: number; dvModel?: number } {
+  const known = (key: SpecKey): KnownShape | undefined => (f[key] ? f[key].shape : present.has(key) ? null : undefined);
+  const qKey = queryKeyOf({ q: known('q'), x: known('x') }) as 'q' | 'x' | undefined;
+  if (!qKey) return { problems: [] };
+  const keyOf = (role: Role): SpecKey => (role === 'Q' ? qKey : role === 'K' ? (present.has('k') ? 'k' : qKey)
+    : role === 'V' ? (present.has('v') ? 'v' : qKey) : ROLE_KEYS[role]);
+  const name = (role: Role): string => f[keyOf(role)]?.name ?? ROLE_NAMES[role];
+  const rules = shapeRules({
+    q: known(qKey) as KnownShape, k: known('k'), v: known('v'), wq: known('wq'), wk: known('wk'), wv: known('wv'),
+    wo: known('wo'), mask: f.mask?.shape, heads,
+  });
+  const problems: LocatedProblem[] = [];
+  for (const p of rules.problems) {
+    const at = f[keyOf(p.role)];
+    if (at) problems.push({ problem: specShapeMessage(p, name), start: at.start, end: at.end });
+  }
+  return { problems, nq: rules.nq, nk: rules.nk, dvModel: rules.dvModel };
+}
+
+/** The engine's wording, except where a spec's reader thinks in its own keys' order and sizes. */
+function specShapeMessage(p: ShapeProblem, name: (role: Role) => string): string {
+  switch (p.rule) {
+    case 'projectionRows':
+      return `${name(p.of)} has width ${p.width} but ${name(p.role)} has ${p.rows} rows`;
+    case 'headsDivide':
+      return `${name(p.role)} has ${p.width} columns, not divisible by heads = ${p.heads}`;
+    case 'maskShape':
+      return `${name('mask')} has shape [${p.shape.join(', ')}] but the scores are [${p.heads > 1 ? `${p.heads}, ` : ''}${p.nq}, ${p.nk}]`;
+    default:
+      return shapeMessage(p, name);
+  }
+}
+
+/**
+ * The spec's own rules (labels and precomputed weights against the engine's sizes), then the engine's shape
+ * rules (specShapeProblems). Returns problems instead of throwing so scanJson can
+ * list them all.
+ */
+export function checkSpecShapes(f: Partial<Record<SpecKey, ShapeFact>>, labels: Partial<Record<'queryLabels' | 'keyLabels' | 'valueLabels', { count: number; start: number; end: number }>>, heads: number | undefined, present: ReadonlySet<string>): LocatedProblem[] {
+  // heads absent means 1; present without a value means it was invalid (reported on its own).
+  const engine = specShapeProblems(f, present, present.has('heads') ? heads : 1);
+  // The spec's own rules first, then the engine's: the loader reports the first problem.
+  const out: LocatedProblem[] = [];
   const err = (at: { start: number; end: number }, problem: string) => out.push({ problem, start: at.start, end: at.end });
-  const projected = !!(f.wq || f.wk || f.wv);
-  const { q, k, v, x, wq, wk, wv, wo, weights } = f;
-  if (!projected) {
-    if (q && k && widthOf(q.shape) !== widthOf(k.shape)) err(k, `Q has width ${widthOf(q.shape)} but K has width ${widthOf(k.shape)}`);
-    // K defaults to Q only when K is absent; a K that is present but has no shape (ragged) was already reported.
-    const keys = k ?? (present.has('k') ? undefined : q);
-    if (keys && v && v.shape.length >= 1) {
-      const nk = rowsOf(keys.shape);
-      const nv = v.shape.length >= 2 ? v.shape[v.shape.length - 2] : v.shape[0];
-      if (nk !== nv && !(nk === 1 && v.shape.length === 1)) err(v, `${keys.name} has ${nk} rows but V has ${nv}`);
-    }
-  } else {
-    const input = x ?? q;
-    for (const w of [wq, wk, wv]) {
-      if (w && input && w.shape.length === 2 && widthOf(input.shape) !== w.shape[0]) {
-        err(w, `${input.name} has width ${widthOf(input.shape)} but ${w.name} has ${w.shape[0]} rows`);
-      }
-      if (w && heads && w.shape.length === 2 && w.shape[1] % heads !== 0) err(w, `${w.name} has ${w.shape[1]} columns, not divisible by heads = ${heads}`);
-    }
-    if (wo && wv && wo.shape.length === 2 && wv.shape.length === 2 && wo.shape[0] !== wv.shape[1]) {
-      err(wo, `Wv has ${wv.shape[1]} columns but Wo has ${wo.shape[0]} rows`);
-    }
-  }
-  for (const m of [q, k, v, x, wq, wk, wv, wo]) {
-    if (m && m.shape.length > 3) err(m, `${m.name} has ${m.shape.length} dimensions (expected 1, 2 or 3)`);
-  }
-  const queries = x ?? q;
-  const keysFor = projected ? x ?? q : k ?? (present.has('k') ? undefined : q);
-  const nq = queries ? rowsOf(queries.shape) : weights ? rowsOf(weights.shape) : undefined;
-  const nk = keysFor ? rowsOf(keysFor.shape) : weights ? widthOf(weights.shape) : undefined;
+  const { v, wv, wo, weights } = f;
+  const nq = engine.nq ?? (weights ? rowsOf(weights.shape) : undefined);
+  const nk = engine.nk ?? (weights ? widthOf(weights.shape) : undefined);
   if (labels.queryLabels && nq !== undefined && labels.queryLabels.count !== nq) {
     err(labels.queryLabels, `queryLabels has ${labels.queryLabels.count} labels but there are ${nq} queries`);
   }
   if (labels.keyLabels && nk !== undefined && labels.keyLabels.count !== nk) {
     err(labels.keyLabels, `keyLabels has ${labels.keyLabels.count} labels but there are ${nk} keys`);
   }
-  if (labels.valueLabels && v && !projected && !wo) {
-    const dv = v.shape.length === 1 ? 1 : widthOf(v.shape); // a 1-D V holds one scalar value per key
-    if (labels.valueLabels.count !== dv) err(labels.valueLabels, `valueLabels has ${labels.valueLabels.count} names but V has ${dv} columns`);
+  // Value labels name V's columns (one for a 1-D V of scalars); projected values have no names of their own.
+  if (labels.valueLabels && v && !f.wq && !f.wk && !wv && !wo && engine.dvModel !== undefined && labels.valueLabels.count !== engine.dvModel) {
+    err(labels.valueLabels, `valueLabels has ${labels.valueLabels.count} names but V has ${engine.dvModel} columns`);
   }
-  const { mask } = f;
-  if (mask && nq !== undefined && nk !== undefined && (mask.shape.length < 2 || mask.shape.length > 3 || rowsOf(mask.shape) !== nq || widthOf(mask.shape) !== nk)) {
-    err(mask, `mask has shape [${mask.shape.join(', ')}] but the scores are [${nq}, ${nk}]`);
+  if (weights && engine.nq !== undefined && weights.shape.length >= 2 && rowsOf(weights.shape) !== engine.nq) {
+    err(weights, `${weights.name} has ${rowsOf(weights.shape)} rows but there are ${engine.nq} queries`);
   }
-  if (weights && nq !== undefined && queries && weights.shape.length >= 2 && rowsOf(weights.shape) !== nq) {
-    err(weights, `${weights.name} has ${rowsOf(weights.shape)} rows but there are ${nq} queries`);
-  }
+  out.push(...engine.problems);
   return out;
 }
 
 interface ValueCheck { problem: string; start: number; end: number }
 
 /** Checks a non-matrix option's value; returns a problem or nothing. */
-function checkOption(key: SpecKey, node: JsonNode): ValueCheck | undefined {
+export function checkOption(key: SpecKey, node: JsonNode): ValueCheck | undefined {
   const bad = (problem: string): ValueCheck => ({ problem, start: node.start, end: node.end });
   switch (key) {
     case 'heads':
@@ -231,7 +252,7 @@ function checkOption(key: SpecKey, node: JsonNode): ValueCheck | undefined {
       if (node.type === 'number') return Number.isFinite(node.value) ? undefined : bad('scale must be a finite number');
       return node.type === 'string' && ['sqrt', 'dk', 'none'].includes(node.value) ? undefined : bad('scale must be "sqrt", "dk", "none" or a number');
     case 'similarity':
-      return node.type === 'string' && ['dot', 'cosine', 'laplacian', 'euclidean'].includes(node.value)
+      return node.type === 'string' && (SIMILARITIES as readonly string[]).includes(node.value)
         ? undefined : bad('similarity must be "dot", "cosine", "laplacian" or "euclidean"');
     case 'description':
       return node.type === 'string' ? undefined : bad('description must be a string');
@@ -249,10 +270,6 @@ function checkOption(key: SpecKey, node: JsonNode): ValueCheck | undefined {
 
 function isRefNode(key: SpecKey, node: JsonNode): boolean {
   return node.type === 'string' && (MATRIX_KEYS.has(key) || (key === 'mask' && node.value !== 'causal' && node.value !== 'none'));
-}
-
-function displayKey(key: string): string {
-  return key;
 }
 
 /** A top-level array is a matrix when its first leaf is a number or it opens with '[[' (a possibly empty grid). */
@@ -389,7 +406,7 @@ function analyseEntry(
   }
   if (MATRIX_KEYS.has(canon) || (canon === 'mask' && node.type !== 'string')) {
     try {
-      entry.shape = matrixShape(node, text, file, displayKey(key));
+      entry.shape = matrixShape(node, text, file, key);
       facts[canon] = { name: key, shape: entry.shape, start: node.start, end: node.end };
     } catch (e) {
       if (!(e instanceof MatrixError)) throw e;
@@ -404,81 +421,6 @@ function analyseEntry(
   if ((canon === 'queryLabels' || canon === 'keyLabels' || canon === 'valueLabels') && node.type === 'array') {
     labels[canon] = { count: node.items.length, start: node.start, end: node.end };
   }
-}
-
-/**
- * Loads a JSON file's text as an AttentionSpec: a plain nested array becomes `matrix`; an object's matrices are
- * read inline or from .npy/.npz files it names (relative to the JSON file). Throws the first problem, located.
- * `onRef` hears each file it is about to read (absolute, without "#member"), also when that read then fails:
- * a heatmap of the spec reloads when one of them changes or appears.
- */
-export async function loadSpec(text: string, file: string, onRef?: (file: string) => void): Promise<AttentionSpec> {
-  const root = parseJson(text, file);
-  if (root.type === 'array' || root.type === 'numbers') return { file, matrix: matrixFromNode(root, text, file) };
-  if (root.type !== 'object') {
-    throw errorAt(text, file, root.start, root.end, 'expected a matrix (nested array of numbers) or an object with Q, K, V');
-  }
-  const spec: AttentionSpec = { file };
-  const facts: Partial<Record<SpecKey, ShapeFact>> = {};
-  const labels: Partial<Record<'queryLabels' | 'keyLabels' | 'valueLabels', { count: number; start: number; end: number }>> = {};
-  const seen = new Set<SpecKey>();
-  const baseDir = path.dirname(file);
-  for (const { key, keyStart, keyEnd, value } of root.entries) {
-    const canon = KEY_ALIASES[key];
-    if (!canon) {
-      if (isIgnoredKey(key)) continue;
-      throw errorAt(text, file, keyStart, keyEnd, `unknown key "${key}" (expected Q, K, V, X, Wq, Wk, Wv, Wo, heads, mask, scale, similarity, queryLabels, keyLabels, valueLabels, description, attention or weights)`);
-    }
-    if (seen.has(canon)) throw errorAt(text, file, keyStart, keyEnd, `"${key}" is given twice`);
-    seen.add(canon);
-    if (MATRIX_KEYS.has(canon) || canon === 'mask') {
-      let m: NdArray;
-      if (canon === 'mask' && value.type === 'string' && (value.value === 'causal' || value.value === 'none')) {
-        if (value.value === 'causal') spec.mask = 'causal';
-        continue;
-      }
-      if (value.type === 'string') {
-        const ref = value.value;
-        const target = path.resolve(baseDir, ref);
-        onRef?.(splitRef(target).file);
-        try {
-          m = await readMatrix(target);
-        } catch (e) {
-          if (!(e instanceof MatrixError)) throw e;
-          throw errorAt(text, file, value.start, value.end, `${key}: ${e.message}`);
-        }
-        if (m.shape.length === 0 || m.data.length === 0) throw errorAt(text, file, value.start, value.end, `${key}: ${ref} holds an empty array`);
-      } else {
-        m = matrixFromNode(value, text, file, key);
-      }
-      facts[canon] = { name: key, shape: [...m.shape], start: value.start, end: value.end };
-      if (canon === 'mask') spec.mask = m;
-      else spec[canon as MatrixKey] = m;
-      continue;
-    }
-    const bad = checkOption(canon, value);
-    if (bad) throw errorAt(text, file, bad.start, bad.end, bad.problem);
-    switch (canon) {
-      case 'heads': spec.heads = (value as { value: number }).value; break;
-      case 'scale': spec.scale = (value as { value: number | 'sqrt' | 'dk' | 'none' }).value; break;
-      case 'similarity': spec.similarity = (value as { value: 'dot' | 'cosine' | 'laplacian' | 'euclidean' }).value; break;
-      case 'description': spec.description = (value as { value: string }).value; break;
-      case 'queryLabels':
-      case 'keyLabels':
-      case 'valueLabels': {
-        const items = (value as { items: JsonNode[] }).items.map((n) => (n as { value: string }).value);
-        spec[canon] = items;
-        labels[canon] = { count: items.length, start: value.start, end: value.end };
-        break;
-      }
-    }
-  }
-  if (!spec.q && !spec.x && !spec.weights) {
-    throw errorAt(text, file, root.start, root.start + 1, 'an attention spec needs Q (or X with Wq, Wk, Wv, or precomputed attention weights)');
-  }
-  const problems = checkSpecShapes(facts, labels, spec.heads, seen);
-  if (problems.length) throw errorAt(text, file, problems[0].start, problems[0].end, problems[0].problem);
-  return spec;
 }
 
 /** The matrices in a JSON file: one unnamed entry for a plain array, or the spec's inline matrices by key. */

@@ -2,6 +2,8 @@
  * Where CodeLenses go in a JSON matrix file, decided from scanJson's bounded scan (never a full parse), so the
  * lens provider stays cheap on big files. Pure: offsets only; the host turns them into editor positions.
  */
+import { KEY_ALIASES, specShapeProblems } from './jsonMatrix';
+import type { ShapeFact, SpecKey } from './jsonMatrix';
 
 /** The part of scanJson's JsonScan that lens placement reads (structural, so any JsonScan fits). */
 export interface LensScanEntry {
@@ -109,26 +111,19 @@ export interface ShapeProblem {
 }
 
 /**
- * Cross-checks scanJson's shapes the way the engine will (Q and K widths, K and V row counts), so the editor
- * squiggles the key while the user types instead of failing later when the heatmap opens. Keys are matched
- * case-insensitively; references to other files (shape unknown) are not checked.
+ * The engine's shape rules applied to scanJson's shapes (jsonMatrix.specShapeProblems), so the editor squiggles
+ * the key while the user types exactly what would fail when the heatmap opens, and nothing the engine computes.
+ * References to other files (shape unknown) are not checked; neither is anything that needs `heads`.
  */
 export function shapeProblems(scan: LensScan): ShapeProblem[] {
   if (scan.kind !== 'spec') return [];
-  const byKey = new Map<string, LensScanEntry>();
-  for (const e of scan.entries) if (e.shape) byKey.set(e.key.toLowerCase(), e);
-  const q = byKey.get('q');
-  const k = byKey.get('k');
-  const v = byKey.get('v');
-  const width = (e: LensScanEntry) => (e.shape as readonly number[])[(e.shape as readonly number[]).length - 1];
-  const rows = (e: LensScanEntry) => ((e.shape as readonly number[]).length > 1 ? (e.shape as readonly number[])[0] : 1);
-  const at = (e: LensScanEntry, message: string): ShapeProblem => ({ offset: e.keyOffset, length: e.key.length + 2, message });
-  const out: ShapeProblem[] = [];
-  if (q && k && q.shape && k.shape && q.shape.length > 0 && k.shape.length > 0 && width(q) !== width(k)) {
-    out.push(at(k, `${q.key} has width ${width(q)} but ${k.key} has width ${width(k)}`));
+  const facts: Partial<Record<SpecKey, ShapeFact>> = {};
+  const present = new Set<string>();
+  for (const e of scan.entries) {
+    const canon = KEY_ALIASES[e.key];
+    if (!canon) continue;
+    present.add(canon);
+    if (e.shape) facts[canon] = { name: e.key, shape: [...e.shape], start: e.keyOffset, end: e.keyOffset + e.key.length + 2 };
   }
-  if (k && v && k.shape && v.shape && k.shape.length > 0 && v.shape.length > 0 && rows(k) !== rows(v)) {
-    out.push(at(v, `${k.key} has ${rows(k)} rows but ${v.key} has ${rows(v)}`));
-  }
-  return out;
+  return specShapeProblems(facts, present, undefined).problems.map((p) => ({ offset: p.start, length: p.end - p.start, message: p.problem }));
 }

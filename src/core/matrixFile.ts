@@ -36,11 +36,26 @@ export interface OpenOptions {
 
 export type FileKind = 'npy' | 'npz' | 'json';
 
-/** Splits "dir/a.npz#q" into the path and the member; a '#' that is part of an existing file name stays. */
+/** The matrix format a file name says (.npy, .npz, .json); undefined for any other name. */
+export function fileKindOf(file: string): FileKind | undefined {
+  const ext = path.extname(file).toLowerCase();
+  return ext === '.json' ? 'json' : ext === '.npy' ? 'npy' : ext === '.npz' ? 'npz' : undefined;
+}
+
+/**
+ * Splits "dir/a.npz#q" into the path and the member, the one place refs are split (CLI, loader, extension).
+ * Only the last '#' splits. A '#' inside a file name stays: when what precedes it names no matrix file and
+ * what follows looks like a path or a matrix file name ("odd#name.npy", "run#3/q.npy"), it is all one path.
+ * A member of a zip without the .npz name ("bundle.zip#v") still splits; openMatrix also tries the whole
+ * ref as a file first.
+ */
 export function splitRef(ref: string): { file: string; member?: string } {
   const i = ref.lastIndexOf('#');
   if (i <= 0) return { file: ref };
-  return { file: ref.slice(0, i), member: ref.slice(i + 1) || undefined };
+  const file = ref.slice(0, i);
+  const rest = ref.slice(i + 1);
+  if (!fileKindOf(file) && (/[\\/]/.test(rest) || fileKindOf(rest))) return { file: ref };
+  return { file, member: rest || undefined };
 }
 
 /** A file read with positional reads in chunks (one read call is limited to 2 GiB). */
@@ -76,10 +91,8 @@ function ioError(err: unknown, file: string): MatrixError {
 function detectKind(head: Uint8Array, file: string): FileKind | undefined {
   if (head.length >= 6 && head[0] === 0x93 && head[1] === 0x4e && head[2] === 0x55 && head[3] === 0x4d && head[4] === 0x50 && head[5] === 0x59) return 'npy';
   if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5) && (head[3] === 4 || head[3] === 6)) return 'npz';
-  const ext = path.extname(file).toLowerCase();
-  if (ext === '.json') return 'json';
-  if (ext === '.npy') return 'npy';
-  if (ext === '.npz') return 'npz';
+  const byName = fileKindOf(file);
+  if (byName) return byName;
   let i = 0;
   while (i < head.length && (head[i] === 32 || head[i] === 9 || head[i] === 10 || head[i] === 13)) i++;
   if (head[i] === 0x5b || head[i] === 0x7b) return 'json';

@@ -4,7 +4,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { checkInput, FIXTURE_DIR, loadCorpus, mutate, rng, runFuzz, zipBomb } from '../../scripts/fuzz';
+import { checkInput, FIXTURE_DIR, loadCorpus, mutate, regressionFiles, rng, runFuzz, zipBomb } from '../../scripts/fuzz';
 import type { Ext } from '../../scripts/fuzz';
 
 describe('fuzz: mutated matrix files parse or are refused cleanly', function () {
@@ -40,11 +40,19 @@ describe('fuzz: mutated matrix files parse or are refused cleanly', function () 
   });
 
   it('every saved regression input parses or is refused cleanly', async () => {
-    const regressions = path.join(FIXTURE_DIR, 'regressions');
-    const files = fs.existsSync(regressions) ? fs.readdirSync(regressions).filter((n) => /\.(npy|npz|json)$/.test(n)) : [];
-    for (const n of files) {
-      const res = await checkInput(fs.readFileSync(path.join(regressions, n)), path.extname(n) as Ext, dir, 200, `reg-${path.basename(n, path.extname(n))}`);
+    const files = regressionFiles();
+    assert.ok(files.length >= 7, `${files.length} saved regressions`);
+    for (const f of files) {
+      const n = path.basename(f);
+      const res = await checkInput(fs.readFileSync(f), path.extname(n) as Ext, dir, 200, `reg-${path.basename(n, path.extname(n))}`);
       assert.notStrictEqual(res.outcome, 'failed', `${n}: ${res.outcome === 'failed' ? res.problem : ''}`);
     }
+  });
+
+  it('a missing or empty regressions folder fails instead of passing on nothing', () => {
+    assert.throws(() => regressionFiles(path.join(dir, 'no-such-folder')), /fuzz regressions folder .*no-such-folder is missing/);
+    const empty = fs.mkdtempSync(path.join(dir, 'empty-'));
+    assert.throws(() => regressionFiles(empty), /holds no \.npy, \.npz or \.json file/);
+    assert.throws(() => loadCorpus(path.join(dir, 'no-such-corpus')), /fuzz corpus folder .* is missing/);
   });
 });

@@ -212,7 +212,7 @@ describe('host: big computations go through the fast engine with progress', () =
       const fast = await fileSource(file, undefined, e).load();
       assert.deepStrictEqual(titles, ['Computing attention (300×300)']);
       const { computeAttention } = await import('../../src/core/attention');
-      const { loadSpec } = await import('../../src/core/jsonMatrix');
+      const { loadSpec } = await import('../../src/core/jsonSpec');
       const s = await loadSpec(JSON.stringify(spec), file);
       const ref = computeAttention({ q: s.q!, k: s.k, scale: 'sqrt' });
       const w = fast.kinds.weights!;

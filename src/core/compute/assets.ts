@@ -6,16 +6,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-let override: string | undefined;
-
-/** Point the engine at another folder holding attention.wasm and worker.js (tests, packaging). */
-export function setComputeAssetsDir(dir: string | undefined): void {
-  override = dir;
-}
-
 export function findAsset(name: 'attention.wasm' | 'attention-fma.wasm' | 'worker.js'): string | undefined {
   const candidates = [
-    override,
     // Only a bundle's own folder: tsc also emits out/src/core/compute/worker.js, which is not the bundle.
     path.basename(__dirname) === 'dist' ? __dirname : undefined,
     path.join(__dirname, '..', '..', '..', '..', 'dist'), // out/src/core/compute → dist

@@ -7,8 +7,9 @@
  * first access (by the reference kernel, on this thread), for callers that only need weights and output:
  * two fewer n_q×n_k arrays to fill.
  */
-import { allocFloat32, attendRows, combineHeads, maskAllows, maskedRowsWarning, prepareAttention, stackValues } from '../attention';
-import type { AttentionInput, AttentionResult, FastOptions, MaskSpec, PreparedAttention } from '../attention';
+import { allocFloat32, combineHeads, prepareAttention, stackValues } from '../attention/project';
+import { attendRows, maskAllows, maskedRowsWarning } from '../attention/rows';
+import type { AttentionInput, AttentionResult, FastOptions, MaskSpec, PreparedAttention } from '../attention/types';
 import { findAsset } from './assets';
 import { loadBestWasm, runChunk, totalChunks, WasmKernel, wasmFits, WRITE_ERROR } from './kernel';
 import type { KernelJob } from './kernel';

@@ -4,8 +4,8 @@
  * or when the .wasm cannot be loaded. A job describes all heads; chunks of rows are handed out by index.
  */
 import * as fs from 'fs';
-import { attendRows } from '../attention';
-import type { MaskSpec, Similarity } from '../attention';
+import { attendRows } from '../attention/rows';
+import type { MaskSpec, Similarity } from '../attention/types';
 
 /** Everything a kernel needs, as flat float32 arrays (SharedArrayBuffer-backed when sent to workers). */
 export interface KernelJob {

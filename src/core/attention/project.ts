@@ -1,0 +1,109 @@
+/**
+ * The front half of both compute paths: validate, project (Q·W_Q, K·W_K, V·W_V in float64) and split into
+ * heads; and the back half: concatenate the heads and apply W_O.
+ */
+import { MatrixError, toFloat32, toFloat64 } from '../ndarray';
+import type { NdArray } from '../ndarray';
+import { countNonFinite } from '../stats';
+import { checkShapes, maskSpec, scaleFactorFor } from './shapes';
+import type { AttentionInput, PreparedAttention } from './types';
+
+/** out[rows, cols] = a[rows, inner] @ b[inner, cols], all float64 C order. */
+export function matmul(a: Float64Array, b: Float64Array, rows: number, inner: number, cols: number): Float64Array {
+  const out = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    const o = i * cols;
+    for (let t = 0; t < inner; t++) {
+      const x = a[i * inner + t];
+      if (x === 0) continue;
+      const bo = t * cols;
+      for (let j = 0; j < cols; j++) out[o + j] += x * b[bo + j];
+    }
+  }
+  return out;
+}
+
+/** Columns [c0, c0 + width) of a [rows, cols] matrix. */
+function columns<T extends Float64Array | Float32Array>(a: T, rows: number, cols: number, c0: number, width: number): T {
+  if (c0 === 0 && width === cols) return a;
+  const out = (a instanceof Float32Array ? new Float32Array(rows * width) : new Float64Array(rows * width)) as T;
+  for (let i = 0; i < rows; i++) out.set(a.subarray(i * cols + c0, i * cols + c0 + width), i * width);
+  return out;
+}
+
+/**
+ * Validate, project and split into heads: the shared front half of both compute paths.
+ * `float32` keeps unprojected inputs in float32 (no float64 copy): the fast path's kernels are float32 anyway.
+ */
+export function prepareAttention(input: AttentionInput, opts: { float32?: boolean } = {}): PreparedAttention {
+  const s = checkShapes(input);
+  const mask = maskSpec(input, s);
+  const similarity = input.similarity ?? 'dot';
+  const scaleFactor = scaleFactorFor(input.scale, similarity, s.dk);
+  const warnings: string[] = [];
+  // Projections are computed in float64 whatever the kernels use.
+  const conv = (a: NdArray, projected: boolean) => (opts.float32 && !projected ? toFloat32(a) : toFloat64(a));
+  let q: Float64Array | Float32Array = conv(input.q, !!input.wq);
+  let k: Float64Array | Float32Array = input.k ? conv(input.k, !!input.wk) : input.wk ? conv(input.q, true) : q;
+  let v: Float64Array | Float32Array = input.v ? conv(input.v, !!input.wv) : input.wv ? conv(input.q, true) : q;
+  const kCols = input.k ? (input.k.shape.length === 2 ? input.k.shape[1] : 1) : s.dIn;
+  const vCols = input.v ? (input.v.shape.length === 2 ? input.v.shape[1] : 1) : s.dIn;
+  if (input.wq) q = matmul(q as Float64Array, toFloat64(input.wq), s.nq, s.dIn, s.dkModel);
+  if (input.wk) k = matmul(k as Float64Array, toFloat64(input.wk), s.nk, kCols, s.dkModel);
+  if (input.wv) v = matmul(v as Float64Array, toFloat64(input.wv), s.nk, vCols, s.dvModel);
+  const qs: (Float64Array | Float32Array)[] = [];
+  const ks: (Float64Array | Float32Array)[] = [];
+  const vs: (Float64Array | Float32Array)[] = [];
+  for (let h = 0; h < s.heads; h++) {
+    qs.push(columns(q, s.nq, s.dkModel, h * s.dk, s.dk));
+    ks.push(columns(k, s.nk, s.dkModel, h * s.dk, s.dk));
+    vs.push(columns(v, s.nk, s.dvModel, h * s.dv, s.dv));
+  }
+  for (const [name, a] of [['Q', input.q], ['K', input.k], ['V', input.v]] as const) {
+    if (!a) continue;
+    const bad = countNonFinite(a).total;
+    if (bad > 0) warnings.push(`${name} holds ${bad} NaN or infinite value${bad === 1 ? '' : 's'}; affected rows are NaN`);
+  }
+  return {
+    heads: s.heads, nq: s.nq, nk: s.nk, dk: s.dk, dv: s.dv, queryIsVector: s.queryIsVector,
+    valuesAreScalars: s.valuesAreScalars, similarity, scaleFactor, mask, q: qs, k: ks, v: vs,
+    wo: input.wo ? { data: toFloat64(input.wo), cols: s.dOut } : undefined, warnings,
+  };
+}
+
+/** Concatenate per-head outputs [h, nq, dv] into [nq, h·dv] and apply W_O when given. */
+export function combineHeads(p: PreparedAttention, headOutputs: Float32Array): { output: Float32Array; outputDim: number } {
+  const { heads, nq, dv } = p;
+  const width = heads * dv;
+  let concat: Float32Array | Float64Array;
+  if (heads === 1) {
+    concat = headOutputs;
+  } else {
+    concat = new Float32Array(nq * width);
+    for (let h = 0; h < heads; h++) {
+      for (let i = 0; i < nq; i++) {
+        concat.set(headOutputs.subarray((h * nq + i) * dv, (h * nq + i + 1) * dv), i * width + h * dv);
+      }
+    }
+  }
+  if (!p.wo) return { output: heads === 1 ? Float32Array.from(concat) : (concat as Float32Array), outputDim: width };
+  const projected = matmul(Float64Array.from(concat), p.wo.data, nq, width, p.wo.cols);
+  return { output: Float32Array.from(projected), outputDim: p.wo.cols };
+}
+
+/** [h, nk, dv] values as float32, for contributions. */
+export function stackValues(p: PreparedAttention): Float32Array {
+  const out = new Float32Array(p.heads * p.nk * p.dv);
+  for (let h = 0; h < p.heads; h++) out.set(p.v[h], h * p.nk * p.dv);
+  return out;
+}
+
+/** A float32 array of n elements, or a MatrixError saying how much memory `what` would need. */
+export function allocFloat32(n: number, what: string, shared = false): Float32Array {
+  try {
+    return shared ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new MatrixError(`not enough memory for the ${what} (${(n * 4 / 2 ** 30).toFixed(2)} GiB)`);
+  }
+}
