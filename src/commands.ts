@@ -11,8 +11,10 @@ import { formatShape } from './core/lenses';
 import { listMembers } from './core/matrixFile';
 import type { ActiveMatrixTracker } from './contextKeys';
 import {
-  computeSource, compareSource, describeFile, fileOfId, fileSource, matrixKindOf, parseComputeChoice, parseScale, splitRef,
+  computeSource, compareSource, describeFile, fileOfId, fileSource, matrixKindOf, parseComputeChoice, splitRef,
 } from './heatmapSources';
+import { SIMILARITIES } from './core/attention';
+import { parseScale } from './core/settings';
 import type { ComputeChoice, LongRunner, SourceEnv } from './heatmapSources';
 import type { HeatmapController, HeatmapSource } from './heatmapView';
 import type { NpyEditorProvider } from './npyEditor';
@@ -221,9 +223,8 @@ async function computeAttentionCommand(deps: CommandDeps): Promise<void> {
   if (!v) return;
 
   const similarityDefault = last?.similarity ?? settings.similarity;
-  const sims = ['dot', 'cosine', 'laplacian', 'euclidean'] as const;
   const sim = await pickOne(
-    [similarityDefault, ...sims.filter((s) => s !== similarityDefault)].map((s) => ({ label: s, description: SIM_HELP[s] })),
+    [similarityDefault, ...SIMILARITIES.filter((s) => s !== similarityDefault)].map((s) => ({ label: s, description: SIM_HELP[s] })),
     `${title} (4/6)`, 'Similarity measure');
   if (!sim) return;
 

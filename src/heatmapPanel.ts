@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { HeatmapPanelState } from './shared/protocol';
 import { attachHeatmap, heatmapWebviewOptions, type HeatmapController, type HeatmapSource } from './heatmapView';
 import { MatrixError } from './core/ndarray';
+import type { SettingsSource } from './core/settings';
 
 export const HEATMAP_VIEW_TYPE = 'attentionInspector.heatmap';
 
@@ -32,7 +33,9 @@ export class HeatmapPanels implements vscode.Disposable {
   /** Fires when another panel comes to the front, none is, or the front panel shows a new model. */
   readonly onDidChangeActive = this.activeChanged.event;
 
-  constructor(context: { readonly extensionUri: vscode.Uri }, private reviveSource?: ReviveSource) {
+  constructor(
+    context: { readonly extensionUri: vscode.Uri }, private readonly settings: SettingsSource, private reviveSource?: ReviveSource,
+  ) {
     this.extensionUri = context.extensionUri;
     this.disposables.push(
       this.activeChanged,
@@ -76,7 +79,7 @@ export class HeatmapPanels implements vscode.Disposable {
 
   private adopt(panel: vscode.WebviewPanel, source: HeatmapSource): Entry {
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'attention.svg');
-    const controller = attachHeatmap(panel.webview, this.extensionUri, source);
+    const controller = attachHeatmap(panel.webview, this.extensionUri, source, this.settings);
     const entry: Entry = { panel, controller };
     this.entries.add(entry);
     if (panel.active) this.activeEntry = entry;

@@ -3,14 +3,16 @@
  * computeAttention(Fast) → buildModelFromSpec; a .npy/.npz (member) → openMatrix → buildModelFromArray or
  * buildModelFromDump; two sources → diffModels; a Q/K/V pick from the command → compute.
  *
- * No runtime vscode import on purpose: the settings parsing, the remembered-choice schema check and the source
- * logic run in plain Node unit tests. The host injects document text, settings and a progress runner.
+ * No runtime vscode import on purpose: the remembered-choice schema check and the source logic run in plain Node
+ * unit tests. The host injects document text, settings and a progress runner.
  */
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { fileURLToPath, pathToFileURL } from 'url';
 import type { AttentionInput, AttentionResult, Scale, Similarity } from './core/attention';
-import { computeAttention, computeAttentionFast } from './core/attention';
+import { computeAttention, computeAttentionFast, SIMILARITIES } from './core/attention';
+import { parseScale } from './core/settings';
+import type { InspectorSettings } from './core/settings';
 import type { AttentionSpec } from './core/jsonMatrix';
 import { loadSpec } from './core/jsonMatrix';
 import { listMembers, openMatrix, readMatrix } from './core/matrixFile';
@@ -21,59 +23,6 @@ import { buildModelFromArray, buildModelFromDump, buildModelFromSpec, diffModels
 import type { Selection } from './core/view/model';
 import type { HeatmapModel, ViewKind } from './shared/types';
 import type { HeatmapSource } from './heatmapView';
-
-// ---------------------------------------------------------------------------------------------- settings
-
-export interface InspectorSettings {
-  readonly similarity: Similarity;
-  readonly scale: Scale;
-  readonly colorMap: string;
-  readonly watchGlobs: readonly string[];
-  readonly overviewSize: number;
-  readonly maxCells: number;
-}
-
-export const DEFAULT_SETTINGS: InspectorSettings = {
-  similarity: 'dot',
-  scale: 'sqrt',
-  colorMap: 'viridis',
-  watchGlobs: ['**/*.{npy,npz}', '**/*.json'],
-  overviewSize: 512,
-  maxCells: 67108864,
-};
-
-const SIMILARITIES: readonly Similarity[] = ['dot', 'cosine', 'laplacian', 'euclidean'];
-const COLOR_MAPS = ['viridis', 'magma', 'inferno', 'plasma', 'cividis', 'blues', 'greys'];
-
-/** "sqrt" | "dk" | "none" | a positive finite number (also as text, since the setting is a string). */
-export function parseScale(value: unknown): Scale | undefined {
-  if (value === 'sqrt' || value === 'dk' || value === 'none') return value;
-  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
-  return Number.isFinite(n) && n > 0 ? n : undefined;
-}
-
-/**
- * Reads the attentionInspector.* settings through `get` (the host passes getConfiguration().get). Settings are
- * user input: anything of the wrong type or out of range falls back to the default instead of reaching the engine.
- */
-export function parseSettings(get: (key: string) => unknown): InspectorSettings {
-  const similarity = get('defaultSimilarity');
-  const colorMap = get('colorMap');
-  const globs = get('watchGlobs');
-  const overview = get('overviewSize');
-  const maxCells = get('maxCells');
-  return {
-    similarity: SIMILARITIES.includes(similarity as Similarity) ? (similarity as Similarity) : DEFAULT_SETTINGS.similarity,
-    scale: parseScale(get('defaultScale')) ?? DEFAULT_SETTINGS.scale,
-    colorMap: typeof colorMap === 'string' && COLOR_MAPS.includes(colorMap) ? colorMap : DEFAULT_SETTINGS.colorMap,
-    watchGlobs: Array.isArray(globs) && globs.every((g) => typeof g === 'string' && g.length > 0)
-      ? (globs as string[]) : DEFAULT_SETTINGS.watchGlobs,
-    overviewSize: typeof overview === 'number' && Number.isFinite(overview)
-      ? Math.min(4096, Math.max(64, Math.round(overview))) : DEFAULT_SETTINGS.overviewSize,
-    maxCells: typeof maxCells === 'number' && Number.isFinite(maxCells) && maxCells >= 1024
-      ? Math.floor(maxCells) : DEFAULT_SETTINGS.maxCells,
-  };
-}
 
 // ------------------------------------------------------------------------------- remembered compute choice
 

@@ -11,6 +11,8 @@ import { ModelServer } from './core/view/serve';
 import { isAggregateKind, type HeatmapModel, type ViewKind } from './shared/types';
 import { assertNever, parseFromWebview, type FromWebview, type Region, type Settings, type ToWebview } from './shared/protocol';
 import { describeError } from './errors';
+import { settingsEffect } from './core/settings';
+import type { SettingsSource } from './core/settings';
 
 export interface HeatmapSource {
   /** Stable, e.g. the file path or URI plus "#member". */
@@ -81,16 +83,6 @@ export function heatmapHtml(webview: vscode.Webview, extensionUri: vscode.Uri): 
 </html>`;
 }
 
-function readSettings(): { settings: Settings; overviewSize: number } {
-  const c = vscode.workspace.getConfiguration('attentionInspector');
-  const colorMap = c.get<unknown>('colorMap');
-  const ov = c.get<unknown>('overviewSize');
-  return {
-    settings: { colorMap: typeof colorMap === 'string' ? colorMap : 'viridis' },
-    overviewSize: typeof ov === 'number' && Number.isFinite(ov) ? Math.min(4096, Math.max(64, Math.round(ov))) : 512,
-  };
-}
-
 const PNG_TIMEOUT_MS = 15000;
 
 class Controller implements HeatmapController {
@@ -110,24 +102,29 @@ class Controller implements HeatmapController {
   private seq = 0;
   private nextId = 1;
   private readonly pngWaiters = new Map<number, { resolve: (b: Uint8Array) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }>();
-  private config = readSettings();
 
-  constructor(private readonly webview: vscode.Webview, extensionUri: vscode.Uri, public source: HeatmapSource) {
+  constructor(
+    private readonly webview: vscode.Webview, extensionUri: vscode.Uri, public source: HeatmapSource,
+    private readonly settings: SettingsSource,
+  ) {
     webview.options = heatmapWebviewOptions(extensionUri);
     webview.html = heatmapHtml(webview, extensionUri);
     this.disposables.push(
       this.timing,
       this.modelChanged,
       webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (!e.affectsConfiguration('attentionInspector')) return;
-        const before = this.config;
-        this.config = readSettings();
-        if (before.settings.colorMap !== this.config.settings.colorMap) this.post({ type: 'settings', settings: this.config.settings });
-        if (before.overviewSize !== this.config.overviewSize && this.server) this.update(this.server.model);
+      settings.onDidChange(({ changed }) => {
+        const effect = settingsEffect(changed);
+        if (effect.colorMap) this.post({ type: 'settings', settings: this.webviewSettings() });
+        // A reload (extension.ts) serves its new model at the new size anyway: re-serve only when none comes.
+        if (effect.reserve && this.server) this.update(this.server.model);
       }),
     );
     void this.reload();
+  }
+
+  private webviewSettings(): Settings {
+    return { colorMap: this.settings.current.colorMap };
   }
 
   get model(): HeatmapModel | undefined {
@@ -157,7 +154,7 @@ class Controller implements HeatmapController {
 
   update(model: HeatmapModel): void {
     if (this.disposed) return;
-    this.server = new ModelServer(model, { overviewSize: this.config.overviewSize });
+    this.server = new ModelServer(model, { overviewSize: this.settings.current.overviewSize });
     this.selection = model.selection;
     this.lastError = undefined;
     this.postModel();
@@ -172,7 +169,7 @@ class Controller implements HeatmapController {
     if (!matrix) return;
     this.kind = kind;
     this.region = undefined;
-    this.post({ type: 'model', seq: ++this.seq, sourceId: this.source.id, model: s.wireModel(), matrix, settings: this.config.settings });
+    this.post({ type: 'model', seq: ++this.seq, sourceId: this.source.id, model: s.wireModel(), matrix, settings: this.webviewSettings() });
   }
 
   showError(problem: unknown): void {
@@ -316,6 +313,8 @@ class Controller implements HeatmapController {
 }
 
 /** Render `source` into `webview`. The caller owns the returned controller (dispose it with the view). */
-export function attachHeatmap(webview: vscode.Webview, extensionUri: vscode.Uri, source: HeatmapSource): HeatmapController {
-  return new Controller(webview, extensionUri, source);
+export function attachHeatmap(
+  webview: vscode.Webview, extensionUri: vscode.Uri, source: HeatmapSource, settings: SettingsSource,
+): HeatmapController {
+  return new Controller(webview, extensionUri, source, settings);
 }

@@ -14,6 +14,7 @@ import { NPY_EDITOR_VIEW_TYPE } from './contextKeys';
 import { defaultMember, fileSource, matrixKindOf } from './heatmapSources';
 import type { SourceEnv } from './heatmapSources';
 import { attachHeatmap } from './heatmapView';
+import type { SettingsSource } from './core/settings';
 import type { HeatmapController, HeatmapSource } from './heatmapView';
 import type { LiveViews } from './matrixWatcher';
 import { describeError } from './errors';
@@ -68,6 +69,7 @@ export class NpyEditorProvider implements vscode.CustomReadonlyEditorProvider<Np
     private readonly extensionUri: vscode.Uri,
     private readonly env: SourceEnv,
     private readonly live: LiveViews,
+    private readonly settings: SettingsSource,
   ) {
     this.registration = vscode.window.registerCustomEditorProvider(NPY_EDITOR_VIEW_TYPE, this, {
       supportsMultipleEditorsPerDocument: true,
@@ -95,7 +97,7 @@ export class NpyEditorProvider implements vscode.CustomReadonlyEditorProvider<Np
     panel.onDidDispose(() => (disposed = true));
     const source = await this.sourceFor(doc.uri);
     if (disposed) return; // closed while listing members
-    const controller = attachHeatmap(panel.webview, this.extensionUri, source);
+    const controller = attachHeatmap(panel.webview, this.extensionUri, source, this.settings);
     const entry = { uri: doc.uri, panel, controller };
     this.editors.add(entry);
     const liveReg = this.live.register(doc.uri, controller);

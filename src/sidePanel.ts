@@ -9,6 +9,7 @@ import type { ActiveMatrixTracker } from './contextKeys';
 import { fileSource, matrixKindOf } from './heatmapSources';
 import type { SourceEnv } from './heatmapSources';
 import { attachHeatmap } from './heatmapView';
+import type { SettingsSource } from './core/settings';
 import type { HeatmapController, HeatmapSource } from './heatmapView';
 import type { LiveViews } from './matrixWatcher';
 
@@ -39,6 +40,7 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
     private readonly tracker: ActiveMatrixTracker,
     private readonly env: SourceEnv,
     private readonly live: LiveViews,
+    private readonly settings: SettingsSource,
   ) {
     this.typing = new Debouncer(() => this.reload(), TYPING_DEBOUNCE, (err) => this.showError(err));
     this.wanted = tracker.current;
@@ -65,7 +67,7 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
     this.view = view;
     const target = this.wanted ?? this.tracker.current;
     this.shown = target;
-    this.controller = attachHeatmap(view.webview, this.extensionUri, target ? this.sourceFor(target) : placeholder);
+    this.controller = attachHeatmap(view.webview, this.extensionUri, target ? this.sourceFor(target) : placeholder, this.settings);
     this.registerLive();
     this.viewSubs = [
       this.controller,

@@ -3,10 +3,12 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  compareSource, computeSource, DEFAULT_SETTINGS, fileSource, gridCellSize, isAttentionDump, matrixKindOf,
-  fileOfId, parseComputeChoice, parseScale, parseSettings, sliceIndex, sourceFromId, splitRef,
+  compareSource, computeSource, fileSource, gridCellSize, isAttentionDump, matrixKindOf,
+  fileOfId, parseComputeChoice, sliceIndex, sourceFromId, splitRef,
 } from '../../src/heatmapSources';
-import type { InspectorSettings, SourceEnv } from '../../src/heatmapSources';
+import type { SourceEnv } from '../../src/heatmapSources';
+import { DEFAULT_SETTINGS, parseScale, parseSettings } from '../../src/core/settings';
+import type { InspectorSettings } from '../../src/core/settings';
 import type { Matrix2D } from '../../src/shared/types';
 
 const FIX = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'host');
