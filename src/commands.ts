@@ -20,6 +20,7 @@ import type { HeatmapController, HeatmapSource } from './heatmapView';
 import type { NpyEditorProvider } from './npyEditor';
 import type { SidePanel } from './sidePanel';
 import { describeError } from './errors';
+import { askExportTarget } from './exportDialog';
 
 /** What commands need from the editor-area heatmap panels (HeatmapPanels in heatmapPanel.ts). */
 export interface PanelHost {
@@ -353,18 +354,8 @@ async function exportView(deps: CommandDeps, format: 'png' | 'csv', target: vsco
     void vscode.window.showInformationMessage('Attention Inspector: focus a heatmap to export it.');
     return;
   }
-  let where = target;
-  if (!where) {
-    const base = (await currentFile(deps, false))?.fsPath;
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-    const name = `${base ? path.basename(base).replace(/\.(attention\.json|attn\.json|json|npy|npz)$/i, '') : 'attention'}.${format}`;
-    where = await vscode.window.showSaveDialog({
-      saveLabel: `Export ${format.toUpperCase()}`,
-      filters: format === 'png' ? { 'PNG image': ['png'] } : { 'CSV table': ['csv'] },
-      defaultUri: base ? vscode.Uri.file(path.join(path.dirname(base), name)) : folder ? vscode.Uri.joinPath(folder, name) : undefined,
-    });
-    if (!where) return; // cancelled: nothing is written anywhere
-  }
+  const where = target ?? (await askExportTarget(controller.source, format));
+  if (!where) return; // cancelled: nothing is written anywhere
   if (format === 'png') await controller.exportPng(where);
   else await controller.exportCsv(where);
   vscode.window.setStatusBarMessage(`Attention Inspector: exported ${path.basename(where.path)}`, 4000);

@@ -4,13 +4,13 @@
  * exports. The webview gets overviews, tiles and details — never paths, never the whole of a large matrix.
  */
 import { randomBytes } from 'crypto';
-import * as path from 'path';
 import * as vscode from 'vscode';
 import { isPng } from './core/view/csv';
 import { ModelServer } from './core/view/serve';
 import { isAggregateKind, type HeatmapModel, type ViewKind } from './shared/types';
 import { assertNever, parseFromWebview, type FromWebview, type Region, type Settings, type ToWebview } from './shared/protocol';
 import { describeError } from './errors';
+import { askExportTarget } from './exportDialog';
 import { settingsEffect } from './core/settings';
 import type { SettingsSource } from './core/settings';
 
@@ -283,14 +283,7 @@ class Controller implements HeatmapController {
 
   /** The webview's Export buttons: ask where, then write. */
   private async exportInteractive(format: 'png' | 'csv'): Promise<void> {
-    const base = (this.source.title.replace(/[^\w.\-·]+/g, '_').replace(/\.(json|npy|npz)$/i, '') || 'heatmap') + `.${format}`;
-    const file = this.source.id.split('#')[0];
-    const dir = path.isAbsolute(file) ? path.dirname(file) : vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    const target = await vscode.window.showSaveDialog({
-      defaultUri: dir ? vscode.Uri.file(path.join(dir, base)) : undefined,
-      filters: format === 'png' ? { 'PNG image': ['png'] } : { CSV: ['csv'] },
-      saveLabel: `Export ${format.toUpperCase()}`,
-    });
+    const target = await askExportTarget(this.source, format);
     if (!target || this.disposed) return;
     try {
       if (format === 'png') await this.exportPng(target);
