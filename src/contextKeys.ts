@@ -8,7 +8,7 @@
 import * as vscode from 'vscode';
 import { Debouncer, TYPING_DEBOUNCE } from './core/coalesce';
 import { scanJson } from './core/jsonMatrix';
-import { matrixKindOf } from './heatmapSources';
+import { matrixKindOf } from './matrixRefs';
 
 export const CONTEXT_ACTIVE_IS_MATRIX = 'attentionInspector.activeIsMatrixFile';
 export const CONTEXT_HEATMAP_FOCUSED = 'attentionInspector.heatmapFocused';

@@ -12,7 +12,7 @@ import { scanJson } from './core/jsonMatrix';
 import { shapeProblems } from './core/lenses';
 import { checkRefs } from './core/refs';
 import type { MatrixError } from './core/ndarray';
-import { matrixKindOf } from './heatmapSources';
+import { matrixKindOf } from './matrixRefs';
 
 const MATRIX_NAME = /\.(attention|attn)\.json$/i;
 /** Past this many problems a file is not a matrix file being edited but something else; stop listing. */

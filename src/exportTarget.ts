@@ -3,7 +3,7 @@
  * after the heatmap. Pure (no runtime vscode import) so it runs in unit tests; exportDialog.ts asks the user.
  */
 import * as path from 'path';
-import { fileOfId } from './heatmapSources';
+import { fileOfId } from './sourceIds';
 
 export type ExportFormat = 'png' | 'csv';
 

@@ -3,12 +3,13 @@
  * reads files or computes: activation stays cheap, and everything registered is owned by context.subscriptions.
  */
 import * as vscode from 'vscode';
-import { registerCommands, progressRunner } from './commands';
+import { registerCommands } from './commands';
+import { progressRunner } from './progressRunner';
 import { disposeAttentionWorkers } from './core/attention';
 import { ActiveMatrixTracker } from './contextKeys';
 import { registerDiagnostics } from './diagnostics';
-import { sourceFromId } from './heatmapSources';
-import type { SourceEnv } from './heatmapSources';
+import type { SourceEnv } from './loadPipeline';
+import { sourceFromId } from './reviveSource';
 import { settingsEffect } from './core/settings';
 import { registerSettings } from './settings';
 import { HeatmapPanels } from './heatmapPanel';

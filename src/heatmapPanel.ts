@@ -3,10 +3,12 @@
  * WebviewPanelSerializer. The webview stores only its source's id (path or URI plus "#member") in its state; the
  * surfaces part injects `reviveSource` to turn that id back into a HeatmapSource.
  */
+import * as path from 'path';
 import * as vscode from 'vscode';
 import type { HeatmapPanelState } from './shared/protocol';
 import { attachHeatmap, heatmapWebviewOptions, type HeatmapController, type HeatmapSource } from './heatmapView';
 import { MatrixError } from './core/ndarray';
+import { fileOfId } from './sourceIds';
 import type { SettingsSource } from './core/settings';
 
 export const HEATMAP_VIEW_TYPE = 'attentionInspector.heatmap';
@@ -16,12 +18,6 @@ export type ReviveSource = (state: { sourceId: string }) => HeatmapSource | unde
 interface Entry {
   panel: vscode.WebviewPanel;
   controller: HeatmapController;
-}
-
-/** The id of a file (without "#member"), as a path and as a URI string, for forFile. */
-function fileOfId(id: string): string {
-  const i = id.lastIndexOf('#');
-  return i > 0 ? id.slice(0, i) : id;
 }
 
 export class HeatmapPanels implements vscode.Disposable {
@@ -69,8 +65,7 @@ export class HeatmapPanels implements vscode.Disposable {
 
   /** Controllers of panels showing `uri` (any member of it). */
   forFile(uri: vscode.Uri): HeatmapController[] {
-    const keys = new Set([uri.fsPath, uri.toString(), uri.path]);
-    return [...this.entries].filter((e) => keys.has(fileOfId(e.controller.source.id))).map((e) => e.controller);
+    return [...this.entries].filter((e) => fileOfId(e.controller.source.id) === uri.fsPath).map((e) => e.controller);
   }
 
   get all(): HeatmapController[] {
@@ -112,7 +107,7 @@ export class HeatmapPanels implements vscode.Disposable {
     let source = id && this.reviveSource ? this.reviveSource({ sourceId: id }) : undefined;
     if (!source) {
       // Keep the panel and say why it is empty, rather than a blank tab.
-      const title = id ? fileOfId(id).split(/[\\/]/).pop() ?? id : 'Attention heatmap';
+      const title = id ? path.basename(fileOfId(id) ?? id) : 'Attention heatmap';
       source = {
         id: id ?? 'unavailable',
         title,

@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { scanJson } from './core/jsonMatrix';
 import { placeLenses } from './core/lenses';
-import { matrixKindOf } from './heatmapSources';
+import { matrixKindOf } from './matrixRefs';
 
 export const OPEN_HEATMAP_COMMAND = 'attentionInspector.openHeatmap';
 

@@ -7,8 +7,6 @@ import * as vscode from 'vscode';
 import { parseSettings, SettingsStore } from './core/settings';
 import type { SettingsSource } from './core/settings';
 
-export type { InspectorSettings, SettingsSource } from './core/settings';
-
 export function registerSettings(): SettingsSource & vscode.Disposable {
   const read = () => {
     const config = vscode.workspace.getConfiguration('attentionInspector');

@@ -6,8 +6,9 @@
 import * as vscode from 'vscode';
 import { Debouncer, TYPING_DEBOUNCE } from './core/coalesce';
 import type { ActiveMatrixTracker } from './contextKeys';
-import { fileSource, matrixKindOf } from './heatmapSources';
-import type { SourceEnv } from './heatmapSources';
+import type { SourceEnv } from './loadPipeline';
+import { matrixKindOf } from './matrixRefs';
+import { fileSource } from './sources/fileSource';
 import { attachHeatmap } from './heatmapView';
 import type { SettingsSource } from './core/settings';
 import type { HeatmapController, HeatmapSource } from './heatmapView';

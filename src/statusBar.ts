@@ -10,7 +10,9 @@ import { formatShape } from './core/lenses';
 import { listMembers } from './core/matrixFile';
 import { LatestGate } from './core/coalesce';
 import type { ActiveMatrixTracker } from './contextKeys';
-import { describeFile, fileOfId, matrixKindOf } from './heatmapSources';
+import { describeFile } from './loadPipeline';
+import { matrixKindOf } from './matrixRefs';
+import { fileOfId } from './sourceIds';
 import type { HeatmapController } from './heatmapView';
 
 /** The heatmap panel in front, if any, and when that changes. */

@@ -2,11 +2,15 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import {
-  compareSource, computeSource, fileSource, gridCellSize, isAttentionDump, matrixKindOf,
-  fileOfId, parseComputeChoice, sliceIndex, sourceFromId, splitRef,
-} from '../../src/heatmapSources';
-import type { SourceEnv } from '../../src/heatmapSources';
+import { parseComputeChoice } from '../../src/computeChoice';
+import { gridCellSize, isAttentionDump, sliceIndex } from '../../src/loadPipeline';
+import type { SourceEnv } from '../../src/loadPipeline';
+import { matrixKindOf, splitRef } from '../../src/matrixRefs';
+import { sourceFromId } from '../../src/reviveSource';
+import { fileOfId } from '../../src/sourceIds';
+import { compareSource } from '../../src/sources/compareSource';
+import { computeSource } from '../../src/sources/computeSource';
+import { fileSource } from '../../src/sources/fileSource';
 import { DEFAULT_SETTINGS, parseScale, parseSettings } from '../../src/core/settings';
 import type { InspectorSettings } from '../../src/core/settings';
 import type { Matrix2D } from '../../src/shared/types';

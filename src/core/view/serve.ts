@@ -7,7 +7,8 @@ import type { FromWebview, Region, ToWebview, WireMatrix, WireModel } from '../.
 import { clipRegion } from '../../shared/protocol';
 import { toCsv } from './csv';
 import { formatFloat32 } from '../../shared/format';
-import { cellDetails, isQueryKeyKind, rowDetails, rowStats } from '../../shared/inspect';
+import { cellDetails, rowDetails, rowStats } from '../../shared/inspect';
+import { columnLabels } from '../../shared/columnLabels';
 import { finiteRange, maxPool, poolingNote, sliceRegion } from '../../shared/pool';
 import type { HeatmapModel, Matrix2D, ViewKind } from '../../shared/types';
 import { hasKind } from './model';
@@ -111,8 +112,7 @@ export class ModelServer {
     const m = this.model.kinds[kind];
     if (!m) return undefined;
     const r = region ? clipRegion(region, m.rows, m.cols) : undefined;
-    const cols = isQueryKeyKind(kind) ? this.model.keyLabels : this.model.valueLabels;
-    return toCsv(m, this.model.queryLabels, cols, r);
+    return toCsv(m, this.model.queryLabels, columnLabels(this.model, kind), r);
   }
 
   /** The exact stored value of one cell as text (for copy), or undefined out of range. */
