@@ -1,7 +1,7 @@
 /**
  * Editor-area heatmap panels: one per source id, revived after a reload of the window through a
  * WebviewPanelSerializer. The webview stores only its source's id (path or URI plus "#member") in its state; the
- * surfaces part injects `reviveSource` to turn that id back into a HeatmapSource.
+ * host injects `reviveSource` (reviveSource.ts) to turn that id back into a HeatmapSource.
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
@@ -30,7 +30,7 @@ export class HeatmapPanels implements vscode.Disposable {
   readonly onDidChangeActive = this.activeChanged.event;
 
   constructor(
-    context: { readonly extensionUri: vscode.Uri }, private readonly settings: SettingsSource, private reviveSource?: ReviveSource,
+    context: { readonly extensionUri: vscode.Uri }, private readonly settings: SettingsSource, private readonly reviveSource: ReviveSource,
   ) {
     this.extensionUri = context.extensionUri;
     this.disposables.push(
@@ -39,11 +39,6 @@ export class HeatmapPanels implements vscode.Disposable {
         deserializeWebviewPanel: async (panel, state: unknown) => this.revive(panel, state),
       }),
     );
-  }
-
-  /** Set (or replace) how a revived panel rebuilds its source from the saved id. */
-  setReviveSource(fn: ReviveSource): void {
-    this.reviveSource = fn;
   }
 
   /** Show `source` in its panel (created if needed), revealed in `column`. */
@@ -104,7 +99,7 @@ export class HeatmapPanels implements vscode.Disposable {
   private revive(panel: vscode.WebviewPanel, state: unknown): void {
     const st = (typeof state === 'object' && state !== null ? state : {}) as HeatmapPanelState;
     const id = typeof st.sourceId === 'string' && st.sourceId.length < 4096 ? st.sourceId : undefined;
-    let source = id && this.reviveSource ? this.reviveSource({ sourceId: id }) : undefined;
+    let source = id ? this.reviveSource({ sourceId: id }) : undefined;
     if (!source) {
       // Keep the panel and say why it is empty, rather than a blank tab.
       const title = id ? path.basename(fileOfId(id) ?? id) : 'Attention heatmap';
