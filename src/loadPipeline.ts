@@ -13,7 +13,7 @@ import type { InspectorSettings } from './core/settings';
 import type { AttentionSpec } from './core/jsonMatrix';
 import { loadSpec } from './core/jsonMatrix';
 import { listMembers, openMatrix, readMatrix } from './core/matrixFile';
-import type { MatrixHandle } from './core/matrixFile';
+import type { ArrayInfo, MatrixHandle } from './core/matrixFile';
 import { MatrixError, product } from './core/ndarray';
 import type { NdArray } from './core/ndarray';
 import { buildModelFromArray, buildModelFromDump, buildModelFromSpec } from './core/view/model';
@@ -136,8 +136,9 @@ export async function compute(spec: AttentionSpec, env: SourceEnv): Promise<Atte
     (signal, report) => computeAttentionFast(input, { signal, onProgress: report }));
 }
 
+/** `onInfo` hears the header of the array the load opened (the custom editor's subtitle, without a second open). */
 export async function loadBinary(
-  ref: string, title: string, selection: Selection | undefined, env: SourceEnv,
+  ref: string, title: string, selection: Selection | undefined, env: SourceEnv, onInfo?: (info: ArrayInfo) => void,
 ): Promise<HeatmapModel> {
   if (matrixKindOf(ref) === 'npz') {
     // An archive opened without a member: show the member most likely to be an attention map.
@@ -149,9 +150,11 @@ export async function loadBinary(
   }
   const handle = await openMatrix(ref);
   try {
+    onInfo?.(handle.info);
     const shape = handle.info.shape;
     if (shape.length <= 2) {
-      return buildModelFromArray(checkCells(await handle.read(), ref, env), title);
+      // A fresh read owns its buffer: the model keeps it rather than a copy.
+      return buildModelFromArray(checkCells(await handle.read(), ref, env), title, undefined, { owned: true });
     }
     if (isAttentionDump(shape)) {
       // Read one head at a time: a dump may be far bigger than any single map. The selection is clamped there.
@@ -164,7 +167,7 @@ export async function loadBinary(
     }
     // Higher ranks: one 2-D slice at the selected leading indices (layer/head pick the first two axes).
     const index = sliceIndex(shape, selection);
-    const model = buildModelFromArray(checkCells(await handle.read(index), ref, env), title);
+    const model = buildModelFromArray(checkCells(await handle.read(index), ref, env), title, undefined, { owned: true });
     return { ...model, subtitle: `slice [${index.join(', ')}, :, :] of ${shape.join('×')}`, selection: selection ?? { layer: 0, head: 0 } };
   } finally {
     await handle.close();

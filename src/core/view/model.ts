@@ -216,9 +216,10 @@ export function clampSelection(sel: Selection | undefined, layers: number, heads
 
 /**
  * A plain array: 0-D/1-D as one row, 2-D directly (as `weights` when its rows are probability distributions,
- * else `data`), [H, n, m] and [L, H, n, m] as the selected head plus a grid of all heads.
+ * else `data`), [H, n, m] and [L, H, n, m] as the selected head plus a grid of all heads. `owned`: the caller
+ * gives up `a` (a fresh read from a file), so the model may keep its data instead of a copy.
  */
-export function buildModelFromArray(a: NdArray, title: string, selection?: Selection): HeatmapModel {
+export function buildModelFromArray(a: NdArray, title: string, selection?: Selection, opts: { owned?: boolean } = {}): HeatmapModel {
   const shape = a.shape;
   const info = { shape: [...shape], dtype: a.dtype };
   if (shape.length > 4) {
@@ -235,8 +236,8 @@ export function buildModelFromArray(a: NdArray, title: string, selection?: Selec
     }
     return { ...b.model(), title, info };
   }
-  // The model must own its data: a.data may be the caller's (a spec's arrays, a reused buffer).
-  const data = f32 === a.data ? f32.slice() : f32;
+  // The model must own its data: unless given up, a.data may be the caller's (a spec's arrays, a reused buffer).
+  const data = f32 === a.data && !opts.owned ? f32.slice() : f32;
   const rows = shape.length === 2 ? shape[0] : 1;
   const cols = shape.length === 0 ? 1 : shape[shape.length - 1];
   const m = matrix(rows, cols, data);
