@@ -8,7 +8,7 @@
 import * as vscode from 'vscode';
 import { Debouncer, TYPING_DEBOUNCE } from './core/coalesce';
 import { scanJson } from './core/jsonMatrix';
-import { matrixKindOf } from './heatmapSources';
+import { fileKindOf } from './core/matrixFile';
 
 export const CONTEXT_ACTIVE_IS_MATRIX = 'attentionInspector.activeIsMatrixFile';
 export const CONTEXT_HEATMAP_FOCUSED = 'attentionInspector.heatmapFocused';
@@ -18,7 +18,7 @@ export const NPY_EDITOR_VIEW_TYPE = 'attentionInspector.npyEditor';
 const jsonKindCache = new WeakMap<vscode.TextDocument, { version: number; isMatrix: boolean }>();
 
 export function isMatrixDocument(doc: vscode.TextDocument): boolean {
-  const kind = matrixKindOf(doc.uri.path);
+  const kind = fileKindOf(doc.uri.path);
   if (kind !== 'json') return kind !== undefined;
   const cached = jsonKindCache.get(doc);
   if (cached && cached.version === doc.version) return cached.isMatrix;

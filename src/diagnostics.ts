@@ -12,7 +12,7 @@ import { scanJson } from './core/jsonMatrix';
 import { shapeProblems } from './core/lenses';
 import { checkRefs } from './core/refs';
 import type { MatrixError } from './core/ndarray';
-import { matrixKindOf } from './heatmapSources';
+import { fileKindOf } from './core/matrixFile';
 
 const MATRIX_NAME = /\.(attention|attn)\.json$/i;
 /** Past this many problems a file is not a matrix file being edited but something else; stop listing. */
@@ -25,7 +25,7 @@ export function registerDiagnostics(): vscode.Disposable {
   /** The diagnostics each document's last check set, so a slower reference check never overwrites a newer one. */
   const latest = new Map<string, vscode.Diagnostic[]>();
   const check = (doc: vscode.TextDocument): void => {
-    if (doc.isClosed || matrixKindOf(doc.uri.path) !== 'json') return;
+    if (doc.isClosed || fileKindOf(doc.uri.path) !== 'json') return;
     const key = doc.uri.toString();
     let scan: ReturnType<typeof scanJson>;
     try {

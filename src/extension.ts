@@ -3,12 +3,15 @@
  * reads files or computes: activation stays cheap, and everything registered is owned by context.subscriptions.
  */
 import * as vscode from 'vscode';
-import { registerCommands, progressRunner } from './commands';
+import { registerCommands } from './commands';
+import { progressRunner } from './progressRunner';
 import { disposeAttentionWorkers } from './core/attention';
 import { ActiveMatrixTracker } from './contextKeys';
 import { registerDiagnostics } from './diagnostics';
-import { parseSettings, sourceFromId } from './heatmapSources';
-import type { InspectorSettings, SourceEnv } from './heatmapSources';
+import type { SourceEnv } from './loadPipeline';
+import { sourceFromId } from './reviveSource';
+import { settingsEffect } from './core/settings';
+import { registerSettings } from './settings';
 import { HeatmapPanels } from './heatmapPanel';
 import { registerMatrixCodeLens } from './matrixCodeLens';
 import { LiveViews, registerMatrixWatcher, viewsReading } from './matrixWatcher';
@@ -19,9 +22,10 @@ import { registerStatusBar } from './statusBar';
 export function activate(context: vscode.ExtensionContext): void {
   const subs = context.subscriptions;
 
-  let settings: InspectorSettings = readSettings();
+  const settings = registerSettings();
+  subs.push(settings);
   const env: SourceEnv = {
-    settings: () => settings,
+    settings: () => settings.current,
     // Unsaved edits win: the side panel and lenses follow what the user sees, not what is on disk.
     textOf: (file) => vscode.workspace.textDocuments.find((d) => d.uri.scheme !== 'git' && d.uri.fsPath === file)?.getText(),
     runLong: progressRunner,
@@ -32,9 +36,9 @@ export function activate(context: vscode.ExtensionContext): void {
   const tracker = new ActiveMatrixTracker();
   const live = new LiveViews();
   // A revived panel knows only its source id; turn it back into a source (file, compute or compare).
-  const panels = new HeatmapPanels(context, ({ sourceId }) => sourceFromId(sourceId, env));
-  const sidePanel = new SidePanel(context.extensionUri, tracker, env, live);
-  const npyEditors = new NpyEditorProvider(context.extensionUri, env, live);
+  const panels = new HeatmapPanels(context, settings, ({ sourceId }) => sourceFromId(sourceId, env));
+  const sidePanel = new SidePanel(context.extensionUri, tracker, env, live, settings);
+  const npyEditors = new NpyEditorProvider(context.extensionUri, env, live, settings);
   subs.push(tracker, panels, sidePanel, npyEditors);
 
   subs.push(
@@ -43,25 +47,18 @@ export function activate(context: vscode.ExtensionContext): void {
     registerDiagnostics(),
     registerStatusBar(tracker, panels),
     registerMatrixWatcher({
-      settings: () => settings,
+      settings,
       viewsOf: (uri) => viewsReading(uri, [...panels.forFile(uri), ...live.forFile(uri)], [...panels.all, ...live.all()]),
       onDeleted: (uri) => tracker.forget(uri),
     }),
-    vscode.workspace.onDidChangeConfiguration((e) => {
-      if (!e.affectsConfiguration('attentionInspector')) return;
-      settings = readSettings();
-      // Defaults and caps change what a source computes: recompute what is open (watch globs rebuild themselves).
-      if (['defaultSimilarity', 'defaultScale', 'overviewSize', 'maxCells'].some((k) => e.affectsConfiguration(`attentionInspector.${k}`))) {
-        // reload() shows its own errors in the view.
-        for (const c of new Set([...live.all(), ...panels.all])) void c.reload();
-      }
+    settings.onDidChange(({ changed }) => {
+      // Defaults and caps change what a source computes: recompute what is open. The views re-serve a new
+      // overview size and repaint a new colour map themselves; the watcher follows its globs itself.
+      if (!settingsEffect(changed).reload) return;
+      // reload() shows its own errors in the view.
+      for (const c of new Set([...live.all(), ...panels.all])) void c.reload();
     }),
   );
-}
-
-function readSettings(): InspectorSettings {
-  const config = vscode.workspace.getConfiguration('attentionInspector');
-  return parseSettings((key) => config.get(key));
 }
 
 export function deactivate(): Promise<void> {

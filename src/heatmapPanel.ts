@@ -1,12 +1,15 @@
 /**
  * Editor-area heatmap panels: one per source id, revived after a reload of the window through a
  * WebviewPanelSerializer. The webview stores only its source's id (path or URI plus "#member") in its state; the
- * surfaces part injects `reviveSource` to turn that id back into a HeatmapSource.
+ * host injects `reviveSource` (reviveSource.ts) to turn that id back into a HeatmapSource.
  */
+import * as path from 'path';
 import * as vscode from 'vscode';
 import type { HeatmapPanelState } from './shared/protocol';
 import { attachHeatmap, heatmapWebviewOptions, type HeatmapController, type HeatmapSource } from './heatmapView';
 import { MatrixError } from './core/ndarray';
+import { fileOfId } from './sourceIds';
+import type { SettingsSource } from './core/settings';
 
 export const HEATMAP_VIEW_TYPE = 'attentionInspector.heatmap';
 
@@ -15,12 +18,6 @@ export type ReviveSource = (state: { sourceId: string }) => HeatmapSource | unde
 interface Entry {
   panel: vscode.WebviewPanel;
   controller: HeatmapController;
-}
-
-/** The id of a file (without "#member"), as a path and as a URI string, for forFile. */
-function fileOfId(id: string): string {
-  const i = id.lastIndexOf('#');
-  return i > 0 ? id.slice(0, i) : id;
 }
 
 export class HeatmapPanels implements vscode.Disposable {
@@ -32,7 +29,9 @@ export class HeatmapPanels implements vscode.Disposable {
   /** Fires when another panel comes to the front, none is, or the front panel shows a new model. */
   readonly onDidChangeActive = this.activeChanged.event;
 
-  constructor(context: { readonly extensionUri: vscode.Uri }, private reviveSource?: ReviveSource) {
+  constructor(
+    context: { readonly extensionUri: vscode.Uri }, private readonly settings: SettingsSource, private readonly reviveSource: ReviveSource,
+  ) {
     this.extensionUri = context.extensionUri;
     this.disposables.push(
       this.activeChanged,
@@ -40,11 +39,6 @@ export class HeatmapPanels implements vscode.Disposable {
         deserializeWebviewPanel: async (panel, state: unknown) => this.revive(panel, state),
       }),
     );
-  }
-
-  /** Set (or replace) how a revived panel rebuilds its source from the saved id. */
-  setReviveSource(fn: ReviveSource): void {
-    this.reviveSource = fn;
   }
 
   /** Show `source` in its panel (created if needed), revealed in `column`. */
@@ -66,8 +60,7 @@ export class HeatmapPanels implements vscode.Disposable {
 
   /** Controllers of panels showing `uri` (any member of it). */
   forFile(uri: vscode.Uri): HeatmapController[] {
-    const keys = new Set([uri.fsPath, uri.toString(), uri.path]);
-    return [...this.entries].filter((e) => keys.has(fileOfId(e.controller.source.id))).map((e) => e.controller);
+    return [...this.entries].filter((e) => fileOfId(e.controller.source.id) === uri.fsPath).map((e) => e.controller);
   }
 
   get all(): HeatmapController[] {
@@ -76,7 +69,7 @@ export class HeatmapPanels implements vscode.Disposable {
 
   private adopt(panel: vscode.WebviewPanel, source: HeatmapSource): Entry {
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'attention.svg');
-    const controller = attachHeatmap(panel.webview, this.extensionUri, source);
+    const controller = attachHeatmap(panel.webview, this.extensionUri, source, this.settings);
     const entry: Entry = { panel, controller };
     this.entries.add(entry);
     if (panel.active) this.activeEntry = entry;
@@ -106,10 +99,10 @@ export class HeatmapPanels implements vscode.Disposable {
   private revive(panel: vscode.WebviewPanel, state: unknown): void {
     const st = (typeof state === 'object' && state !== null ? state : {}) as HeatmapPanelState;
     const id = typeof st.sourceId === 'string' && st.sourceId.length < 4096 ? st.sourceId : undefined;
-    let source = id && this.reviveSource ? this.reviveSource({ sourceId: id }) : undefined;
+    let source = id ? this.reviveSource({ sourceId: id }) : undefined;
     if (!source) {
       // Keep the panel and say why it is empty, rather than a blank tab.
-      const title = id ? fileOfId(id).split(/[\\/]/).pop() ?? id : 'Attention heatmap';
+      const title = id ? path.basename(fileOfId(id) ?? id) : 'Attention heatmap';
       source = {
         id: id ?? 'unavailable',
         title,

@@ -4,7 +4,6 @@
  * exports. The webview gets overviews, tiles and details — never paths, never the whole of a large matrix.
  */
 import { randomBytes } from 'crypto';
-import * as path from 'path';
 import * as vscode from 'vscode';
 import { isPng } from './core/view/csv';
 import { ModelServer } from './core/view/serve';
@@ -14,6 +13,9 @@ import {
 } from './shared/protocol';
 import { MessageHandler } from './shared/messageHandler';
 import { describeError } from './errors';
+import { askExportTarget } from './exportDialog';
+import { settingsEffect } from './core/settings';
+import type { SettingsSource } from './core/settings';
 
 export interface HeatmapSource {
   /** Stable, e.g. the file path or URI plus "#member". */
@@ -84,16 +86,6 @@ export function heatmapHtml(webview: vscode.Webview, extensionUri: vscode.Uri): 
 </html>`;
 }
 
-function readSettings(): { settings: Settings; overviewSize: number } {
-  const c = vscode.workspace.getConfiguration('attentionInspector');
-  const colorMap = c.get<unknown>('colorMap');
-  const ov = c.get<unknown>('overviewSize');
-  return {
-    settings: { colorMap: typeof colorMap === 'string' ? colorMap : 'viridis' },
-    overviewSize: typeof ov === 'number' && Number.isFinite(ov) ? Math.min(4096, Math.max(64, Math.round(ov))) : 512,
-  };
-}
-
 const PNG_TIMEOUT_MS = 15000;
 
 class Controller implements HeatmapController {
@@ -115,24 +107,29 @@ class Controller implements HeatmapController {
   private readonly requests = new MessageHandler<ToWebview, WebviewReply, typeof HOST_REQUESTS>((m) => this.post(m), {
     pairs: HOST_REQUESTS, timeoutMs: PNG_TIMEOUT_MS,
   });
-  private config = readSettings();
 
-  constructor(private readonly webview: vscode.Webview, extensionUri: vscode.Uri, public source: HeatmapSource) {
+  constructor(
+    private readonly webview: vscode.Webview, extensionUri: vscode.Uri, public source: HeatmapSource,
+    private readonly settings: SettingsSource,
+  ) {
     webview.options = heatmapWebviewOptions(extensionUri);
     webview.html = heatmapHtml(webview, extensionUri);
     this.disposables.push(
       this.timing,
       this.modelChanged,
       webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (!e.affectsConfiguration('attentionInspector')) return;
-        const before = this.config;
-        this.config = readSettings();
-        if (before.settings.colorMap !== this.config.settings.colorMap) this.post({ type: 'settings', settings: this.config.settings });
-        if (before.overviewSize !== this.config.overviewSize && this.server) this.update(this.server.model);
+      settings.onDidChange(({ changed }) => {
+        const effect = settingsEffect(changed);
+        if (effect.colorMap) this.post({ type: 'settings', settings: this.webviewSettings() });
+        // A reload (extension.ts) serves its new model at the new size anyway: re-serve only when none comes.
+        if (effect.reserve && this.server) this.update(this.server.model);
       }),
     );
     void this.reload();
+  }
+
+  private webviewSettings(): Settings {
+    return { colorMap: this.settings.current.colorMap };
   }
 
   get model(): HeatmapModel | undefined {
@@ -162,7 +159,7 @@ class Controller implements HeatmapController {
 
   update(model: HeatmapModel): void {
     if (this.disposed) return;
-    this.server = new ModelServer(model, { overviewSize: this.config.overviewSize });
+    this.server = new ModelServer(model, { overviewSize: this.settings.current.overviewSize });
     this.selection = model.selection;
     this.lastError = undefined;
     this.postModel();
@@ -177,7 +174,7 @@ class Controller implements HeatmapController {
     if (!matrix) return;
     this.kind = kind;
     this.region = undefined;
-    this.post({ type: 'model', seq: ++this.seq, sourceId: this.source.id, model: s.wireModel(), matrix, settings: this.config.settings });
+    this.post({ type: 'model', seq: ++this.seq, sourceId: this.source.id, model: s.wireModel(), matrix, settings: this.webviewSettings() });
   }
 
   showError(problem: unknown): void {
@@ -280,14 +277,7 @@ class Controller implements HeatmapController {
 
   /** The webview's Export buttons: ask where, then write. */
   private async exportInteractive(format: 'png' | 'csv'): Promise<void> {
-    const base = (this.source.title.replace(/[^\w.\-·]+/g, '_').replace(/\.(json|npy|npz)$/i, '') || 'heatmap') + `.${format}`;
-    const file = this.source.id.split('#')[0];
-    const dir = path.isAbsolute(file) ? path.dirname(file) : vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    const target = await vscode.window.showSaveDialog({
-      defaultUri: dir ? vscode.Uri.file(path.join(dir, base)) : undefined,
-      filters: format === 'png' ? { 'PNG image': ['png'] } : { CSV: ['csv'] },
-      saveLabel: `Export ${format.toUpperCase()}`,
-    });
+    const target = await askExportTarget(this.source, format);
     if (!target || this.disposed) return;
     try {
       if (format === 'png') await this.exportPng(target);
@@ -306,6 +296,8 @@ class Controller implements HeatmapController {
 }
 
 /** Render `source` into `webview`. The caller owns the returned controller (dispose it with the view). */
-export function attachHeatmap(webview: vscode.Webview, extensionUri: vscode.Uri, source: HeatmapSource): HeatmapController {
-  return new Controller(webview, extensionUri, source);
+export function attachHeatmap(
+  webview: vscode.Webview, extensionUri: vscode.Uri, source: HeatmapSource, settings: SettingsSource,
+): HeatmapController {
+  return new Controller(webview, extensionUri, source, settings);
 }

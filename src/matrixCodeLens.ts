@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { scanJson } from './core/jsonMatrix';
 import { placeLenses } from './core/lenses';
-import { matrixKindOf } from './heatmapSources';
+import { fileKindOf } from './core/matrixFile';
 
 export const OPEN_HEATMAP_COMMAND = 'attentionInspector.openHeatmap';
 
@@ -14,7 +14,7 @@ class MatrixCodeLensProvider implements vscode.CodeLensProvider {
   private cache: { uri: string; version: number; lenses: vscode.CodeLens[] } | undefined;
 
   provideCodeLenses(doc: vscode.TextDocument, token: vscode.CancellationToken): vscode.CodeLens[] {
-    if (matrixKindOf(doc.uri.path) !== 'json') return [];
+    if (fileKindOf(doc.uri.path) !== 'json') return [];
     const key = doc.uri.toString();
     if (this.cache && this.cache.uri === key && this.cache.version === doc.version) return this.cache.lenses;
     const text = doc.getText();

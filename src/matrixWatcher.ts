@@ -7,7 +7,8 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { KeyedCoalescer, WATCH_BURST } from './core/coalesce';
-import type { InspectorSettings } from './heatmapSources';
+import { followSetting } from './core/settings';
+import type { SettingsSource } from './core/settings';
 import type { HeatmapController } from './heatmapView';
 
 /** Heatmaps outside the editor-area panels (side panel, custom editors) that show a file. */
@@ -47,7 +48,8 @@ export function viewsReading(uri: vscode.Uri, showing: readonly HeatmapControlle
 }
 
 export interface WatcherDeps {
-  readonly settings: () => InspectorSettings;
+  /** Followed through its own event, which fires after the new globs are read (never one change behind). */
+  readonly settings: SettingsSource;
   /** Every heatmap currently showing `uri` (editor panels, side panel, custom editors). */
   readonly viewsOf: (uri: vscode.Uri) => readonly HeatmapController[];
   /** Tells the rest of the extension (status bar) that a file went away. */
@@ -56,7 +58,6 @@ export interface WatcherDeps {
 
 export function registerMatrixWatcher(deps: WatcherDeps): vscode.Disposable {
   let watchers: vscode.FileSystemWatcher[] = [];
-  let globsKey = '';
 
   const reload = new KeyedCoalescer<string>(async (key) => {
     const uri = vscode.Uri.parse(key);
@@ -91,11 +92,7 @@ export function registerMatrixWatcher(deps: WatcherDeps): vscode.Disposable {
     if (deps.viewsOf(uri).length > 0) reload.trigger(uri.toString());
   };
 
-  const rebuild = () => {
-    const globs = deps.settings().watchGlobs;
-    const key = JSON.stringify(globs);
-    if (key === globsKey) return;
-    globsKey = key;
+  const configSub = followSetting(deps.settings, (s) => s.watchGlobs, (globs) => {
     for (const w of watchers) w.dispose();
     watchers = globs.map((glob) => {
       const w = vscode.workspace.createFileSystemWatcher(glob);
@@ -104,11 +101,6 @@ export function registerMatrixWatcher(deps: WatcherDeps): vscode.Disposable {
       w.onDidDelete(onDelete);
       return w;
     });
-  };
-  rebuild();
-
-  const configSub = vscode.workspace.onDidChangeConfiguration((e) => {
-    if (e.affectsConfiguration('attentionInspector.watchGlobs')) rebuild();
   });
 
   return new vscode.Disposable(() => {

@@ -7,13 +7,17 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { listMembers, openMatrix } from './core/matrixFile';
+import { listMembers } from './core/matrixFile';
+import type { ArrayInfo } from './core/matrixFile';
 import { formatShape } from './core/lenses';
 import { MatrixError } from './core/ndarray';
 import { NPY_EDITOR_VIEW_TYPE } from './contextKeys';
-import { defaultMember, fileSource, matrixKindOf } from './heatmapSources';
-import type { SourceEnv } from './heatmapSources';
+import { defaultMember } from './loadPipeline';
+import type { SourceEnv } from './loadPipeline';
+import { fileKindOf } from './core/matrixFile';
+import { fileSource } from './sources/fileSource';
 import { attachHeatmap } from './heatmapView';
+import type { SettingsSource } from './core/settings';
 import type { HeatmapController, HeatmapSource } from './heatmapView';
 import type { LiveViews } from './matrixWatcher';
 import { describeError } from './errors';
@@ -30,21 +34,20 @@ export function headerOf(info: { shape: readonly number[]; dtype: string; fortra
   return `${formatShape(info.shape)} · ${info.dtype} · ${info.fortranOrder ? 'Fortran order' : 'C order'} · ${formatBytes(info.byteLength)}`;
 }
 
-/** Wraps a file source so its model carries the header (and, for .npz, the member list) as its subtitle. */
-export function withHeader(inner: HeatmapSource, ref: string, members?: readonly string[]): HeatmapSource {
+/**
+ * The source of a file or member whose model carries the header (and, for .npz, the member list) as its subtitle.
+ * The header is the one the load itself read, not a second open of the file.
+ */
+export function withHeader(file: string, member: string | undefined, env: SourceEnv, members?: readonly string[]): HeatmapSource {
+  let info: ArrayInfo | undefined;
+  const inner = fileSource(file, member, env, (i) => (info = i));
   return {
     id: inner.id,
     title: inner.title,
     load: async (selection) => {
+      info = undefined;
       const model = await inner.load(selection);
-      let header: string;
-      const handle = await openMatrix(ref);
-      try {
-        header = headerOf(handle.info);
-      } finally {
-        await handle.close();
-      }
-      const parts = [header];
+      const parts = info ? [headerOf(info)] : [];
       if (members && members.length > 1) parts.push(`members: ${members.join(', ')}`);
       if (model.subtitle) parts.push(model.subtitle);
       return { ...model, subtitle: parts.join(' — ') };
@@ -68,6 +71,7 @@ export class NpyEditorProvider implements vscode.CustomReadonlyEditorProvider<Np
     private readonly extensionUri: vscode.Uri,
     private readonly env: SourceEnv,
     private readonly live: LiveViews,
+    private readonly settings: SettingsSource,
   ) {
     this.registration = vscode.window.registerCustomEditorProvider(NPY_EDITOR_VIEW_TYPE, this, {
       supportsMultipleEditorsPerDocument: true,
@@ -95,7 +99,7 @@ export class NpyEditorProvider implements vscode.CustomReadonlyEditorProvider<Np
     panel.onDidDispose(() => (disposed = true));
     const source = await this.sourceFor(doc.uri);
     if (disposed) return; // closed while listing members
-    const controller = attachHeatmap(panel.webview, this.extensionUri, source);
+    const controller = attachHeatmap(panel.webview, this.extensionUri, source, this.settings);
     const entry = { uri: doc.uri, panel, controller };
     this.editors.add(entry);
     const liveReg = this.live.register(doc.uri, controller);
@@ -118,7 +122,7 @@ export class NpyEditorProvider implements vscode.CustomReadonlyEditorProvider<Np
       if (e.controller !== controller) continue;
       const file = e.uri.fsPath;
       const members = (await listMembers(file)).map((m) => m.name);
-      await controller.setSource(withHeader(fileSource(file, member, this.env), `${file}#${member}`, members));
+      await controller.setSource(withHeader(file, member, this.env, members));
     }
   }
 
@@ -130,7 +134,7 @@ export class NpyEditorProvider implements vscode.CustomReadonlyEditorProvider<Np
 
   private async sourceFor(uri: vscode.Uri): Promise<HeatmapSource> {
     const file = uri.fsPath;
-    if (matrixKindOf(file) !== 'npz') return withHeader(fileSource(file, undefined, this.env), file);
+    if (fileKindOf(file) !== 'npz') return withHeader(file, undefined, this.env);
     let members: string[];
     try {
       members = (await listMembers(file)).map((m) => m.name);
@@ -139,7 +143,7 @@ export class NpyEditorProvider implements vscode.CustomReadonlyEditorProvider<Np
     }
     if (members.length === 0) return failing(uri, new MatrixError('the archive holds no arrays', path.basename(file)));
     const member = defaultMember(members) ?? members[0];
-    return withHeader(fileSource(file, member, this.env), `${file}#${member}`, members);
+    return withHeader(file, member, this.env, members);
   }
 
   dispose(): void {

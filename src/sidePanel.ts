@@ -6,9 +6,11 @@
 import * as vscode from 'vscode';
 import { Debouncer, TYPING_DEBOUNCE } from './core/coalesce';
 import type { ActiveMatrixTracker } from './contextKeys';
-import { fileSource, matrixKindOf } from './heatmapSources';
-import type { SourceEnv } from './heatmapSources';
+import type { SourceEnv } from './loadPipeline';
+import { fileKindOf } from './core/matrixFile';
+import { fileSource } from './sources/fileSource';
 import { attachHeatmap } from './heatmapView';
+import type { SettingsSource } from './core/settings';
 import type { HeatmapController, HeatmapSource } from './heatmapView';
 import type { LiveViews } from './matrixWatcher';
 
@@ -39,6 +41,7 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
     private readonly tracker: ActiveMatrixTracker,
     private readonly env: SourceEnv,
     private readonly live: LiveViews,
+    private readonly settings: SettingsSource,
   ) {
     this.typing = new Debouncer(() => this.reload(), TYPING_DEBOUNCE, (err) => this.showError(err));
     this.wanted = tracker.current;
@@ -65,7 +68,7 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
     this.view = view;
     const target = this.wanted ?? this.tracker.current;
     this.shown = target;
-    this.controller = attachHeatmap(view.webview, this.extensionUri, target ? this.sourceFor(target) : placeholder);
+    this.controller = attachHeatmap(view.webview, this.extensionUri, target ? this.sourceFor(target) : placeholder, this.settings);
     this.registerLive();
     this.viewSubs = [
       this.controller,
@@ -129,7 +132,7 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
   private registerLive(): void {
     this.liveRegistration?.dispose();
     this.liveRegistration = undefined;
-    if (this.controller && this.shown && matrixKindOf(this.shown.path)) {
+    if (this.controller && this.shown && fileKindOf(this.shown.path)) {
       this.liveRegistration = this.live.register(this.shown, this.controller);
     }
   }

@@ -10,7 +10,9 @@ import { formatShape } from './core/lenses';
 import { listMembers } from './core/matrixFile';
 import { LatestGate } from './core/coalesce';
 import type { ActiveMatrixTracker } from './contextKeys';
-import { describeFile, fileOfId, matrixKindOf } from './heatmapSources';
+import { describeFile } from './loadPipeline';
+import { fileKindOf } from './core/matrixFile';
+import { fileOfId } from './sourceIds';
 import type { HeatmapController } from './heatmapView';
 
 /** The heatmap panel in front, if any, and when that changes. */
@@ -74,7 +76,7 @@ export function registerStatusBar(tracker: ActiveMatrixTracker, panels?: FrontPa
 }
 
 async function summarize(uri: vscode.Uri): Promise<string> {
-  const kind = matrixKindOf(uri.path);
+  const kind = fileKindOf(uri.path);
   if (kind === 'npy') {
     const info = await describeFile(uri.fsPath);
     return `${formatShape(info.shape)} ${info.dtype}`;

@@ -2,7 +2,7 @@
 // the stage's size. Hovering redraws only the overlay.
 import { chooseScale } from '../src/shared/colormap';
 import { clampView, fitView, zoomOf } from '../src/shared/hit';
-import { usesValueLabels } from '../src/shared/types';
+import { columnLabels } from '../src/shared/types';
 import { axisSizes, drawColAxis, drawLegend, drawRowAxis, drawStrip, LEGEND_H, prepare, readTheme, STRIP_W } from './axes';
 import { lutFor, mapName } from './colormaps';
 import { KIND_NAMES } from './dom';
@@ -32,7 +32,7 @@ export function requestDraw(): void {
 
 /** The labels along the column axis for the kind shown. */
 export function colLabels(): string[] | undefined {
-  return usesValueLabels(ui.kind) ? ui.model?.valueLabels : ui.model?.keyLabels;
+  return ui.model ? columnLabels(ui.model, ui.kind) : undefined;
 }
 
 export function draw(): void {

@@ -27,6 +27,11 @@ export function usesValueLabels(kind: ViewKind): boolean {
   return kind === 'output';
 }
 
+/** The labels along the column axis of `kind`: keyLabels for query × key kinds, valueLabels for the output. */
+export function columnLabels<T>(labels: { keyLabels?: T; valueLabels?: T }, kind: ViewKind): T | undefined {
+  return usesValueLabels(kind) ? labels.valueLabels : labels.keyLabels;
+}
+
 /** A dense row-major matrix. `data.length === rows * cols`. */
 export interface Matrix2D {
   rows: number;

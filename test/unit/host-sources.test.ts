@@ -2,11 +2,17 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import {
-  compareSource, computeSource, DEFAULT_SETTINGS, fileSource, gridCellSize, isAttentionDump, matrixKindOf,
-  fileOfId, parseComputeChoice, parseScale, parseSettings, sliceIndex, sourceFromId, splitRef,
-} from '../../src/heatmapSources';
-import type { InspectorSettings, SourceEnv } from '../../src/heatmapSources';
+import { parseComputeChoice } from '../../src/computeChoice';
+import { gridCellSize, isAttentionDump, sliceIndex } from '../../src/loadPipeline';
+import type { SourceEnv } from '../../src/loadPipeline';
+import { fileKindOf, splitRef } from '../../src/core/matrixFile';
+import { sourceFromId } from '../../src/reviveSource';
+import { fileOfId } from '../../src/sourceIds';
+import { compareSource } from '../../src/sources/compareSource';
+import { computeSource } from '../../src/sources/computeSource';
+import { fileSource } from '../../src/sources/fileSource';
+import { DEFAULT_SETTINGS, parseScale, parseSettings } from '../../src/core/settings';
+import type { InspectorSettings } from '../../src/core/settings';
 import type { Matrix2D } from '../../src/shared/types';
 
 const FIX = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'host');
@@ -62,8 +68,8 @@ describe('host: settings and remembered choices (schema checks)', () => {
     assert.deepStrictEqual(splitRef('/w/a.npz#q'), { file: '/w/a.npz', member: 'q' });
     assert.deepStrictEqual(splitRef('/w/a.npy'), { file: '/w/a.npy' });
     assert.deepStrictEqual(splitRef('/w/odd#name.npy'), { file: '/w/odd#name.npy' });
-    assert.strictEqual(matrixKindOf('/w/x.attention.JSON'), 'json');
-    assert.strictEqual(matrixKindOf('/w/x.txt'), undefined);
+    assert.strictEqual(fileKindOf('/w/x.attention.JSON'), 'json');
+    assert.strictEqual(fileKindOf('/w/x.txt'), undefined);
   });
 
   it('picks grids for square stacks, slices and cell sizes', () => {

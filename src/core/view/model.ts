@@ -3,10 +3,12 @@
  * [L, H, n, n] dump. Pure and host-side: the full-resolution matrices stay in the host; the webview gets
  * overviews and tiles of them (see heatmapView.ts).
  */
+import { clampSelection } from '../../shared/selection';
 import type { AttentionResult } from '../attention';
 import { MatrixError, product, toFloat32 } from '../ndarray';
 import type { DType, NdArray } from '../ndarray';
-import { headMax, headMean, rollout } from '../stats';
+import { countNonFinite, rollout } from '../stats';
+import { columnLabels } from '../../shared/types';
 import { describeScale } from '../../shared/format';
 import { hasNegative, poolToSize } from '../../shared/pool';
 import type { HeatmapGrid, HeatmapModel, Matrix2D, ViewKind } from '../../shared/types';
@@ -176,11 +178,9 @@ export function buildModelFromSpec(
   ].filter(Boolean).join(' · ');
   let grid: HeatmapGrid | undefined;
   if (heads > 1) {
-    grid = gridFrom(1, heads, nq, nk, (_l, h) => matrix(nq, nk, result.weights.subarray(h * cells, (h + 1) * cells)), 32);
-    grid.extras = aggregateExtras([
-      { name: 'head mean', kind: 'headMean', map: matrix(nq, nk, headMean(result.weights, heads, cells)) },
-      { name: 'head max', kind: 'headMax', map: matrix(nq, nk, headMax(result.weights, heads, cells)) },
-    ], kinds, grid.cellSize);
+    const b = new GridBuilder(1, heads, nq, nk, 32, { layer: 0, head });
+    for (let h = 0; h < heads; h++) b.add(0, h, result.weights.subarray(h * cells, (h + 1) * cells), true);
+    grid = b.grid(kinds);
   }
   return {
     title, subtitle, kinds, defaultKind: 'weights',
@@ -207,18 +207,12 @@ function layersHeads(shape: readonly number[]): { layers: number; heads: number 
   return shape.length === 4 ? { layers: shape[0], heads: shape[1] } : { layers: 1, heads: shape[0] };
 }
 
-function clampSel(sel: Selection | undefined, layers: number, heads: number): Selection {
-  return {
-    layer: Math.min(Math.max(0, Math.floor(sel?.layer ?? 0)), layers - 1),
-    head: Math.min(Math.max(0, Math.floor(sel?.head ?? 0)), heads - 1),
-  };
-}
-
 /**
  * A plain array: 0-D/1-D as one row, 2-D directly (as `weights` when its rows are probability distributions,
- * else `data`), [H, n, m] and [L, H, n, m] as the selected head plus a grid of all heads.
+ * else `data`), [H, n, m] and [L, H, n, m] as the selected head plus a grid of all heads. `owned`: the caller
+ * gives up `a` (a fresh read from a file), so the model may keep its data instead of a copy.
  */
-export function buildModelFromArray(a: NdArray, title: string, selection?: Selection): HeatmapModel {
+export function buildModelFromArray(a: NdArray, title: string, selection?: Selection, opts: { owned?: boolean } = {}): HeatmapModel {
   const shape = a.shape;
   const info = { shape: [...shape], dtype: a.dtype };
   if (shape.length > 4) {
@@ -226,75 +220,119 @@ export function buildModelFromArray(a: NdArray, title: string, selection?: Selec
   }
   if (product(shape) === 0) throw new MatrixError(`the array is empty (${shape.join('×')})`);
   const f32 = toFloat32(a);
-  const data = f32 === a.data ? f32.slice() : f32;
-  if (shape.length <= 2) {
-    const rows = shape.length === 2 ? shape[0] : 1;
-    const cols = shape.length === 0 ? 1 : shape[shape.length - 1];
-    const m = matrix(rows, cols, data);
-    const kind: ViewKind = looksLikeWeights(m) ? 'weights' : 'data';
-    return { title, kinds: { [kind]: m }, defaultKind: kind, info, warnings: nonFiniteWarning(data) };
+  if (shape.length > 2) {
+    // The grid builder reads views of each head; it copies only the head it keeps.
+    const b = GridBuilder.forShape(shape, selection, 32);
+    const cells = b.n * b.k;
+    for (let l = 0; l < b.layers; l++) {
+      for (let h = 0; h < b.heads; h++) b.add(l, h, f32.subarray((l * b.heads + h) * cells, (l * b.heads + h + 1) * cells), false);
+    }
+    return { ...b.model(), title, info };
   }
-  const { layers, heads } = layersHeads(shape);
-  const n = shape[shape.length - 2];
-  const k = shape[shape.length - 1];
-  const cells = n * k;
-  const sel = clampSel(selection, layers, heads);
-  const get = (l: number, h: number) => matrix(n, k, data.subarray((l * heads + h) * cells, (l * heads + h + 1) * cells));
-  const grid = gridFrom(layers, heads, n, k, get, 32);
-  const shown = get(sel.layer, sel.head);
-  const m = matrix(n, k, shown.data.slice());
+  // The model must own its data: unless given up, a.data may be the caller's (a spec's arrays, a reused buffer).
+  const data = f32 === a.data && !opts.owned ? f32.slice() : f32;
+  const rows = shape.length === 2 ? shape[0] : 1;
+  const cols = shape.length === 0 ? 1 : shape[shape.length - 1];
+  const m = matrix(rows, cols, data);
   const kind: ViewKind = looksLikeWeights(m) ? 'weights' : 'data';
-  const kinds: Partial<Record<ViewKind, Matrix2D>> = { [kind]: m };
-  grid.extras = aggregateExtras(aggregatesOf(layers, heads, n, k, (l, h) => get(l, h).data, sel.layer), kinds, grid.cellSize);
-  return {
-    title,
-    subtitle: layers > 1 ? `layer ${sel.layer} · head ${sel.head}` : `head ${sel.head}`,
-    kinds, defaultKind: kind, grid, selection: sel, info,
-    warnings: nonFiniteWarning(data),
-  };
+  return { title, kinds: { [kind]: m }, defaultKind: kind, info, warnings: nonFiniteWarning(badCells(data)) };
 }
 
-function nonFiniteWarning(data: Float32Array): string[] {
-  let bad = 0;
-  for (let i = 0; i < data.length; i++) if (data[i] - data[i] !== 0 && data[i] !== -Infinity) bad++;
+/** NaN and +∞ cells (−∞ is a masked cell, not a problem). */
+function badCells(data: Float32Array): number {
+  const c = countNonFinite(data);
+  return c.nan + c.posInf;
+}
+
+function nonFiniteWarning(bad: number): string[] {
   return bad ? [`${bad} cell${bad === 1 ? ' is' : 's are'} NaN or +∞`] : [];
 }
 
-/** Small multiples: every (layer, head) max-pooled to one shared cell size. */
-function gridFrom(layers: number, heads: number, n: number, k: number, get: (l: number, h: number) => Matrix2D, cellSize: number): HeatmapGrid {
-  const side = Math.max(1, Math.min(cellSize, Math.max(n, k)));
-  const cells = new Float32Array(layers * heads * side * side);
-  for (let l = 0; l < layers; l++) {
-    for (let h = 0; h < heads; h++) {
-      const m = get(l, h);
-      cells.set(poolToSize(m, side, side, hasNegative(m.data)), (l * heads + h) * side * side);
-    }
-  }
-  return { layers, heads, cellSize: side, cells };
-}
+/**
+ * The one grid builder, fed one head at a time (in any order) by a dump read from disk, an in-memory stack or a
+ * multi-head result: the small multiples (every head pooled to one cell size; signed heads by magnitude), the
+ * selected head at full resolution, head mean and max of the selected layer, and the rollout across layers when
+ * square and affordable, all accumulated on the way so no more than one head need be in memory.
+ */
+class GridBuilder {
+  readonly side: number;
+  readonly sel: Selection;
+  private readonly cells: Float32Array;
+  private readonly meanAcc: Float64Array;
+  private readonly maxAcc: Float32Array;
+  private readonly layerAcc: Float64Array[] | undefined;
+  private shown: Float32Array | undefined;
+  private bad = 0;
 
-/** Head mean and max of the selected layer, and rollout across layers when square and affordable. */
-function aggregatesOf(
-  layers: number, heads: number, n: number, k: number, get: (l: number, h: number) => Float32Array, layer: number,
-): { name: string; kind: ViewKind; map: Matrix2D }[] {
-  const cells = n * k;
-  const stack = new Float32Array(heads * cells);
-  for (let h = 0; h < heads; h++) stack.set(get(layer, h), h * cells);
-  const prefix = layers > 1 ? `layer ${layer} ` : '';
-  const aggregates: { name: string; kind: ViewKind; map: Matrix2D }[] = [
-    { name: `${prefix}head mean`, kind: 'headMean', map: matrix(n, k, headMean(stack, heads, cells)) },
-    { name: `${prefix}head max`, kind: 'headMax', map: matrix(n, k, headMax(stack, heads, cells)) },
-  ];
-  if (layers > 1 && n === k && layers * n * n * n <= ROLLOUT_BUDGET) {
-    const means = new Float32Array(layers * cells);
-    for (let l = 0; l < layers; l++) {
-      const s = new Float32Array(heads * cells);
-      for (let h = 0; h < heads; h++) s.set(get(l, h), h * cells);
-      means.set(headMean(s, heads, cells), l * cells);
-    }
-    aggregates.push({ name: 'rollout', kind: 'rollout', map: matrix(n, n, rollout(means, layers, 1, n)) });
+  constructor(
+    readonly layers: number, readonly heads: number, readonly n: number, readonly k: number, cellSize: number,
+    sel: Selection | undefined,
+  ) {
+    this.sel = clampSelection(sel, layers, heads);
+    this.side = Math.max(1, Math.min(Math.floor(cellSize) || 32, Math.max(n, k)));
+    this.cells = new Float32Array(layers * heads * this.side * this.side);
+    this.meanAcc = new Float64Array(n * k);
+    this.maxAcc = new Float32Array(n * k).fill(-Infinity);
+    const wantRollout = layers > 1 && n === k && layers * n * n * n <= ROLLOUT_BUDGET;
+    this.layerAcc = wantRollout ? Array.from({ length: layers }, () => new Float64Array(n * k)) : undefined;
   }
-  return aggregates;
+
+  /** For a [H, n, m] or [L, H, n, m] shape. */
+  static forShape(shape: readonly number[], sel: Selection | undefined, cellSize: number): GridBuilder {
+    const { layers, heads } = layersHeads(shape);
+    return new GridBuilder(layers, heads, shape[shape.length - 2], shape[shape.length - 1], cellSize, sel);
+  }
+
+  /** One head's n × k values; `owned` says the builder may keep `data` itself rather than a copy. */
+  add(l: number, h: number, data: Float32Array, owned: boolean): void {
+    const m = matrix(this.n, this.k, data);
+    this.cells.set(poolToSize(m, this.side, this.side, hasNegative(data)), (l * this.heads + h) * this.side * this.side);
+    this.bad += badCells(data);
+    if (l === this.sel.layer) {
+      const mean = this.meanAcc;
+      const max = this.maxAcc;
+      for (let i = 0; i < data.length; i++) {
+        mean[i] += data[i];
+        if (data[i] > max[i]) max[i] = data[i];
+      }
+      if (h === this.sel.head) this.shown = owned ? data : data.slice();
+    }
+    const acc = this.layerAcc?.[l];
+    if (acc) for (let i = 0; i < data.length; i++) acc[i] += data[i];
+  }
+
+  /** The grid with its aggregate extras; small enough aggregates also become kinds in `kinds`. */
+  grid(kinds: Partial<Record<ViewKind, Matrix2D>>): HeatmapGrid {
+    const { n, k, heads, layers } = this;
+    const mean = new Float32Array(n * k);
+    for (let i = 0; i < mean.length; i++) mean[i] = this.meanAcc[i] / heads;
+    const prefix = layers > 1 ? `layer ${this.sel.layer} ` : '';
+    const aggregates: { name: string; kind: ViewKind; map: Matrix2D }[] = [
+      { name: `${prefix}head mean`, kind: 'headMean', map: matrix(n, k, mean) },
+      { name: `${prefix}head max`, kind: 'headMax', map: matrix(n, k, this.maxAcc) },
+    ];
+    if (this.layerAcc) {
+      const means = new Float32Array(layers * n * k);
+      this.layerAcc.forEach((acc, l) => {
+        for (let i = 0; i < acc.length; i++) means[l * n * k + i] = acc[i] / heads;
+      });
+      aggregates.push({ name: 'rollout', kind: 'rollout', map: matrix(n, n, rollout(means, layers, 1, n)) });
+    }
+    return { layers, heads, cellSize: this.side, cells: this.cells, extras: aggregateExtras(aggregates, kinds, this.side) };
+  }
+
+  /** A model of the selected head (weights when its rows are distributions, else data) with the grid. */
+  model(): Omit<HeatmapModel, 'title' | 'info'> {
+    const m = matrix(this.n, this.k, this.shown as Float32Array);
+    const kind: ViewKind = looksLikeWeights(m) ? 'weights' : 'data';
+    const kinds: Partial<Record<ViewKind, Matrix2D>> = { [kind]: m };
+    const grid = this.grid(kinds);
+    const s = this.sel;
+    return {
+      subtitle: this.layers > 1 ? `layer ${s.layer} · head ${s.head}` : `head ${s.head}`,
+      kinds, defaultKind: kind, grid, selection: s, warnings: nonFiniteWarning(this.bad),
+    };
+  }
 }
 
 /**
@@ -306,61 +344,18 @@ export async function buildModelFromDump(h: DumpHandle, sel: Selection | undefin
   if (shape.length !== 3 && shape.length !== 4) {
     throw new MatrixError(`expected a [layers, heads, n, n] or [heads, n, n] array, got shape ${shape.join('×')}`, h.ref);
   }
-  const { layers, heads } = layersHeads(shape);
-  const n = shape[shape.length - 2];
-  const k = shape[shape.length - 1];
-  if (layers * heads * n * k === 0) throw new MatrixError(`the array is empty (${shape.join('×')})`, h.ref);
-  const s = clampSel(sel, layers, heads);
-  const index = (l: number, hd: number) => (shape.length === 4 ? [l, hd] : [hd]);
-  const side = Math.max(1, Math.min(Math.floor(opts.cellSize) || 32, Math.max(n, k)));
-  const cells = new Float32Array(layers * heads * side * side);
-  const meanAcc = new Float64Array(n * k);
-  const maxAcc = new Float32Array(n * k).fill(-Infinity);
-  const wantRollout = layers > 1 && n === k && layers * n * n * n <= ROLLOUT_BUDGET;
-  const layerMeans = wantRollout ? new Float32Array(layers * n * k) : undefined;
-  let shown: Matrix2D | undefined;
-  let bad = 0;
-  for (let l = 0; l < layers; l++) {
-    const layerAcc = layerMeans ? new Float64Array(n * k) : undefined;
-    for (let hd = 0; hd < heads; hd++) {
-      const a = await h.read(index(l, hd));
+  if (product(shape) === 0) throw new MatrixError(`the array is empty (${shape.join('×')})`, h.ref);
+  const b = GridBuilder.forShape(shape, sel, opts.cellSize);
+  for (let l = 0; l < b.layers; l++) {
+    for (let hd = 0; hd < b.heads; hd++) {
+      const a = await h.read(shape.length === 4 ? [l, hd] : [hd]);
       const data = toFloat32(a);
-      const m = matrix(n, k, data);
-      cells.set(poolToSize(m, side, side), (l * heads + hd) * side * side);
-      for (let i = 0; i < data.length; i++) if (data[i] - data[i] !== 0 && data[i] !== -Infinity) bad++;
-      if (l === s.layer) {
-        for (let i = 0; i < data.length; i++) {
-          meanAcc[i] += data[i];
-          if (data[i] > maxAcc[i]) maxAcc[i] = data[i];
-        }
-        if (hd === s.head) shown = matrix(n, k, data === a.data ? data.slice() : data);
-      }
-      if (layerAcc) for (let i = 0; i < data.length; i++) layerAcc[i] += data[i];
+      // A converted head is the builder's own; a float32 read may share a buffer the reader reuses.
+      b.add(l, hd, data, data !== a.data);
     }
-    if (layerMeans && layerAcc) for (let i = 0; i < layerAcc.length; i++) layerMeans[l * n * k + i] = layerAcc[i] / heads;
   }
-  const mean = new Float32Array(n * k);
-  for (let i = 0; i < mean.length; i++) mean[i] = meanAcc[i] / heads;
-  const prefix = layers > 1 ? `layer ${s.layer} ` : '';
-  const m = shown as Matrix2D;
-  const kind: ViewKind = looksLikeWeights(m) ? 'weights' : 'data';
-  const kinds: Partial<Record<ViewKind, Matrix2D>> = { [kind]: m };
-  const aggregates: { name: string; kind: ViewKind; map: Matrix2D }[] = [
-    { name: `${prefix}head mean`, kind: 'headMean', map: matrix(n, k, mean) },
-    { name: `${prefix}head max`, kind: 'headMax', map: matrix(n, k, maxAcc) },
-  ];
-  if (layerMeans) aggregates.push({ name: 'rollout', kind: 'rollout', map: matrix(n, n, rollout(layerMeans, layers, 1, n)) });
-  const extras = aggregateExtras(aggregates, kinds, side);
   const file = h.ref.split(/[\\/]/).pop() ?? h.ref;
-  return {
-    title: file,
-    subtitle: layers > 1 ? `layer ${s.layer} · head ${s.head}` : `head ${s.head}`,
-    kinds, defaultKind: kind,
-    grid: { layers, heads, cellSize: side, cells, extras },
-    selection: s,
-    info: { file: h.ref, shape: [...shape], dtype: h.info.dtype },
-    warnings: bad ? [`${bad} cell${bad === 1 ? ' is' : 's are'} NaN or +∞`] : [],
-  };
+  return { ...b.model(), title: file, info: { file: h.ref, shape: [...shape], dtype: h.info.dtype } };
 }
 
 /**
@@ -391,7 +386,8 @@ export function diffModels(a: HeatmapModel, b: HeatmapModel, kind: ViewKind): He
     kinds: { difference: matrix(ma.rows, ma.cols, d) },
     defaultKind: 'difference',
     queryLabels: same(a.queryLabels, b.queryLabels) ? a.queryLabels : undefined,
-    keyLabels: same(a.keyLabels, b.keyLabels) ? (kind === 'output' ? a.valueLabels : a.keyLabels) : undefined,
+    // The difference is laid out like `kind`: its columns keep that kind's names (value names for the output).
+    keyLabels: same(columnLabels(a, kind), columnLabels(b, kind)) ? columnLabels(a, kind) : undefined,
     info: { shape: [ma.rows, ma.cols] },
     warnings: [...a.warnings.map((w) => `A: ${w}`), ...b.warnings.map((w) => `B: ${w}`)],
   };

@@ -7,8 +7,10 @@ import type { FromWebview, Region, ToWebview, WireMatrix, WireModel } from '../.
 import { clipRegion } from '../../shared/protocol';
 import { toCsv } from './csv';
 import { formatFloat32 } from '../../shared/format';
-import { cellDetails, isQueryKeyKind, rowDetails, rowStats } from '../../shared/inspect';
+import { cellDetails, rowDetails, rowStats } from '../../shared/inspect';
+import { columnLabels } from '../../shared/types';
 import { finiteRange, maxPool, poolingNote, sliceRegion } from '../../shared/pool';
+import type { Pooled } from '../../shared/pool';
 import type { HeatmapModel, Matrix2D, ViewKind } from '../../shared/types';
 import { hasKind } from './model';
 
@@ -26,12 +28,27 @@ export const DEFAULT_MAX_TILE_CELLS = 1024 * 1024;
 
 export class ModelServer {
   private readonly matrices = new Map<ViewKind, WireMatrix>();
+  private readonly posted = new WeakMap<Float32Array, Float32Array>();
   readonly fullLimit: number;
   readonly maxTileCells: number;
 
   constructor(readonly model: HeatmapModel, private readonly opts: ServeOptions) {
     this.fullLimit = opts.fullLimit ?? DEFAULT_FULL_LIMIT;
     this.maxTileCells = opts.maxTileCells ?? DEFAULT_MAX_TILE_CELLS;
+  }
+
+  /**
+   * An array as it goes into a message. VS Code's postMessage (and the harness's window.postMessage) copies what
+   * it sends and leaves the host's arrays intact, so nothing is copied for it here — except a view into a larger
+   * buffer (a head of a multi-head result), since VS Code sends a view's whole underlying ArrayBuffer; that copy
+   * is made once and reused. One array used twice in a message (a small map's overview and its full data) thus
+   * crosses once: VS Code sends each buffer once.
+   */
+  private forPost(a: Float32Array): Float32Array {
+    if (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) return a;
+    let own = this.posted.get(a);
+    if (!own) this.posted.set(a, (own = a.slice()));
+    return own;
   }
 
   get kinds(): ViewKind[] {
@@ -59,7 +76,7 @@ export class ModelServer {
     const wire: WireModel = {
       title: m.title, subtitle: m.subtitle, kinds: this.kinds, defaultKind: this.pickKind(m.defaultKind),
       queryLabels: m.queryLabels, keyLabels: m.keyLabels, valueLabels: m.valueLabels,
-      grid: m.grid ? { ...m.grid, cells: m.grid.cells.slice(), extras: m.grid.extras?.map((e) => ({ name: e.name, data: e.data.slice(), kind: e.kind })) } : undefined,
+      grid: m.grid ? { ...m.grid, cells: this.forPost(m.grid.cells), extras: m.grid.extras?.map((e) => ({ name: e.name, data: this.forPost(e.data), kind: e.kind })) } : undefined,
       selection: m.selection, info: m.info, warnings: m.warnings,
     };
     if (this.isSmall()) {
@@ -67,10 +84,10 @@ export class ModelServer {
       const shapes: Partial<Record<ViewKind, [number, number]>> = {};
       for (const k of this.kinds) {
         const x = m.kinds[k] as Matrix2D;
-        kinds[k] = x.data.slice();
+        kinds[k] = this.forPost(x.data);
         shapes[k] = [x.rows, x.cols];
       }
-      wire.full = { kinds, shapes, values: m.values ? { rows: m.values.rows, cols: m.values.cols, data: m.values.data.slice() } : undefined };
+      wire.full = { kinds, shapes, values: m.values ? { rows: m.values.rows, cols: m.values.cols, data: this.forPost(m.values.data) } : undefined };
     }
     return wire;
   }
@@ -80,21 +97,26 @@ export class ModelServer {
     const m = this.model.kinds[kind];
     if (!m) return undefined;
     const cached = this.matrices.get(kind);
-    if (cached) return { ...cached, overview: cached.overview.slice(), rowMax: cached.rowMax.slice(), rowEntropy: cached.rowEntropy?.slice() };
+    // Posting copies (see forPost): the cached overview is sent as is, every time.
+    if (cached) return cached;
     // One pass for the range also says whether the data is signed (pooled by magnitude, drawn diverging).
     const range = finiteRange(m.data);
     const signed = range.min < 0;
-    const p = maxPool(m, this.opts.overviewSize, signed);
+    // A map that fits is its own overview: no pooling pass and no copy (forPost copies only views).
+    const fits = m.rows <= this.opts.overviewSize && m.cols <= this.opts.overviewSize;
+    const p: Pooled = fits
+      ? { rows: m.rows, cols: m.cols, data: this.forPost(m.data), srcRows: m.rows, srcCols: m.cols, blockRows: 1, blockCols: 1 }
+      : maxPool(m, this.opts.overviewSize, signed);
     const stats = rowStats(m, kind === 'weights');
-    const wire: WireMatrix = {
+    const matrix: WireMatrix = {
       kind, rows: m.rows, cols: m.cols,
       overview: p.data, ovRows: p.rows, ovCols: p.cols, blockRows: p.blockRows, blockCols: p.blockCols,
       min: range.min, max: range.max, nonFinite: range.nonFinite, signed,
       poolingNote: poolingNote(p, signed),
       rowMax: stats.max, rowEntropy: stats.entropy,
     };
-    this.matrices.set(kind, wire);
-    return { ...wire, overview: wire.overview.slice(), rowMax: wire.rowMax.slice(), rowEntropy: wire.rowEntropy?.slice() };
+    this.matrices.set(kind, matrix);
+    return matrix;
   }
 
   /** Full-resolution cells of a region, clipped to the matrix; undefined when out of range or too large. */
@@ -111,8 +133,7 @@ export class ModelServer {
     const m = this.model.kinds[kind];
     if (!m) return undefined;
     const r = region ? clipRegion(region, m.rows, m.cols) : undefined;
-    const cols = isQueryKeyKind(kind) ? this.model.keyLabels : this.model.valueLabels;
-    return toCsv(m, this.model.queryLabels, cols, r);
+    return toCsv(m, this.model.queryLabels, columnLabels(this.model, kind), r);
   }
 
   /** The exact stored value of one cell as text (for copy), or undefined out of range. */

@@ -1,5 +1,5 @@
 // Runs inside a real (downloaded) VS Code: the extension activates, contributes its commands, and
-// "Open Attention Heatmap" on samples/colours.attention.json opens a webview panel.
+// "Open Attention Heatmap" on samples/colours.attention.json opens its heatmap panel (titled after the file).
 import * as assert from 'assert';
 import * as vscode from 'vscode';
 
@@ -29,10 +29,15 @@ describe('Attention Inspector in VS Code (electron)', () => {
     const folder = vscode.workspace.workspaceFolders?.[0];
     assert.ok(folder, 'the test instance should open samples/ as its workspace');
     const uri = vscode.Uri.joinPath(folder.uri, 'colours.attention.json');
+    // Start from no tabs, so only a panel this test opens can count.
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await vscode.window.showTextDocument(uri);
     await vscode.commands.executeCommand('attentionInspector.openHeatmap', uri);
-    await until('a webview panel tab', () =>
-      vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.input instanceof vscode.TabInputWebview)));
+    // Our heatmap, not any webview: its view type (VS Code may prefix it) and the file's name as its title.
+    const heatmapTabs = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) =>
+      t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('attentionInspector.heatmap'));
+    await until('the colours heatmap tab', () => heatmapTabs().some((t) => t.label === 'colours.attention.json'));
+    assert.strictEqual(heatmapTabs().length, 1, 'exactly one heatmap panel is open');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 });

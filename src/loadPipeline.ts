@@ -1,0 +1,208 @@
+/**
+ * The load pipeline every source runs: a JSON file (saved, or an open document's unsaved text) → loadSpec →
+ * computeAttention(Fast) → buildModelFromSpec; a .npy/.npz (member) → openMatrix → buildModelFromArray or
+ * buildModelFromDump, with the attentionInspector.maxCells cap checked before anything large is read whole.
+ *
+ * No runtime vscode import on purpose: it runs in plain Node unit tests. The host injects document text,
+ * settings and a progress runner (SourceEnv).
+ */
+import { promises as fs } from 'fs';
+import type { AttentionResult } from './core/attention';
+import { computeAttention, computeAttentionFast } from './core/attention';
+import type { InspectorSettings } from './core/settings';
+import type { AttentionSpec } from './core/jsonMatrix';
+import { loadSpec } from './core/jsonSpec';
+import { specToInput } from './core/specInput';
+import { listMembers, openMatrix, readMatrix } from './core/matrixFile';
+import type { ArrayInfo, MatrixHandle } from './core/matrixFile';
+import { MatrixError, product } from './core/ndarray';
+import type { NdArray } from './core/ndarray';
+import { buildModelFromArray, buildModelFromDump, buildModelFromSpec } from './core/view/model';
+import type { Selection } from './core/view/model';
+import type { HeatmapModel } from './shared/types';
+import { fileKindOf, splitRef } from './core/matrixFile';
+
+/** Runs long work with progress and cancellation (the host wraps window.withProgress). */
+export type LongRunner = <T>(
+  title: string, work: (signal: AbortSignal, report: (fraction: number) => void) => Promise<T>) => Promise<T>;
+
+export interface SourceEnv {
+  readonly settings: () => InspectorSettings;
+  /**
+   * The file's URI as text, for source ids ("file:///w/a.npz#q"): HeatmapPanels.forFile and revival match on it.
+   * The host passes vscode.Uri.file(f).toString() so ids equal the editor's URIs; Node's file URL otherwise.
+   */
+  readonly uriOf?: (file: string) => string;
+  /** The open document's text when there is one (unsaved edits win over the file on disk). */
+  readonly textOf?: (file: string) => string | undefined;
+  readonly runLong?: LongRunner;
+}
+
+/** Above this many score cells the WASM/worker engine pays for itself and the user gets a progress bar. */
+export const FAST_THRESHOLD = 256 * 256;
+
+const runDirect: LongRunner = (_title, work) => work(new AbortController().signal, () => undefined);
+
+export async function readRef(ref: string, env: SourceEnv, onRef?: (file: string) => void): Promise<NdArray> {
+  const { file, member } = splitRef(ref);
+  if (fileKindOf(file) === 'json') {
+    const spec = await loadSpec(await textOf(file, env), file, onRef);
+    return pickMember(spec, member, file);
+  }
+  return readMatrix(ref);
+}
+
+async function textOf(file: string, env: SourceEnv): Promise<string> {
+  const open = env.textOf?.(file);
+  if (open !== undefined) return open;
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (err) {
+    throw new MatrixError(describeFsError(err), file);
+  }
+}
+
+/** "file not found" rather than an ENOENT stack: the watcher shows this for deleted files. */
+export function describeFsError(err: unknown): string {
+  const code = (err as { code?: string } | undefined)?.code;
+  if (code === 'ENOENT') return 'the file no longer exists (deleted or moved)';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'is a folder, not a file';
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Spec fields a member name can mean, by the key users write in the file. */
+const MEMBER_FIELDS: Record<string, keyof AttentionSpec> = {
+  q: 'q', k: 'k', v: 'v', x: 'x', wq: 'wq', wk: 'wk', wv: 'wv', wo: 'wo',
+  weights: 'weights', attention: 'weights', mask: 'mask', matrix: 'matrix',
+};
+
+function pickMember(spec: AttentionSpec, member: string | undefined, file: string): NdArray {
+  if (!member) {
+    const whole = spec.matrix ?? spec.weights;
+    if (whole) return whole;
+    throw new MatrixError('holds no single matrix; name a member such as Q or K', file);
+  }
+  const field = MEMBER_FIELDS[member.toLowerCase()];
+  const value = field ? spec[field] : undefined;
+  if (value && typeof value === 'object' && 'shape' in value && 'data' in value) return value as NdArray;
+  throw new MatrixError(`has no matrix "${member}"`, file);
+}
+
+export async function loadJson(
+  file: string, member: string | undefined, title: string, selection: Selection | undefined, env: SourceEnv,
+  onRef?: (file: string) => void,
+): Promise<HeatmapModel> {
+  const spec = await loadSpec(await textOf(file, env), file, onRef);
+  if (member) return buildModelFromArray(checkCells(pickMember(spec, member, file), file, env), title);
+  if (spec.q || spec.x) {
+    const filled: AttentionSpec = {
+      ...spec,
+      similarity: spec.similarity ?? env.settings().similarity,
+      scale: spec.scale ?? env.settings().scale,
+    };
+    return buildModelFromSpec(filled, await compute(filled, env), title, selection);
+  }
+  if (spec.weights) return buildModelFromSpec(spec, undefined, title, selection);
+  if (spec.matrix) return buildModelFromArray(checkCells(spec.matrix, file, env), title);
+  throw new MatrixError('holds no Q (or X), no weights and no matrix to show', file);
+}
+
+function checkCells(a: NdArray, file: string, env: SourceEnv): NdArray {
+  const max = env.settings().maxCells;
+  const cells = product(a.shape);
+  if (cells > max) {
+    throw new MatrixError(`has ${cells} cells, more than attentionInspector.maxCells (${max}); raise the setting to load it`, file);
+  }
+  return a;
+}
+
+export async function compute(spec: AttentionSpec, env: SourceEnv): Promise<AttentionResult> {
+  const input = specToInput(spec);
+  const q = input.q;
+  const nq = q.shape.length > 1 ? q.shape[0] : 1;
+  const nk = spec.k ? (spec.k.shape.length > 1 ? spec.k.shape[0] : 1) : nq;
+  const cells = nq * nk * Math.max(1, spec.heads ?? 1);
+  const max = env.settings().maxCells;
+  if (cells > max) {
+    throw new MatrixError(`attention would have ${cells} cells, more than attentionInspector.maxCells (${max}); raise the setting to compute it`, spec.file);
+  }
+  if (cells < FAST_THRESHOLD) return computeAttention(input);
+  const run = env.runLong ?? runDirect;
+  return run(`Computing attention (${nq}×${nk}${spec.heads && spec.heads > 1 ? ` × ${spec.heads} heads` : ''})`,
+    (signal, report) => computeAttentionFast(input, { signal, onProgress: report }));
+}
+
+/** `onInfo` hears the header of the array the load opened (the custom editor's subtitle, without a second open). */
+export async function loadBinary(
+  ref: string, title: string, selection: Selection | undefined, env: SourceEnv, onInfo?: (info: ArrayInfo) => void,
+): Promise<HeatmapModel> {
+  if (fileKindOf(ref) === 'npz') {
+    // An archive opened without a member: show the member most likely to be an attention map.
+    const members = (await listMembers(ref)).map((m) => m.name);
+    const member = defaultMember(members);
+    if (!member) throw new MatrixError('the archive holds no arrays', ref);
+    ref = `${ref}#${member}`;
+    title = `${title} · ${member}`;
+  }
+  const handle = await openMatrix(ref);
+  try {
+    onInfo?.(handle.info);
+    const shape = handle.info.shape;
+    if (shape.length <= 2) {
+      // A fresh read owns its buffer: the model keeps it rather than a copy.
+      return buildModelFromArray(checkCells(await handle.read(), ref, env), title, undefined, { owned: true });
+    }
+    if (isAttentionDump(shape)) {
+      // Read one head at a time: a dump may be far bigger than any single map. The selection is clamped there.
+      const model = await buildModelFromDump(handle, selection, { cellSize: gridCellSize(shape, env.settings().overviewSize) });
+      return { ...model, title };
+    }
+    if (shape.length <= 4) {
+      // [H, n, m] / [L, H, n, m] with non-square maps: the whole stack, the selected slice and a grid.
+      return buildModelFromArray(checkCells(await handle.read(), ref, env), title, selection);
+    }
+    // Higher ranks: one 2-D slice at the selected leading indices (layer/head pick the first two axes).
+    const index = sliceIndex(shape, selection);
+    const model = buildModelFromArray(checkCells(await handle.read(index), ref, env), title, undefined, { owned: true });
+    return { ...model, subtitle: `slice [${index.join(', ')}, :, :] of ${shape.join('×')}`, selection: selection ?? { layer: 0, head: 0 } };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Member names that most likely hold an attention map, preferred when an .npz opens without a member. */
+const PREFERRED_MEMBERS = ['attention', 'attentions', 'attn', 'weights', 'scores'];
+
+export function defaultMember(names: readonly string[]): string | undefined {
+  return names.find((m) => PREFERRED_MEMBERS.includes(m.toLowerCase())) ?? names[0];
+}
+
+/** [L, H, n, n] or [H, n, n]: square maps per head are attention dumps and get the layers × heads grid. */
+export function isAttentionDump(shape: readonly number[]): boolean {
+  return (shape.length === 4 || shape.length === 3) && shape[shape.length - 1] === shape[shape.length - 2];
+}
+
+/** Leading indices selecting a 2-D slice; layer/head pick the first two, the rest are 0. */
+export function sliceIndex(shape: readonly number[], selection?: { layer: number; head: number }): number[] {
+  const lead = shape.slice(0, -2);
+  const picks = [selection?.layer ?? 0, selection?.head ?? 0];
+  return lead.map((n, i) => Math.min(Math.max(0, Math.floor(picks[i] ?? 0)), n - 1));
+}
+
+/** Grid cells small enough that L × H of them fit the overview, between 8 and 64 cells a side (never above n). */
+export function gridCellSize(shape: readonly number[], overviewSize: number): number {
+  const n = shape[shape.length - 1];
+  const across = Math.max(shape.length === 4 ? shape[0] : 1, shape.length === 4 ? shape[1] : shape[0]);
+  return Math.max(1, Math.min(n, 64, Math.max(8, Math.floor(overviewSize / across))));
+}
+
+/** Shape and dtype for the status bar and the custom editor header, without reading any data. */
+export async function describeFile(ref: string): Promise<{ shape: number[]; dtype: string; fortranOrder: boolean; byteLength: number }> {
+  const handle: MatrixHandle = await openMatrix(ref);
+  try {
+    return { ...handle.info, shape: [...handle.info.shape] };
+  } finally {
+    await handle.close();
+  }
+}

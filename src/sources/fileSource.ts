@@ -1,0 +1,36 @@
+/** The source of a file or a member: its id is the file's URI (plus "#member"). No runtime vscode import. */
+import * as path from 'path';
+import { pathToFileURL } from 'url';
+import type { ArrayInfo } from '../core/matrixFile';
+import type { HeatmapSource } from '../heatmapView';
+import { loadBinary, loadJson } from '../loadPipeline';
+import type { SourceEnv } from '../loadPipeline';
+import { fileKindOf } from '../core/matrixFile';
+import { fileSourceId } from '../sourceIds';
+import { fileTrail } from './fileTrail';
+
+function uriOf(file: string, env: SourceEnv): string {
+  return env.uriOf ? env.uriOf(file) : pathToFileURL(file).href;
+}
+
+/**
+ * A source for a file, or one member of it ("K" in a JSON spec, "q" in an .npz). `onInfo` hears the header of each
+ * .npy/.npz array a load opens.
+ */
+export function fileSource(
+  file: string, member: string | undefined, env: SourceEnv, onInfo?: (info: ArrayInfo) => void,
+): HeatmapSource {
+  const base = path.basename(file);
+  const title = member ? `${base} · ${member}` : base;
+  const uri = uriOf(file, env);
+  const trail = fileTrail();
+  return {
+    id: fileSourceId(uri, member),
+    title,
+    load: (selection) =>
+      fileKindOf(file) === 'json'
+        ? loadJson(file, member, title, selection, env, trail.start())
+        : loadBinary(member ? `${file}#${member}` : file, title, selection, env, onInfo),
+    files: trail.files,
+  };
+}
