@@ -1,30 +1,9 @@
 /**
- * Summaries of attention maps for the views: head mean and max, attention rollout across layers, and the one
- * count of non-finite values. Pure; float64 sums.
+ * Summaries of attention maps for the views: attention rollout across layers and the one count of non-finite
+ * values (head mean and max are accumulated head by head in view/model.ts's GridBuilder). Pure; float64 sums.
  */
 import { MatrixError } from './ndarray';
 import type { NdArray } from './ndarray';
-
-/** Mean over heads of [heads, cells] → [cells]. */
-export function headMean(a: ArrayLike<number>, heads: number, cells: number): Float32Array {
-  const acc = new Float64Array(cells);
-  for (let h = 0; h < heads; h++) for (let c = 0; c < cells; c++) acc[c] += a[h * cells + c];
-  const out = new Float32Array(cells);
-  for (let c = 0; c < cells; c++) out[c] = acc[c] / heads;
-  return out;
-}
-
-/** Maximum over heads of [heads, cells] → [cells]. */
-export function headMax(a: ArrayLike<number>, heads: number, cells: number): Float32Array {
-  const out = new Float32Array(cells).fill(-Infinity);
-  for (let h = 0; h < heads; h++) {
-    for (let c = 0; c < cells; c++) {
-      const x = a[h * cells + c];
-      if (x > out[c]) out[c] = x;
-    }
-  }
-  return out;
-}
 
 /**
  * Attention rollout (Abnar & Zuidema 2020) over a [layers, heads, n, n] dump: per layer
