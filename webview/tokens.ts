@@ -1,0 +1,551 @@
+// The token view: the sequence as wrapped text under the map (query and key texts side by side for
+// cross-attention). Hovering a token tints the other tokens by its row (attends to) or its column (attended by)
+// and outlines its row and column on the map; hovering the map marks the cell's two tokens; clicking pins the
+// row as clicking the map does; Ctrl/Cmd-click, Shift-click and dragging select several (tokenSelection.ts); the
+// search box finds tokens (tokenSearchBox.ts). The text is virtualized: tokens are measured once and laid out
+// in lines (src/shared/tokenLayout.ts), and only the lines in view are elements, so 32,768 tokens stay smooth.
+// Token text is untrusted: it goes in through textContent only.
+import { clampView, fitCellPx, maxCellPx, visibleRange } from '../src/shared/hit';
+import { labelOf } from '../src/shared/labels';
+import { layoutLines, lineOf, lineTokens, tokenOnAdjacentLine, visibleLines } from '../src/shared/tokenLayout';
+import { columnDetails, spanRows, tintScale, toggleRow, tokenKind, topEntries } from '../src/shared/tokenRows';
+import { isHit } from '../src/shared/tokenSearch';
+import { displayToken, endsLine } from '../src/shared/tokenText';
+import { usesValueLabels, type ViewKind } from '../src/shared/types';
+import { pin } from './details';
+import { el } from './dom';
+import { drawOverlay } from './draw';
+import { ignoreUnanswered, requests } from './host';
+import { body, dom } from './page';
+import { persisted, ui, vp } from './state';
+import { setView } from './tiles';
+import { selectionRow } from './tokenOverlay';
+import { buildSearchBar, refreshSearch, saveTokenUi } from './tokenSearchBox';
+import { formatShare, onSelectionChange, refreshSelection, selectionPanel, setSelection } from './tokenSelection';
+import { mapLines, tok, type Side, type TokenRef } from './tokenState';
+
+const LINE_H = 22;
+/** Padding (2 × 3 px), border (2 × 1 px), the gap after each token and a pixel of slack, added to the text width. */
+const TOKEN_PAD = 10;
+const TOP_SHOWN = 5;
+
+interface Pane {
+  side: Side;
+  scroller: HTMLElement;
+  sizer: HTMLElement;
+  win: HTMLElement;
+  heading: HTMLElement;
+  shown: string[];
+  widths: Float32Array;
+  breaks: Uint8Array;
+  starts: Int32Array;
+  /** Width the lines were laid out for. */
+  laidOut: number;
+  rendered: { first: number; end: number };
+}
+
+/** What the text is tinted by: a row or column of values over one side's tokens. */
+interface Tint {
+  target: Side;
+  values: Float32Array;
+  peak: number;
+  kind: ViewKind;
+}
+
+const summary = el('div', { id: 'token-summary', 'aria-hidden': 'true' });
+const direction = el('select', { id: 'token-direction', 'aria-label': 'Hovering a token shows' },
+  el('option', { value: 'row' }, 'attends to (its row)'), el('option', { value: 'col' }, 'attended by (its column)'));
+const section = el('section', { id: 'tokens', 'aria-label': 'Tokens', hidden: '' });
+const panes: Record<Side, Pane> = { q: makePane('q'), k: makePane('k') };
+let tint: Tint | undefined;
+let selectedSet = new Set<number>();
+let labelsKey = '';
+
+function makePane(side: Side): Pane {
+  const win = el('div', { class: 'token-window' });
+  const sizer = el('div', { class: 'token-sizer' }, win);
+  const scroller = el('div', {
+    class: 'token-text', id: side === 'q' ? 'token-text' : 'token-text-keys', tabindex: '0', role: 'group', 'data-side': side,
+    'aria-label': side === 'q' ? 'Query tokens. Arrow keys move, Enter pins the row, Space adds to the selection, Shift+arrows extend it, Escape clears it.'
+      : 'Key tokens. Arrow keys move; hovering shows which queries attend to a key.',
+  }, sizer);
+  const heading = el('div', { class: 'token-heading muted' }, side === 'q' ? 'queries' : 'keys');
+  return { side, scroller, sizer, win, heading, shown: [], widths: new Float32Array(0), breaks: new Uint8Array(0), starts: new Int32Array(0), laidOut: -1, rendered: { first: 0, end: 0 } };
+}
+
+const labelsOf = (side: Side): readonly string[] => (side === 'q' || tok.self ? tok.queries : tok.keys);
+const paneOf = (side: Side): Pane => (tok.self ? panes.q : panes[side]);
+
+// ------------------------------------------------------------------------------------------------ layout
+
+let measureCtx: CanvasRenderingContext2D | null | undefined;
+function measure(p: Pane): void {
+  const cs = getComputedStyle(p.scroller);
+  measureCtx ??= document.createElement('canvas').getContext('2d');
+  const ctx = measureCtx;
+  if (ctx) ctx.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+  const cache = new Map<string, number>();
+  const labels = labelsOf(p.side);
+  p.shown = labels.map(displayToken);
+  p.widths = new Float32Array(labels.length);
+  p.breaks = new Uint8Array(labels.length);
+  for (let i = 0; i < labels.length; i++) {
+    const s = p.shown[i];
+    let w = cache.get(s);
+    if (w === undefined) {
+      w = Math.ceil(ctx ? ctx.measureText(s).width : s.length * 8) + TOKEN_PAD;
+      cache.set(s, w);
+    }
+    p.widths[i] = w;
+    p.breaks[i] = endsLine(labels[i]) ? 1 : 0;
+  }
+  p.laidOut = -1;
+}
+
+function layout(p: Pane): void {
+  const width = Math.max(40, p.scroller.clientWidth - 8);
+  if (width === p.laidOut) return;
+  p.laidOut = width;
+  p.starts = layoutLines(p.widths, width, p.breaks);
+  const total = p.starts.length * LINE_H;
+  p.sizer.style.height = `${total}px`;
+  const maxH = Math.max(LINE_H * 2, Math.floor(window.innerHeight * 0.26));
+  p.scroller.style.height = `${Math.min(total, maxH) + 6}px`;
+  p.rendered = { first: 0, end: 0 };
+  render(p, true);
+}
+
+// ------------------------------------------------------------------------------------------------ rendering
+
+function render(p: Pane, force = false): void {
+  const r = visibleLines(p.scroller.scrollTop, p.scroller.clientHeight, LINE_H, p.starts.length, 6);
+  if (!force && r.first === p.rendered.first && r.end === p.rendered.end) return;
+  p.rendered = r;
+  const t0 = performance.now();
+  const lines: HTMLElement[] = [];
+  const count = p.shown.length;
+  for (let k = r.first; k < r.end; k++) {
+    const line = el('div', { class: 'token-line' });
+    const { first, end } = lineTokens(p.starts, k, count);
+    for (let i = first; i < end; i++) {
+      const span = document.createElement('span');
+      span.id = `token-${p.side}-${i}`;
+      span.dataset.i = String(i);
+      span.textContent = p.shown[i];
+      span.style.width = `${p.widths[i] - 1}px`;
+      paintSpan(p, i, span);
+      line.append(span);
+    }
+    lines.push(line);
+  }
+  p.win.style.transform = `translateY(${r.first * LINE_H}px)`;
+  p.win.replaceChildren(...lines);
+  body.dataset.tokenRenderMs = (performance.now() - t0).toFixed(2);
+}
+
+/** Classes and tint of one token from the state (hover, cursor, hits, selection, map hover, pin). */
+function paintSpan(p: Pane, i: number, span: HTMLElement): void {
+  const side = p.side;
+  let cls = 'tok';
+  if (tok.hover && tok.hover.side === side && tok.hover.i === i) cls += ' hovered';
+  if (tok.cursor.side === side && tok.cursor.i === i && document.activeElement === p.scroller) cls += ' cursor';
+  if (isHit(side === 'q' ? tok.hitsQ : tok.hitsK, i)) cls += ' hit';
+  if (tok.currentHit && tok.currentHit.side === side && tok.currentHit.i === i) cls += ' current-hit';
+  if (side === 'q' && selectedSet.has(i)) cls += ' selected';
+  if (side === 'q' && ui.pinned === i) cls += ' pinned';
+  const mh = ui.hover;
+  if (mh) {
+    if ((side === 'q' || tok.self) && mh.row === i) cls += ' cell-row';
+    if ((side === 'k' || tok.self) && mh.col === i && !usesValueLabels(ui.kind)) cls += ' cell-col';
+  }
+  const t = tint && tint.target === side ? tint : undefined;
+  if (t && i < t.values.length && Number.isFinite(t.values[i])) {
+    const v = t.values[i];
+    cls += v < 0 ? ' tinted negative' : ' tinted';
+    span.style.setProperty('--tint', t.peak > 0 ? (Math.abs(v) / t.peak).toFixed(3) : '0');
+    span.dataset.weight = String(v);
+  } else {
+    span.style.removeProperty('--tint');
+    delete span.dataset.weight;
+  }
+  span.className = cls;
+}
+
+/** Repaint the rendered tokens (state changed; nothing to lay out). */
+export function repaint(): void {
+  if (!tok.enabled) return;
+  selectedSet = new Set(tok.selection);
+  for (const p of activePanes()) {
+    for (const span of p.win.querySelectorAll<HTMLElement>('.tok')) paintSpan(p, Number(span.dataset.i), span);
+  }
+}
+
+function activePanes(): Pane[] {
+  return tok.self ? [panes.q] : [panes.q, panes.k];
+}
+
+// ------------------------------------------------------------------------------------------------ reading rows
+
+const cache = new Map<string, { values: Float32Array; kind: ViewKind }>();
+
+/** Row i (over the keys) or column i (over the queries) of the token view's matrix, from the page or the host. */
+async function readLine(dir: 'row' | 'col', i: number): Promise<{ values: Float32Array; kind: ViewKind } | undefined> {
+  const key = `${ui.modelSeq}|${ui.kind}|${dir}|${i}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  let out: { values: Float32Array; kind: ViewKind } | undefined;
+  if (ui.local) {
+    const k = tokenKind(ui.local, ui.kind);
+    const m = k ? ui.local.kinds[k] : undefined;
+    if (k && m && dir === 'row' && i < m.rows) out = { values: m.data.subarray(i * m.cols, (i + 1) * m.cols), kind: k };
+    else if (dir === 'col') {
+      const c = columnDetails(ui.local, ui.kind, i);
+      if (c) out = { values: c.values, kind: c.kind };
+    }
+  } else if (dir === 'row') {
+    const reply = await requests.request({ type: 'requestRow', kind: ui.kind, row: i }).catch(ignoreUnanswered);
+    if (reply?.details) out = { values: reply.details.weights, kind: reply.details.kind };
+  } else {
+    const reply = await requests.request({ type: 'requestColumn', kind: ui.kind, col: i }).catch(ignoreUnanswered);
+    if (reply?.details) out = { values: reply.details.values, kind: reply.details.kind };
+  }
+  if (out) {
+    if (cache.size > 48) cache.delete(cache.keys().next().value as string);
+    cache.set(key, out);
+  }
+  return out;
+}
+
+/** Which way a token reads: one text follows the toggle; in two texts a query reads its row, a key its column. */
+function dirOf(t: TokenRef): 'row' | 'col' {
+  return tok.self ? tok.direction : t.side === 'q' ? 'row' : 'col';
+}
+
+function quoted(side: Side, i: number): string {
+  return `“${displayToken(labelOf(labelsOf(side) as string[], i))}”`;
+}
+
+/** "“bank” (query 2) attends to: bank 42.9% · The 33.4% · river 23.8%" */
+function describe(what: string, t: Tint): string {
+  const names = labelsOf(t.target);
+  const top = topEntries(t.values, TOP_SHOWN).filter(([, v]) => v !== 0).map(([j, v]) => `${displayToken(labelOf(names as string[], j))} ${formatShare(v, t.kind)}`);
+  return `${what}: ${top.join(' · ') || 'nothing'}`;
+}
+
+function setTint(t: Tint | undefined, text: string): void {
+  tint = t;
+  summary.textContent = text;
+  repaint();
+}
+
+/** The tint when no token is hovered: the selection's mean row, else the pinned row. */
+async function restingTint(): Promise<void> {
+  const target: Side = tok.self ? 'q' : 'k';
+  if (tok.selectionMean && tok.selection.length) {
+    const t = { target, values: tok.selectionMean, peak: tintScale(tok.selectionMean), kind: tokenKindNow() };
+    setTint(t, describe(`mean of ${tok.selection.length} selected tokens attends to`, t));
+    return;
+  }
+  const row = ui.pinned;
+  if (row === undefined || row >= tok.queries.length) {
+    setTint(undefined, 'Hover a token to see what it attends to; click to pin its row; Ctrl/Cmd-click or drag to select several.');
+    return;
+  }
+  const line = await readLine('row', row);
+  if (tok.hover || ui.pinned !== row || !line) return;
+  const t = { target, values: line.values, peak: tintScale(line.values), kind: line.kind };
+  setTint(t, describe(`pinned ${quoted('q', row)} (query ${row}) attends to`, t));
+}
+
+function tokenKindNow(): ViewKind {
+  return (ui.local ? tokenKind(ui.local, ui.kind) : undefined) ?? (ui.kind === 'headMean' || ui.kind === 'headMax' || ui.kind === 'rollout' ? ui.kind : 'weights');
+}
+
+/** Hover (or the keyboard's cursor on) a token: tint the other text, outline its row and column on the map. */
+async function hoverToken(t: TokenRef, t0: number, announce = false): Promise<void> {
+  tok.hover = t;
+  repaint();
+  drawOverlay();
+  const dir = dirOf(t);
+  const line = await readLine(dir, t.i);
+  if (!line || tok.hover !== t) return;
+  const target: Side = tok.self ? 'q' : dir === 'row' ? 'k' : 'q';
+  const tt = { target, values: line.values, peak: tintScale(line.values), kind: line.kind };
+  const what = dir === 'row' ? `${quoted(t.side, t.i)} (query ${t.i}) attends to` : `${quoted(t.side, t.i)} (key ${t.i}) is attended by`;
+  setTint(tt, describe(what, tt));
+  const ms = performance.now() - t0;
+  body.dataset.tokenHoverMs = ms.toFixed(2);
+  if (announce) dom.live.textContent = `${quoted(t.side, t.i)}, token ${t.i + 1} of ${labelsOf(t.side).length}. ${summary.textContent}`;
+}
+
+function unhover(): void {
+  if (!tok.hover) return;
+  tok.hover = undefined;
+  drawOverlay();
+  void restingTint();
+}
+
+// ------------------------------------------------------------------------------------------------ moving
+
+/** Scroll the text so token t is in view. */
+function scrollToToken(t: TokenRef): void {
+  const p = paneOf(t.side);
+  const y = lineOf(p.starts, t.i) * LINE_H;
+  const s = p.scroller;
+  if (y < s.scrollTop) s.scrollTop = y;
+  else if (y + LINE_H > s.scrollTop + s.clientHeight) s.scrollTop = y + LINE_H - s.clientHeight;
+  render(p);
+}
+
+/** Move the map so the token's row (or column) is on screen and tall enough to see (search hits, keyboard). */
+function showOnMap(t: TokenRef): void {
+  const mat = ui.mat;
+  if (!mat) return;
+  const { row, col } = mapLines(t);
+  const port = vp();
+  let v = ui.view;
+  const minPx = Math.min(maxCellPx(port), Math.max(fitCellPx(port), 12));
+  if (v.cellPx < minPx) v = { ...v, cellPx: minPx };
+  const r = visibleRange(v, port);
+  const visRows = ui.size.h / v.cellPx;
+  const visCols = ui.size.w / v.cellPx;
+  if (row !== undefined && row < mat.rows && (row < r.r0 || row >= r.r1 || row + 1 > v.y0 + visRows)) v = { ...v, y0: row + 0.5 - visRows / 2 };
+  const c = col !== undefined && !usesValueLabels(ui.kind) ? col : undefined;
+  if (c !== undefined && c < mat.cols && (c < r.c0 || c >= r.c1 || c + 1 > v.x0 + visCols)) v = { ...v, x0: c + 0.5 - visCols / 2 };
+  setView(clampView(v, port));
+  if (row !== undefined && row < mat.rows) ui.cursor = { row, col: c ?? ui.cursor.col };
+}
+
+function goTo(t: TokenRef): void {
+  tok.cursor = t;
+  scrollToToken(t);
+  showOnMap(t);
+  repaint();
+  drawOverlay();
+  void hoverToken(t, performance.now(), document.activeElement === paneOf(t.side).scroller);
+}
+
+/** Click: pin the query's row, as clicking the map does (the detail shows its weights and output). */
+function pinToken(i: number): void {
+  if (i >= (ui.mat?.rows ?? 0)) return;
+  ui.cursor = { row: i, col: ui.cursor.col };
+  void setSelection([]);
+  pin(i);
+  repaint();
+}
+
+// ------------------------------------------------------------------------------------------------ input
+
+function tokenAt(target: EventTarget | null): number | undefined {
+  const span = target instanceof HTMLElement ? target.closest<HTMLElement>('.tok') : null;
+  return span?.dataset.i !== undefined ? Number(span.dataset.i) : undefined;
+}
+
+function installPane(p: Pane): void {
+  let frame = 0;
+  p.scroller.addEventListener('scroll', () => {
+    if (frame) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      render(p);
+    });
+  });
+  new ResizeObserver(() => {
+    if (tok.enabled && p.shown.length) layout(p);
+  }).observe(p.scroller);
+  p.win.addEventListener('pointerover', (e) => {
+    const t0 = performance.now();
+    const i = tokenAt(e.target);
+    if (i === undefined || (tok.hover && tok.hover.side === p.side && tok.hover.i === i)) return;
+    void hoverToken({ side: p.side, i }, t0);
+  });
+  p.scroller.addEventListener('pointerleave', unhover);
+  let drag: { start: number; moved: boolean; last: number } | undefined;
+  p.win.addEventListener('pointerdown', (e) => {
+    const i = tokenAt(e.target);
+    if (i === undefined || e.button !== 0 || p.side !== 'q') return;
+    drag = { start: i, moved: false, last: i };
+  });
+  p.win.addEventListener('pointermove', (e) => {
+    if (!drag || (e.buttons & 1) === 0) return;
+    const i = tokenAt(e.target);
+    if (i === undefined || i === drag.last) return;
+    drag.last = i;
+    drag.moved = true;
+    e.preventDefault();
+    void setSelection(spanRows(drag.start, i));
+  });
+  p.win.addEventListener('click', (e) => {
+    const i = tokenAt(e.target);
+    const d = drag;
+    drag = undefined;
+    if (i === undefined || d?.moved) return;
+    tok.cursor = { side: p.side, i };
+    if (p.side !== 'q') {
+      showOnMap(tok.cursor);
+      return;
+    }
+    if (e.ctrlKey || e.metaKey) void setSelection(toggleRow(tok.selection, i));
+    else if (e.shiftKey) void setSelection(spanRows(tok.selection[0] ?? ui.pinned ?? i, i));
+    else pinToken(i);
+  });
+  p.scroller.addEventListener('keydown', (e) => onKey(p, e));
+  p.scroller.addEventListener('focus', () => {
+    if (tok.cursor.side !== p.side || tok.cursor.i >= p.shown.length) tok.cursor = { side: p.side, i: firstVisibleToken(p) };
+    goTo(tok.cursor);
+  });
+  p.scroller.addEventListener('blur', () => {
+    unhover();
+    repaint();
+  });
+}
+
+function firstVisibleToken(p: Pane): number {
+  const k = Math.min(p.starts.length - 1, Math.floor(p.scroller.scrollTop / LINE_H));
+  return k >= 0 ? p.starts[k] : 0;
+}
+
+function onKey(p: Pane, e: KeyboardEvent): void {
+  const n = p.shown.length;
+  if (!n) return;
+  const i = tok.cursor.side === p.side ? tok.cursor.i : 0;
+  let next: number | undefined;
+  switch (e.key) {
+    case 'ArrowLeft': next = Math.max(0, i - 1); break;
+    case 'ArrowRight': next = Math.min(n - 1, i + 1); break;
+    case 'ArrowUp': next = tokenOnAdjacentLine(p.starts, n, i, -1); break;
+    case 'ArrowDown': next = tokenOnAdjacentLine(p.starts, n, i, 1); break;
+    case 'Home': next = 0; break;
+    case 'End': next = n - 1; break;
+    case 'Enter':
+      e.preventDefault();
+      if (p.side === 'q') {
+        if (e.ctrlKey || e.metaKey) void setSelection(toggleRow(tok.selection, i));
+        else pinToken(i);
+      }
+      return;
+    case ' ':
+      e.preventDefault();
+      if (p.side === 'q') void setSelection(toggleRow(tok.selection, i));
+      return;
+    case 'Escape':
+      if (tok.selection.length) {
+        e.preventDefault();
+        void setSelection([]);
+      }
+      return;
+    default:
+      return;
+  }
+  e.preventDefault();
+  if (e.shiftKey && p.side === 'q') {
+    const anchor = tok.selection.length ? (tok.selection[0] === i ? tok.selection[tok.selection.length - 1] : tok.selection[0]) : i;
+    void setSelection(spanRows(anchor, next));
+  }
+  goTo({ side: p.side, i: next });
+}
+
+/** The map's hover moved: mark its cell's tokens in the text (input.ts calls this). */
+export function followMap(): void {
+  if (tok.enabled) repaint();
+}
+
+/** The pinned row changed from the map (click, Enter, Escape): the resting tint follows. */
+export function followPin(): void {
+  if (!tok.enabled) return;
+  repaint();
+  if (!tok.hover) void restingTint();
+}
+
+// ------------------------------------------------------------------------------------------------ model
+
+function sameLabels(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** A model or kind arrived (a head, layer or view kind picked): show its tokens, read the same token again. */
+export function refreshTokens(): void {
+  const m = ui.model;
+  const mat = ui.mat;
+  const q = m?.queryLabels;
+  const rows = mat?.rows ?? 0;
+  const enabled = !!m && !!q && q.length > 0 && q.length === rows;
+  tok.enabled = enabled;
+  section.hidden = !enabled;
+  body.dataset.tokens = enabled ? String(q?.length) : '0';
+  if (!enabled || !m || !q) {
+    tint = undefined;
+    tok.hover = undefined;
+    tok.hitsQ = tok.hitsK = new Int32Array(0);
+    return;
+  }
+  const k = m.keyLabels ?? q;
+  const self = sameLabels(q, k);
+  const key = `${self}|${q.length}|${k.length}|${q.join('\u0000').length}`;
+  tok.queries = q;
+  tok.keys = self ? q : k;
+  tok.self = self;
+  direction.disabled = !self;
+  direction.title = self ? '' : 'Two texts: hover a query for its row, a key for its column';
+  if (key !== labelsKey || !sameLabels(panes.q.shown.length ? labelsOf('q') : [], q)) {
+    labelsKey = key;
+    panes.k.scroller.hidden = panes.k.heading.hidden = self;
+    panes.q.heading.hidden = self;
+    measure(panes.q);
+    if (!self) measure(panes.k);
+    if (tok.cursor.i >= labelsOf(tok.cursor.side).length) tok.cursor = { side: 'q', i: 0 };
+  }
+  for (const p of activePanes()) {
+    p.laidOut = -1;
+    layout(p);
+  }
+  refreshSearch();
+  void refreshSelection().then(() => {
+    if (tok.hover && tok.hover.i < labelsOf(tok.hover.side).length) void hoverToken(tok.hover, performance.now());
+    else {
+      tok.hover = undefined;
+      void restingTint();
+    }
+  });
+}
+
+export function installTokens(): void {
+  const saved = persisted.get().tokens;
+  tok.direction = saved?.direction ?? 'row';
+  direction.value = tok.direction;
+  direction.addEventListener('change', () => {
+    tok.direction = direction.value === 'col' ? 'col' : 'row';
+    saveTokenUi();
+    if (tok.hover) void hoverToken(tok.hover, performance.now());
+  });
+  const bar = el('div', { class: 'token-bar' },
+    ...buildSearchBar({ shown: (side) => paneOf(side).shown, repaint, goTo }),
+    el('label', {}, 'Hover shows ', direction));
+  const texts = el('div', { class: 'token-texts' },
+    el('div', { class: 'token-col' }, panes.q.heading, panes.q.scroller),
+    el('div', { class: 'token-col' }, panes.k.heading, panes.k.scroller));
+  section.append(bar, summary, texts);
+  const main = dom.plot.parentElement as HTMLElement;
+  main.after(section);
+  main.append(selectionPanel);
+  // The selection's mean row sits under the map, in the plot's grid (its row is 0 px tall without a selection).
+  dom.strip.after(selectionRow.label, selectionRow.canvas, document.createElement('div'));
+  installPane(panes.q);
+  installPane(panes.k);
+  // The pinned row's Unpin button (details.ts) clears the pin: the resting tint follows.
+  dom.detail.addEventListener('click', (e) => {
+    if (e.target instanceof HTMLElement && e.target.closest('.unpin')) queueMicrotask(followPin);
+  });
+  onSelectionChange(() => {
+    repaint();
+    drawOverlay();
+    if (!tok.hover) void restingTint();
+  });
+  // Keyboard users reach the search from the map with "/" (as in many viewers), and leave it with Escape.
+  dom.heatmap.addEventListener('keydown', (e) => {
+    if (e.key === '/' && tok.enabled) {
+      e.preventDefault();
+      (document.getElementById('token-search') as HTMLInputElement | null)?.focus();
+    }
+  });
+}
