@@ -84,20 +84,23 @@ function measure(p: Pane): void {
   measureCtx ??= document.createElement('canvas').getContext('2d');
   const ctx = measureCtx;
   if (ctx) ctx.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
-  const cache = new Map<string, number>();
+  // A vocabulary repeats: each distinct token is converted and measured once.
+  const seen = new Map<string, { shown: string; width: number; ends: boolean }>();
   const labels = labelsOf(p.side);
-  p.shown = labels.map(displayToken);
+  p.shown = new Array<string>(labels.length);
   p.widths = new Float32Array(labels.length);
   p.breaks = new Uint8Array(labels.length);
   for (let i = 0; i < labels.length; i++) {
-    const s = p.shown[i];
-    let w = cache.get(s);
-    if (w === undefined) {
-      w = Math.ceil(ctx ? ctx.measureText(s).width : s.length * 8) + TOKEN_PAD;
-      cache.set(s, w);
+    const raw = labels[i];
+    let t = seen.get(raw);
+    if (!t) {
+      const shown = displayToken(raw);
+      t = { shown, width: Math.ceil(ctx ? ctx.measureText(shown).width : shown.length * 8) + TOKEN_PAD, ends: endsLine(raw) };
+      seen.set(raw, t);
     }
-    p.widths[i] = w;
-    p.breaks[i] = endsLine(labels[i]) ? 1 : 0;
+    p.shown[i] = t.shown;
+    p.widths[i] = t.width;
+    p.breaks[i] = t.ends ? 1 : 0;
   }
   p.laidOut = -1;
 }
@@ -487,6 +490,7 @@ export function refreshTokens(): void {
   tok.self = self;
   direction.disabled = !self;
   direction.title = self ? '' : 'Two texts: hover a query for its row, a key for its column';
+  const t0 = performance.now();
   if (key !== labelsKey || !sameLabels(panes.q.shown.length ? labelsOf('q') : [], q)) {
     labelsKey = key;
     panes.k.scroller.hidden = panes.k.heading.hidden = self;
@@ -499,6 +503,7 @@ export function refreshTokens(): void {
     p.laidOut = -1;
     layout(p);
   }
+  body.dataset.tokenLayoutMs = (performance.now() - t0).toFixed(1);
   refreshSearch();
   void refreshSelection().then(() => {
     if (tok.hover && tok.hover.i < labelsOf(tok.hover.side).length) void hoverToken(tok.hover, performance.now());

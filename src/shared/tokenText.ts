@@ -12,6 +12,8 @@
 export const MAX_TOKEN_CHARS = 80;
 
 const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+/** Anything displayToken changes; most tokens have none of it and are shown as they are. */
+const SPECIAL = /[\u0000-\u001f\u007fĠ▁Ċĉ\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
 
 /** Byte-level BPE writes a newline as `Ċ` and a tab as `ĉ`; only a token made of those markers is read that way. */
 function byteLevelWhitespace(raw: string): string | undefined {
@@ -20,6 +22,7 @@ function byteLevelWhitespace(raw: string): string | undefined {
 
 /** The token's text as shown (one line; see endsLine for whether the view breaks after it). */
 export function displayToken(raw: string): string {
+  if (raw.length > 0 && raw.length <= MAX_TOKEN_CHARS && !SPECIAL.test(raw)) return raw;
   const s = (byteLevelWhitespace(raw) ?? raw.replace(/[Ġ▁]/gu, ' ')).replace(/\r\n?/gu, '\n');
   let out = '';
   let n = 0;
@@ -42,5 +45,6 @@ export function displayToken(raw: string): string {
 
 /** Whether the text wraps after this token: it contains a newline (raw, or byte-level `Ċ`). */
 export function endsLine(raw: string): boolean {
+  if (!SPECIAL.test(raw)) return false;
   return /[\n\r]/u.test(raw) || byteLevelWhitespace(raw)?.includes('\n') === true;
 }
