@@ -59,7 +59,8 @@ const section = el('section', { id: 'tokens', 'aria-label': 'Tokens', hidden: ''
 const panes: Record<Side, Pane> = { q: makePane('q'), k: makePane('k') };
 let tint: Tint | undefined;
 let selectedSet = new Set<number>();
-let labelsKey = '';
+/** The texts laid out last (a new model with the same tokens keeps its layout and scroll). */
+let laidOutFor: { self: boolean; q: readonly string[]; k: readonly string[] } | undefined;
 
 function makePane(side: Side): Pane {
   const win = el('div', { class: 'token-window' });
@@ -480,19 +481,20 @@ export function refreshTokens(): void {
     tint = undefined;
     tok.hover = undefined;
     tok.hitsQ = tok.hitsK = new Int32Array(0);
+    if (tok.selection.length) void setSelection([]);
     return;
   }
   const k = m.keyLabels ?? q;
   const self = sameLabels(q, k);
-  const key = `${self}|${q.length}|${k.length}|${q.join('\u0000').length}`;
   tok.queries = q;
   tok.keys = self ? q : k;
   tok.self = self;
   direction.disabled = !self;
   direction.title = self ? '' : 'Two texts: hover a query for its row, a key for its column';
   const t0 = performance.now();
-  if (key !== labelsKey || !sameLabels(panes.q.shown.length ? labelsOf('q') : [], q)) {
-    labelsKey = key;
+  const last = laidOutFor;
+  if (!last || last.self !== self || !sameLabels(last.q, q) || (!self && !sameLabels(last.k, k))) {
+    laidOutFor = { self, q, k };
     panes.k.scroller.hidden = panes.k.heading.hidden = self;
     panes.q.heading.hidden = self;
     measure(panes.q);
