@@ -4,7 +4,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { computeAttention } from '../../src/core/attention';
-import { loadSpec } from '../../src/core/jsonMatrix';
+import { loadSpec } from '../../src/core/jsonSpec';
 import { ModelServer } from '../../src/core/view/serve';
 import { buildModelFromSpec } from '../../src/core/view/model';
 import { parseFromWebview } from '../../src/shared/protocol';
