@@ -35,6 +35,16 @@ export function drawTokenMarks(ctx: CanvasRenderingContext2D, view: View, w: num
   for (let j = lowerBound(hitCols, colsInView.c0); j < hitCols.length && hitCols[j] < colsInView.c1; j++) {
     ctx.fillRect((hitCols[j] - view.x0) * k, 0, band, h);
   }
+  // A solid tick on the map's edge per hit, so hits show even where a band is thinner than a pixel (32k rows at fit).
+  ctx.globalAlpha = 1;
+  ctx.fillStyle = current;
+  for (let j = lowerBound(hitRows, rowsInView.r0); j < hitRows.length && hitRows[j] < rowsInView.r1; j++) {
+    ctx.fillRect(0, (hitRows[j] - view.y0) * k, 3, band);
+  }
+  for (let j = lowerBound(hitCols, colsInView.c0); j < hitCols.length && hitCols[j] < colsInView.c1; j++) {
+    ctx.fillRect((hitCols[j] - view.x0) * k, 0, band, 3);
+  }
+  ctx.globalAlpha = 0.6;
   ctx.fillStyle = selected;
   for (const r of tok.selection) if (r >= rowsInView.r0 && r < rowsInView.r1) ctx.fillRect(0, (r - view.y0) * k, w, band);
   ctx.globalAlpha = 1;
