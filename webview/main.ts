@@ -5,8 +5,8 @@
 //   state.ts (UI state, getState/setState), host.ts (posting and requests), page.ts (elements, renderer),
 //   draw.ts (map, axes, legend, overlay), tiles.ts (zoom/pan settling, tiles), details.ts (tooltip, pinned row),
 //   showModel.ts (a model or kind arriving, the grid), input.ts (pointer, keys, controls),
-//   exportPng.ts (the PNG), messages.ts (the message switch), tokens.ts (the token view: text, search in
-//   tokenSearchBox.ts, several tokens in tokenSelection.ts, its marks on the map in tokenOverlay.ts).
+//   exportPng.ts (the PNG), messages.ts (the message switch), tokens.ts (the token view: texts in tokenPanes.ts,
+//   search in tokenSearchBox.ts, several tokens in tokenSelection.ts, its marks on the map in tokenOverlay.ts).
 import { watchLayout } from './draw';
 import { post } from './host';
 import { installInput } from './input';
