@@ -239,7 +239,9 @@ class Controller implements HeatmapController {
       case 'requestMatrix':
       case 'requestTile':
       case 'requestCell':
-      case 'requestRow': {
+      case 'requestRow':
+      case 'requestColumn':
+      case 'requestSelection': {
         if (msg.type === 'requestMatrix' && this.server?.model.kinds[msg.kind]) this.kind = msg.kind;
         const reply = this.server?.respond(msg);
         // Stamped with the model it was answered from: the webview drops replies for a model it has replaced.

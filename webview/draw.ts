@@ -1,13 +1,15 @@
 // Drawing the map and what surrounds it: colours, axes, side strip, legend, the hover/cursor/pin overlay, and
 // the stage's size. Hovering redraws only the overlay.
 import { chooseScale } from '../src/shared/colormap';
-import { clampView, fitView, zoomOf } from '../src/shared/hit';
+import { clampView, fitView, visibleRange, zoomOf } from '../src/shared/hit';
 import { columnLabels } from '../src/shared/types';
 import { axisSizes, drawColAxis, drawLegend, drawRowAxis, drawStrip, LEGEND_H, prepare, readTheme, STRIP_W } from './axes';
 import { lutFor, mapName } from './colormaps';
 import { KIND_NAMES } from './dom';
 import { body, dom, renderer } from './page';
 import { ui, vp } from './state';
+import { drawSelectionRow, drawTokenMarks } from './tokenOverlay';
+import { selectionRowHeight } from './tokenState';
 
 const MASK: [number, number, number, number] = [128, 128, 128, 255];
 
@@ -45,10 +47,13 @@ export function draw(): void {
   drawRowAxis(dom.rowAxis, model.queryLabels, mat.rows, view, axes.rowW, size.h, dpr, theme, hl?.row);
   drawColAxis(dom.colAxis, colLabels(), mat.cols, view, size.w, axes.colH, dpr, theme, hl?.col);
   drawStrip(dom.strip, mat.rowMax, mat.rowEntropy, mat.cols, view, size.h, dpr, colors.lut, colors.scale);
+  drawSelectionRow(view, size.w, mat.cols, dpr);
   drawLegend(dom.legend, size.w, dpr, colors.lut, colors.scale,
     `${KIND_NAMES[ui.kind] ?? ui.kind} · ${mapName(ui.colorMap, colors.scale.diverging)}${ui.scaleMode === 'log' ? ' · log' : ''}`, theme);
   drawOverlay();
   body.dataset.zoom = String(+zoomOf(view, vp()).toFixed(3));
+  const r = visibleRange(view, vp());
+  body.dataset.visible = `${r.r0},${r.r1},${r.c0},${r.c1}`;
 }
 
 /** Hover cross-hair, keyboard cursor and pinned row on a separate canvas, so hovering never redraws the map. */
@@ -63,6 +68,7 @@ export function drawOverlay(): void {
   const focus = cs.getPropertyValue('--vscode-focusBorder').trim() || fg;
   const w = Math.min(size.w, (mat.cols - view.x0) * k);
   const h = Math.min(size.h, (mat.rows - view.y0) * k);
+  drawTokenMarks(ctx, view, w, h, mat.rows, mat.cols);
   if (pinned !== undefined && pinned < mat.rows) {
     ctx.strokeStyle = fg;
     ctx.lineWidth = 2;
@@ -92,10 +98,10 @@ export function layoutStage(rows: number, cols: number): void {
   if (ui.model) {
     ui.axes = axisSizes(ui.model.queryLabels, colLabels(), rows, cols, readTheme());
     dom.plot.style.gridTemplateColumns = `${ui.axes.rowW}px auto ${STRIP_W}px`;
-    dom.plot.style.gridTemplateRows = `${ui.axes.colH}px auto ${LEGEND_H}px`;
+    dom.plot.style.gridTemplateRows = `${ui.axes.colH}px auto ${selectionRowHeight()}px ${LEGEND_H}px`;
   }
   const availW = Math.max(40, Math.floor(r.width) - ui.axes.rowW - STRIP_W);
-  const availH = Math.max(40, Math.floor(r.height) - ui.axes.colH - LEGEND_H);
+  const availH = Math.max(40, Math.floor(r.height) - ui.axes.colH - selectionRowHeight() - LEGEND_H);
   const cellPx = Math.min(availW / cols, availH / rows);
   ui.size = { w: Math.max(1, Math.min(availW, Math.ceil(cols * cellPx))), h: Math.max(1, Math.min(availH, Math.ceil(rows * cellPx))) };
   const stage = dom.heatmap.parentElement as HTMLElement;
@@ -103,16 +109,19 @@ export function layoutStage(rows: number, cols: number): void {
   stage.style.height = `${ui.size.h}px`;
 }
 
+/** Lay the stage out again for the space the plot has (resized, or a row under the map shown or hidden). */
+export function relayout(): void {
+  if (!ui.mat) return;
+  const atFit = zoomOf(ui.view, vp()) <= 1.0001;
+  layoutStage(ui.mat.rows, ui.mat.cols);
+  ui.view = atFit ? fitView(vp()) : clampView(ui.view, vp());
+  draw();
+}
+
 /** Re-fit on resize, redraw when the renderer's context comes back or VS Code switches the theme. */
 export function watchLayout(): void {
   renderer.onRestored = () => requestDraw();
-  new ResizeObserver(() => {
-    if (!ui.mat) return;
-    const atFit = zoomOf(ui.view, vp()) <= 1.0001;
-    layoutStage(ui.mat.rows, ui.mat.cols);
-    ui.view = atFit ? fitView(vp()) : clampView(ui.view, vp());
-    draw();
-  }).observe(dom.plot);
+  new ResizeObserver(relayout).observe(dom.plot);
   // VS Code switches themes by changing the body's class and variables: canvases drawn with theme colours follow.
   new MutationObserver(() => requestDraw()).observe(body, { attributes: true, attributeFilter: ['class'] });
 }

@@ -10,6 +10,7 @@ import { dom } from './page';
 import { persisted, ui, vp } from './state';
 import { recolour, switchKind } from './showModel';
 import { setView } from './tiles';
+import { followMap, followPin } from './tokens';
 
 function localPoint(e: { clientX: number; clientY: number }): { x: number; y: number } {
   const r = dom.heatmap.getBoundingClientRect();
@@ -67,6 +68,7 @@ function installPointer(): void {
         ui.hover = undefined;
         hideTooltip();
         requestDraw();
+        followMap();
       }
       return;
     }
@@ -77,6 +79,7 @@ function installPointer(): void {
     ui.hover = c;
     ui.hoverAt = { x: e.clientX, y: e.clientY };
     drawOverlay();
+    followMap();
     void showCell(c.row, c.col, e.clientX, e.clientY, t0, false);
   });
 
@@ -91,12 +94,14 @@ function installPointer(): void {
     ui.cursor = c;
     // Clicking pins (never toggles: a second click must not hide what the first showed); Unpin or Escape clears.
     pin(c.row);
+    followPin();
   });
 
   dom.heatmap.addEventListener('pointerleave', () => {
     ui.hover = undefined;
     hideTooltip();
     requestDraw();
+    followMap();
   });
 
   dom.heatmap.addEventListener('wheel', (e) => {
@@ -131,9 +136,11 @@ function installKeyboard(): void {
     } else if (e.key === 'Enter' || e.key === ' ') {
       e.preventDefault();
       pin(ui.cursor.row);
+      followPin();
     } else if (e.key === 'Escape') {
       hideTooltip();
       if (ui.pinned !== undefined) pin(undefined);
+      followPin();
     } else if (e.key === 'c' || e.key === 'C') {
       copyCell();
     }

@@ -16,6 +16,8 @@ function onMessage(msg: ToWebview, t0: number): void {
     case 'tile':
     case 'cell':
     case 'row':
+    case 'column':
+    case 'selection':
       requests.handleReply(msg);
       break;
     case 'error':

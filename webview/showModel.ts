@@ -16,6 +16,7 @@ import { buildGrid } from './panels';
 import { body, dom, renderer } from './page';
 import { persisted, ui, vp } from './state';
 import { dropTile, scheduleViewWork } from './tiles';
+import { refreshTokens } from './tokens';
 
 /** `keepView`: same source, so keep zoom and pan when the size is unchanged; `restore`: first model after a reload of the page. */
 function applyMatrix(m: WireMatrix, keepView: boolean, restore = false): void {
@@ -86,6 +87,7 @@ export function onModel(msg: Extract<ToWebview, { type: 'model' }>, t0: number):
   renderGrid();
   if (ui.pinned !== undefined && ui.pinned >= msg.matrix.rows) ui.pinned = undefined;
   void showPinned();
+  refreshTokens();
   // A refresh in place (file rewritten, JSON edited) must not leave the old value in an open tooltip.
   const { hover, hoverAt } = ui;
   if (hover && hoverAt && tooltipOpen && sameSource) {
@@ -142,6 +144,7 @@ export async function switchKind(k: ViewKind): Promise<void> {
   applyMatrix(reply.matrix, true);
   draw();
   void showPinned();
+  refreshTokens();
   scheduleViewWork();
   if (ui.model.grid?.extras?.some((e) => e.kind)) renderGrid(); // which extra cell is pressed
   body.dataset.kindSwitchMs = (performance.now() - t0).toFixed(1);

@@ -9,6 +9,7 @@
  * host range-checks indices against its model. The webview never sends paths, only kinds and indices.
  */
 import type { CellDetails, RowDetails } from './inspect';
+import { MAX_SELECTION, type ColumnDetails, type SelectionDetails } from './tokenRows';
 import { VIEW_KINDS, type HeatmapGrid, type ViewKind } from './types';
 
 // ------------------------------------------------------------------------------------------------ host → webview
@@ -71,7 +72,11 @@ export type HostReply =
   | { type: 'matrix'; id: number; seq?: number; matrix: WireMatrix | undefined }
   | { type: 'tile'; id: number; seq?: number; kind: ViewKind; r0: number; c0: number; rows: number; cols: number; data: Float32Array }
   | { type: 'cell'; id: number; seq?: number; details: CellDetails | undefined }
-  | { type: 'row'; id: number; seq?: number; details: RowDetails | undefined };
+  | { type: 'row'; id: number; seq?: number; details: RowDetails | undefined }
+  /** The token view's "attended by": one column of the query × key matrix (src/shared/tokenRows.ts). */
+  | { type: 'column'; id: number; seq?: number; details: ColumnDetails | undefined }
+  /** Several query tokens read as one row: their sum, mean and the mean row's output. */
+  | { type: 'selection'; id: number; seq?: number; details: SelectionDetails | undefined };
 
 export type ToWebview =
   | { type: 'model'; seq: number; sourceId: string; model: WireModel; matrix: WireMatrix; settings: Settings }
@@ -98,6 +103,9 @@ export type FromWebview =
   | { type: 'requestTile'; id: number; kind: ViewKind; region: Region }
   | { type: 'requestCell'; id: number; kind: ViewKind; row: number; col: number }
   | { type: 'requestRow'; id: number; kind: ViewKind; row: number }
+  | { type: 'requestColumn'; id: number; kind: ViewKind; col: number }
+  /** `rows`: the selected query rows (at most MAX_SELECTION). */
+  | { type: 'requestSelection'; id: number; kind: ViewKind; rows: number[] }
   /** What is on screen, so the host exports the same kind and region. `region` is absent at "fit". */
   | { type: 'viewState'; kind: ViewKind; region?: Region }
   | { type: 'selectHead'; layer: number; head: number }
@@ -114,6 +122,7 @@ export type WebviewReply = Extract<FromWebview, { type: 'png' }>;
 /** What the webview asks the host, and the reply type each request gets (src/shared/messageHandler.ts). */
 export const WEBVIEW_REQUESTS = {
   requestMatrix: 'matrix', requestTile: 'tile', requestCell: 'cell', requestRow: 'row',
+  requestColumn: 'column', requestSelection: 'selection',
 } as const satisfies Partial<Record<FromWebview['type'], HostReply['type']>>;
 
 /** What the host asks the webview, and the reply type. */
@@ -121,7 +130,7 @@ export const HOST_REQUESTS = { exportPng: 'png' } as const satisfies Partial<Rec
 
 /** Whether a message to the webview is the reply to one of its requests. */
 export function isHostReply(m: ToWebview): m is HostReply {
-  return m.type === 'matrix' || m.type === 'tile' || m.type === 'cell' || m.type === 'row';
+  return m.type === 'matrix' || m.type === 'tile' || m.type === 'cell' || m.type === 'row' || m.type === 'column' || m.type === 'selection';
 }
 
 /** Largest PNG the host accepts from the webview (a 4K canvas with a legend is well under this). */
@@ -156,6 +165,11 @@ export function parseFromWebview(m: unknown): FromWebview | undefined {
         ? { type: 'requestCell', id: m.id, kind: m.kind, row: m.row, col: m.col } : undefined;
     case 'requestRow':
       return isIndex(m.id) && isKind(m.kind) && isIndex(m.row) ? { type: 'requestRow', id: m.id, kind: m.kind, row: m.row } : undefined;
+    case 'requestColumn':
+      return isIndex(m.id) && isKind(m.kind) && isIndex(m.col) ? { type: 'requestColumn', id: m.id, kind: m.kind, col: m.col } : undefined;
+    case 'requestSelection':
+      return isIndex(m.id) && isKind(m.kind) && Array.isArray(m.rows) && m.rows.length > 0 && m.rows.length <= MAX_SELECTION && m.rows.every(isIndex)
+        ? { type: 'requestSelection', id: m.id, kind: m.kind, rows: m.rows.slice() as number[] } : undefined;
     case 'viewState':
       if (!isKind(m.kind)) return undefined;
       if (m.region === undefined) return { type: 'viewState', kind: m.kind };
@@ -206,4 +220,6 @@ export interface HeatmapPanelState {
   /** View centre in fractions of the matrix and zoom relative to fit. */
   view?: { cx: number; cy: number; zoom: number; rows: number; cols: number };
   pinnedRow?: number;
+  /** The token view: which way hovering reads (its row: attends to; its column: attended by) and the search box. */
+  tokens?: { direction: 'row' | 'col'; search: string; regex: boolean; caseSensitive: boolean };
 }

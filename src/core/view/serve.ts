@@ -11,6 +11,7 @@ import { cellDetails, rowDetails, rowStats } from '../../shared/inspect';
 import { columnLabels } from '../../shared/types';
 import { finiteRange, maxPool, poolingNote, sliceRegion } from '../../shared/pool';
 import type { Pooled } from '../../shared/pool';
+import { columnDetails, selectionDetails } from '../../shared/tokenRows';
 import type { HeatmapModel, Matrix2D, ViewKind } from '../../shared/types';
 import { hasKind } from './model';
 
@@ -166,6 +167,10 @@ export class ModelServer {
         return { type: 'cell', id: msg.id, details: cellDetails(this.model, msg.kind, msg.row, msg.col) };
       case 'requestRow':
         return { type: 'row', id: msg.id, details: rowDetails(this.model, msg.kind, msg.row) };
+      case 'requestColumn':
+        return { type: 'column', id: msg.id, details: columnDetails(this.model, msg.kind, msg.col) };
+      case 'requestSelection':
+        return { type: 'selection', id: msg.id, details: selectionDetails(this.model, msg.kind, msg.rows) };
       default:
         return undefined;
     }
