@@ -215,3 +215,36 @@ describe('notebook payload: the JSON schema says what the decoder enforces', () 
     assert.deepStrictEqual(fields, ['attentions', 'axes', 'causal', 'k', 'key_tokens', 'q', 'query_tokens', 'title', 'tokens', 'v', 'value_labels', 'version', 'weights']);
   });
 });
+
+describe('notebook payload: the committed notebooks (samples/make_notebook.py)', () => {
+  const outputsOf = (file: string) => {
+    const nb = JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: { outputs?: { data: Record<string, unknown> }[] }[] };
+    return nb.cells.flatMap((c) => c.outputs ?? []).map((o) => o.data);
+  };
+
+  it('samples/attention.ipynb: a 2-D map with tokens, a [2, 4, 8, 8] grid and a Q/K/V output, each with a text summary', () => {
+    const outs = outputsOf(path.join(__dirname, '..', '..', '..', 'samples', 'attention.ipynb'));
+    assert.strictEqual(outs.length, 3);
+    for (const o of outs) assert.ok(Array.isArray(o['text/plain']));
+    const [one, grid, colours] = outs.map((o) => decodePayload(o[NOTEBOOK_MIME]));
+    assert.deepStrictEqual([one.layers, one.heads, one.rows, one.cols], [1, 1, 8, 8]);
+    assert.strictEqual(one.keyLabels?.[2], ' bank');
+    // Row " bank": scores 3 on " river" and 2 on itself, causal: softmax([0, 3, 2]).
+    const e = [1, Math.exp(3), Math.exp(2)];
+    const s = e[0] + e[1] + e[2];
+    assert.ok(Math.abs(one.weights[2 * 8 + 1] - e[1] / s) < 1e-7);
+    assert.strictEqual(one.weights[2 * 8 + 3], 0);
+    assert.deepStrictEqual([grid.layers, grid.heads, grid.rows, grid.cols], [2, 4, 8, 8]);
+    assert.ok(colours.computed && colours.valueDim === 2);
+    const row = rowDetails(notebookView(colours).model, 'weights', 0)!;
+    assert.ok(Math.abs(row.output![0] + row.output![1] - 1) < 1e-6, 'warm + cool shares sum to 1');
+  });
+
+  it('test/fixtures/notebook/malformed.ipynb: the damaged output gives its message, the others decode', () => {
+    const outs = outputsOf(path.join(FIXTURES, 'malformed.ipynb'));
+    assert.strictEqual(outs.length, 3);
+    assert.strictEqual(decodePayload(outs[0][NOTEBOOK_MIME]).title, 'one head');
+    assert.throws(() => decodePayload(outs[1][NOTEBOOK_MIME]), /weights\.data is not valid base64 \(character "!" at 0\)/);
+    assert.strictEqual(decodePayload(outs[2][NOTEBOOK_MIME]).keyLabels?.[7], '<b>rain</b>');
+  });
+});
