@@ -11,6 +11,7 @@ import { decodePayload, NOTEBOOK_MIME, type NotebookPayload } from '../../../src
 import { formatWeight } from '../../../src/shared/format';
 import { labelOf } from '../../../src/shared/labels';
 import { workbench } from '../support/hooks';
+import { readPngInfo } from '../support/files';
 import { repoRoot, sleep, step, visibleText, waitFor } from '../support/workbench';
 import type { Workbench } from '../support/workbench';
 
@@ -83,8 +84,19 @@ async function hoverCell(page: Page, out: Locator, row: number, col: number, wan
   return { ...p, tooltip };
 }
 
+/**
+ * Keys typed while an output's element has focus go to the notebook's webview, not the workbench: clicking the
+ * editor tab gives focus back, so F1 and Ctrl+P reach VS Code again.
+ */
+async function leaveOutputs(wb: Workbench): Promise<void> {
+  const tab = wb.page.locator('.editor-group-container.active .tab.active').first();
+  if ((await tab.count()) > 0) await tab.click();
+  await sleep(200);
+}
+
 describe('journey 18: attention inline in a notebook, without a kernel', () => {
   before(async () => workbench().reset());
+  afterEach(async () => leaveOutputs(workbench()).catch(() => undefined));
 
   it('draws the saved outputs: hover reads the weight, a click pins the row, a grid cell opens its head', async function () {
     this.timeout(240_000);
@@ -113,6 +125,25 @@ describe('journey 18: attention inline in a notebook, without a kernel', () => {
         const text = await visibleText(first.locator('#detail'));
         return text.includes('river') && text.includes('70.5%') && text.includes('25.9%') ? true : undefined;
       }, 10_000);
+    });
+
+    // No extension host behind an output: Export PNG hands VS Code a blob link, and VS Code asks where to save it.
+    const target = path.join(wb.workspace, 'j18-one-head.png');
+    await step(J, 'Export PNG → the save dialog → a PNG file', async () => {
+      await first.locator('#export-png').click();
+      await wb.answerSaveDialog(target);
+      await waitFor(`${target} to be written`, async () => {
+        if (!fs.existsSync(target) || fs.statSync(target).size < 33) return undefined;
+        try { return readPngInfo(target); } catch { return undefined; }
+      }, 20_000, 200);
+    });
+    const png = readPngInfo(target);
+    console.log(`      exported ${png.width}×${png.height} PNG, ${png.bytes} bytes`);
+    assert.ok(png.width > 100 && png.height > 100, `PNG size ${png.width}×${png.height}`);
+    // VS Code opens the saved picture; the notebook comes back for the rest of the journey.
+    await step(J, 'back to the notebook', async () => {
+      await leaveOutputs(wb);
+      await wb.openFile('attention.ipynb');
     });
 
     const second = output(frame, '2 layers × 4 heads');
@@ -147,6 +178,7 @@ describe('journey 18: attention inline in a notebook, without a kernel', () => {
     this.timeout(180_000);
     const wb = workbench();
     const page = wb.page;
+    await leaveOutputs(wb);
     await wb.reset();
     const source = path.join(repoRoot, 'test', 'fixtures', 'notebook', 'malformed.ipynb');
     fs.copyFileSync(source, path.join(wb.workspace, 'malformed.ipynb'));
