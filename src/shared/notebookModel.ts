@@ -4,6 +4,7 @@
  */
 import { MAX_FULL_SIDE, type NotebookPayload } from './notebookPayload';
 import { hasNegative, maxPool, poolingNote, poolToSize } from './pool';
+import { clampSelection, type HeadSelection } from './selection';
 import type { HeatmapGrid, HeatmapModel, Matrix2D, ViewKind } from './types';
 
 export interface NotebookView {
@@ -17,12 +18,6 @@ export interface NotebookViewOptions {
   maxSide?: number;
   /** Side of one small multiple in the layers × heads grid (default 32, as the panel's). */
   cellSize?: number;
-}
-
-/** Which (layer, head) is shown, clamped to the payload. */
-export function clampSelection(p: Pick<NotebookPayload, 'layers' | 'heads'>, sel?: { layer: number; head: number }): { layer: number; head: number } {
-  const clamp = (x: number | undefined, n: number) => Math.min(Math.max(0, Math.floor(x ?? 0) || 0), n - 1);
-  return { layer: clamp(sel?.layer, p.layers), head: clamp(sel?.head, p.heads) };
 }
 
 function mean(stack: Matrix2D[]): Matrix2D {
@@ -44,9 +39,9 @@ function max(stack: Matrix2D[]): Matrix2D {
 }
 
 /** The selected head as a HeatmapModel: its weights (and scores, output and V when computed from Q/K/V), and a grid of all heads. */
-export function notebookView(p: NotebookPayload, selection?: { layer: number; head: number }, opts: NotebookViewOptions = {}): NotebookView {
+export function notebookView(p: NotebookPayload, selection?: HeadSelection, opts: NotebookViewOptions = {}): NotebookView {
   const maxSide = opts.maxSide ?? MAX_FULL_SIDE;
-  const sel = clampSelection(p, selection);
+  const sel = clampSelection(selection, p.layers, p.heads);
   const { rows, cols } = p;
   const cells = rows * cols;
   const headAt = (all: Float32Array, l: number, h: number): Matrix2D => {

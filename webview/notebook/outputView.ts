@@ -1,19 +1,23 @@
 // One notebook output's heatmap, drawn into the output's shadow root with the panel's own pieces: the page
 // skeleton (dom.ts), the map renderer (render.ts), axes, strip and legend (axes.ts), tooltip, pinned row and grid
-// (panels.ts), and the shared hit-testing, details and colour scales. There is no extension host behind a notebook
+// (panels.ts), stage fit, marks and the exported picture (picture.ts), and the shared hit-testing, details and
+// colour scales. The panel's page modules (state.ts, draw.ts, input.ts, …) hold one page's state as module
+// singletons and talk to the extension host, so this class keeps the same state per output instead. There is no extension host behind a notebook
 // output, so everything the panel asks the host for (a head, a kind, a cell's details) is computed here from the
 // decoded payload. Each output is its own instance: a notebook shows many at once.
-import { chooseScale, type ScaleMode } from '../../src/shared/colormap';
+import { chooseScale, COLOR_MAP_NAMES, type ScaleMode } from '../../src/shared/colormap';
 import { cellAt, clampView, ensureVisible, fitView, panBy, zoomAt, zoomOf, type View, type Viewport } from '../../src/shared/hit';
 import { cellDetails, rowDetails, rowStats } from '../../src/shared/inspect';
 import { notebookView } from '../../src/shared/notebookModel';
 import type { NotebookPayload } from '../../src/shared/notebookPayload';
 import { finiteRange, hasNegative } from '../../src/shared/pool';
-import { isAggregateKind, type HeatmapModel, type Matrix2D, type ViewKind } from '../../src/shared/types';
-import { axisSizes, drawColAxis, drawLegend, drawRowAxis, drawStrip, LEGEND_H, prepare, readTheme, STRIP_W } from '../axes';
-import { lutFor, mapName, SEQUENTIAL } from '../colormaps';
+import { clampCell } from '../../src/shared/selection';
+import { columnLabels, isAggregateKind, type HeatmapModel, type Matrix2D, type ViewKind } from '../../src/shared/types';
+import { axisSizes, drawColAxis, drawLegend, drawRowAxis, drawStrip, LEGEND_H, readTheme, STRIP_W } from '../axes';
+import { lutFor, mapName } from '../colormaps';
 import { buildDom, el, KIND_NAMES, setOptions, type Dom } from '../dom';
 import { buildGrid, detailContent, tooltipContent } from '../panels';
+import { composePicture, drawMarks, markColors, stageSize } from '../picture';
 import { createRenderer, type Colors, type Renderer } from '../render';
 
 const MASK: [number, number, number, number] = [128, 128, 128, 255];
@@ -60,7 +64,7 @@ export class OutputView {
   ) {
     this.frame = el('div', { class: 'attention-output', 'data-state': 'loading' });
     root.append(this.frame);
-    this.dom = buildDom(Object.keys(SEQUENTIAL), this.frame);
+    this.dom = buildDom(COLOR_MAP_NAMES, this.frame);
     // The panel's CSV export and copy go through the extension host, which a notebook output does not have.
     this.dom.exportCsv.hidden = true;
     this.dom.copy.hidden = true;
@@ -116,7 +120,7 @@ export class OutputView {
     this.renderer.setOverview({ data: src.data, texRows: src.rows, texCols: src.cols, r0: 0, c0: 0, blockRows: 1, blockCols: 1 });
     this.updateColors();
     this.view = keepView && same ? clampView(this.view, this.vp()) : fitView(this.vp());
-    this.cursor = { row: Math.min(this.cursor.row, src.rows - 1), col: Math.min(this.cursor.col, src.cols - 1) };
+    this.cursor = clampCell(this.cursor, src.rows, src.cols);
     if (this.pinned !== undefined && this.pinned >= src.rows) this.pinned = undefined;
     const d = this.frame.dataset;
     d.rows = String(src.rows);
@@ -168,7 +172,7 @@ export class OutputView {
   }
 
   private colLabels(): string[] | undefined {
-    return this.kind === 'output' ? this.model.valueLabels : this.model.keyLabels;
+    return columnLabels(this.model, this.kind);
   }
 
   private updateColors(): void {
@@ -193,11 +197,7 @@ export class OutputView {
     plot.style.gridTemplateRows = `${this.axes.colH}px auto ${LEGEND_H}px`;
     const height = Math.min(480, Math.max(160, this.axes.colH + LEGEND_H + rows * 36));
     this.dom.main.style.height = `${height}px`;
-    const r = plot.getBoundingClientRect();
-    const availW = Math.max(40, Math.floor(r.width) - this.axes.rowW - STRIP_W);
-    const availH = Math.max(40, height - this.axes.colH - LEGEND_H);
-    const cellPx = Math.min(availW / cols, availH / rows);
-    this.size = { w: Math.max(1, Math.min(availW, Math.ceil(cols * cellPx))), h: Math.max(1, Math.min(availH, Math.ceil(rows * cellPx))) };
+    this.size = stageSize(plot.getBoundingClientRect().width, height, this.axes, rows, cols);
     const stage = this.dom.heatmap.parentElement as HTMLElement;
     stage.style.width = `${this.size.w}px`;
     stage.style.height = `${this.size.h}px`;
@@ -230,33 +230,10 @@ export class OutputView {
 
   private drawOverlay(): void {
     const { mat, view, size, hover, cursor, pinned } = this;
-    const dpr = window.devicePixelRatio || 1;
-    const ctx = prepare(this.dom.overlay, size.w, size.h, dpr);
-    if (!ctx || !mat) return;
-    const k = view.cellPx;
-    const cs = getComputedStyle(this.frame);
-    const fg = cs.color || '#000';
-    const focus = cs.getPropertyValue('--vscode-focusBorder').trim() || fg;
-    const w = Math.min(size.w, (mat.cols - view.x0) * k);
-    const h = Math.min(size.h, (mat.rows - view.y0) * k);
-    if (pinned !== undefined && pinned < mat.rows) {
-      ctx.strokeStyle = fg;
-      ctx.lineWidth = 2;
-      ctx.strokeRect(1, (pinned - view.y0) * k + 1, w - 2, Math.max(2, k - 2));
-    }
-    if (hover) {
-      ctx.globalAlpha = 0.9;
-      ctx.strokeStyle = fg;
-      ctx.lineWidth = 1;
-      ctx.strokeRect(0.5, (hover.row - view.y0) * k + 0.5, w - 1, Math.max(1, k - 1));
-      ctx.strokeRect((hover.col - view.x0) * k + 0.5, 0.5, Math.max(1, k - 1), h - 1);
-      ctx.globalAlpha = 1;
-    }
-    if (this.root.activeElement === this.dom.heatmap) {
-      ctx.strokeStyle = focus;
-      ctx.lineWidth = 2;
-      ctx.strokeRect((cursor.col - view.x0) * k + 1, (cursor.row - view.y0) * k + 1, Math.max(2, k - 2), Math.max(2, k - 2));
-    }
+    if (!mat) return;
+    const focused = this.root.activeElement === this.dom.heatmap;
+    drawMarks(this.dom.overlay, mat.rows, mat.cols, view, size, window.devicePixelRatio || 1,
+      { pinned, hover, cursor: focused ? cursor : undefined }, markColors(this.frame));
   }
 
   private setView(v: View): void {
@@ -316,21 +293,9 @@ export class OutputView {
   /** Axes, map, strip and legend composed into one PNG, offered as a download link (no host to write a file). */
   private exportPng(): void {
     this.draw(); // WebGL's buffer is only readable in the task that drew it
-    const { axes, size, dom } = this;
-    const dpr = window.devicePixelRatio || 1;
-    const out = document.createElement('canvas');
-    out.width = Math.round((axes.rowW + size.w + STRIP_W) * dpr);
-    out.height = Math.round((axes.colH + size.h + LEGEND_H) * dpr);
-    const ctx = out.getContext('2d');
-    if (!ctx) return;
-    ctx.fillStyle = getComputedStyle(this.frame).backgroundColor || '#fff';
-    ctx.fillRect(0, 0, out.width, out.height);
-    const put = (c: HTMLCanvasElement, x: number, y: number) => ctx.drawImage(c, Math.round(x * dpr), Math.round(y * dpr));
-    put(dom.colAxis, axes.rowW, 0);
-    put(dom.rowAxis, 0, axes.colH);
-    put(dom.heatmap, axes.rowW, axes.colH);
-    put(dom.strip, axes.rowW + size.w, axes.colH);
-    put(dom.legend, axes.rowW, axes.colH + size.h);
+    const background = getComputedStyle(this.frame).backgroundColor || '#fff';
+    const out = composePicture(this.dom, this.axes, this.size, window.devicePixelRatio || 1, background);
+    if (!out) return;
     out.toBlob((blob) => {
       if (!blob || this.disposed) return;
       if (this.pngUrl) URL.revokeObjectURL(this.pngUrl);
@@ -360,10 +325,7 @@ export class OutputView {
 
   private moveCursor(dr: number, dc: number): void {
     if (!this.mat) return;
-    this.cursor = {
-      row: Math.min(this.mat.rows - 1, Math.max(0, this.cursor.row + dr)),
-      col: Math.min(this.mat.cols - 1, Math.max(0, this.cursor.col + dc)),
-    };
+    this.cursor = clampCell({ row: this.cursor.row + dr, col: this.cursor.col + dc }, this.mat.rows, this.mat.cols);
     this.setView(ensureVisible(this.view, this.vp(), this.cursor.row, this.cursor.col));
     const r = this.dom.heatmap.getBoundingClientRect();
     const { view } = this;
