@@ -248,3 +248,39 @@ describe('notebook payload: the committed notebooks (samples/make_notebook.py)',
     assert.strictEqual(decodePayload(outs[2][NOTEBOOK_MIME]).keyLabels?.[7], '<b>rain</b>');
   });
 });
+
+describe('notebook payload: mangled payloads never crash the decoder', () => {
+  it('decodes or gives a PayloadError for 3000 deterministic mutations of the helper\'s payloads', () => {
+    let seed = 18;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed % n;
+    };
+    const junk: unknown[] = [null, true, -1, 0, 2.5, 1e300, '', 'x', '=', [], [[]], {}, { dtype: 'float32' }, [1, 'a'], [[1], [2, 3]]];
+    const bases = Object.values(fixtures.good).map((g) => JSON.stringify(g.payload));
+    let errors = 0;
+    for (let i = 0; i < 3000; i++) {
+      const p = JSON.parse(bases[rand(bases.length)]) as Record<string, unknown>;
+      // Replace one field (or one field of the weights/q object) with junk, or cut the base64 text.
+      const keys = Object.keys(p);
+      const key = keys[rand(keys.length)];
+      const target = p[key];
+      if (target && typeof target === 'object' && !Array.isArray(target) && rand(2) === 0) {
+        const inner = target as Record<string, unknown>;
+        const ik = Object.keys(inner)[rand(Object.keys(inner).length)];
+        inner[ik] = typeof inner[ik] === 'string' && rand(2) === 0
+          ? (inner[ik] as string).slice(0, rand((inner[ik] as string).length + 1))
+          : junk[rand(junk.length)];
+      } else {
+        p[key] = junk[rand(junk.length)];
+      }
+      try {
+        decodePayload(p);
+      } catch (err) {
+        assert.ok(err instanceof PayloadError, `mutation ${i} of ${key} threw ${String(err)}`);
+        errors++;
+      }
+    }
+    assert.ok(errors > 1000, `most mutations are refused (${errors})`);
+  });
+});

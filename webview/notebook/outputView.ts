@@ -283,8 +283,15 @@ export class OutputView {
   private pin(row: number | undefined): void {
     this.pinned = row;
     this.showPinned();
+    this.relayout();
+  }
+
+  /** Fit the stage to the plot again (the pinned-row panel or the output's width changed); a map at fit stays at fit. */
+  private relayout(): void {
+    if (!this.mat || this.disposed) return;
+    const atFit = zoomOf(this.view, this.vp()) <= 1.0001;
     this.layout();
-    this.view = clampView(this.view, this.vp());
+    this.view = atFit ? fitView(this.vp()) : clampView(this.view, this.vp());
     this.draw();
   }
 
@@ -447,13 +454,7 @@ export class OutputView {
     });
     this.listen(dom.reset, 'click', () => this.setView(fitView(this.vp())));
     this.listen(dom.exportPng, 'click', () => this.exportPng());
-    const resize = new ResizeObserver(() => {
-      if (!this.mat || this.disposed) return;
-      const atFit = zoomOf(this.view, this.vp()) <= 1.0001;
-      this.layout();
-      this.view = atFit ? fitView(this.vp()) : clampView(this.view, this.vp());
-      this.draw();
-    });
+    const resize = new ResizeObserver(() => this.relayout());
     resize.observe(dom.plot);
     this.cleanups.push(() => resize.disconnect());
     // VS Code switches themes by changing the body's class and the root's variables: canvases follow.
