@@ -64,6 +64,21 @@ async function scrollTo(page: Page, out: Locator, what: string, target = out.loc
   }, 20_000, 50);
 }
 
+/** Scrolls the notebook down (outputs below the fold are only rendered once near the screen) until `probe` answers. */
+async function scrollUntil<T>(page: Page, what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  return waitFor(what, async () => {
+    const found = await probe();
+    if (found !== undefined) return found;
+    const area = await page.locator('.notebook-editor').first().boundingBox();
+    if (area) {
+      await page.mouse.move(area.x + area.width / 2, area.y + area.height / 2);
+      await page.mouse.wheel(0, 250);
+    }
+    await sleep(200);
+    return undefined;
+  }, timeoutMs, 50);
+}
+
 /** Hovers cell (row, col) of an output's map (the stage is exactly the map at fit) and returns the tooltip text. */
 async function hoverCell(page: Page, out: Locator, row: number, col: number, wanted: string): Promise<{ x: number; y: number; tooltip: string }> {
   const box = await out.locator('#heatmap').boundingBox();
@@ -94,8 +109,19 @@ async function leaveOutputs(wb: Workbench): Promise<void> {
   await sleep(200);
 }
 
+/** A clean workbench with the whole editor area for the notebook (an earlier journey may leave the Problems panel open). */
+async function cleanSlate(wb: Workbench): Promise<void> {
+  await leaveOutputs(wb);
+  await wb.reset();
+  const panel = wb.page.locator('.part.panel').first();
+  if ((await panel.count()) > 0 && (await panel.isVisible())) {
+    await wb.page.keyboard.press('Control+J'); // toggles the panel
+    await waitFor('the panel to hide', async () => ((await panel.isVisible()) ? undefined : true), 5_000);
+  }
+}
+
 describe('journey 18: attention inline in a notebook, without a kernel', () => {
-  before(async () => workbench().reset());
+  before(async () => cleanSlate(workbench()));
   afterEach(async () => leaveOutputs(workbench()).catch(() => undefined));
 
   it('draws the saved outputs: hover reads the weight, a click pins the row, a grid cell opens its head', async function () {
@@ -148,12 +174,8 @@ describe('journey 18: attention inline in a notebook, without a kernel', () => {
 
     const second = output(frame, '2 layers × 4 heads');
     await step(J, 'scroll to the [2, 4, 8, 8] output', async () => {
-      await waitFor('the grid output to draw', async () =>
-        ((await second.getAttribute('data-state', { timeout: 500 }).catch(() => null)) === 'ready' ? true : undefined), 30_000, 200)
-        .catch(async () => {
-          // Outputs below the fold are rendered once the notebook scrolls to them.
-          await scrollTo(page, second, 'the grid output');
-        });
+      await scrollUntil(page, 'the grid output to draw', async () =>
+        ((await second.getAttribute('data-state', { timeout: 500 }).catch(() => null)) === 'ready' ? true : undefined));
       await scrollTo(page, second, 'the grid output');
     });
     const cells = await second.locator('#grid .grid-cell').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-layer')}/${e.getAttribute('data-head')}`));
@@ -178,8 +200,7 @@ describe('journey 18: attention inline in a notebook, without a kernel', () => {
     this.timeout(180_000);
     const wb = workbench();
     const page = wb.page;
-    await leaveOutputs(wb);
-    await wb.reset();
+    await cleanSlate(wb);
     const source = path.join(repoRoot, 'test', 'fixtures', 'notebook', 'malformed.ipynb');
     fs.copyFileSync(source, path.join(wb.workspace, 'malformed.ipynb'));
     const payloads = payloadsOf(source);
@@ -187,17 +208,14 @@ describe('journey 18: attention inline in a notebook, without a kernel', () => {
     await step(J, 'open malformed.ipynb', () => wb.openFile('malformed.ipynb'));
     const frame = await step(J, 'the good output before it draws', () => outputFrame(wb, 'one head'));
     const message = await step(J, 'the damaged output shows its message', () =>
-      waitFor('#error in the damaged output', async () =>
-        (await visibleText(frame.locator('.attention-output[data-state="error"] #error'))) || undefined, 30_000, 200));
+      scrollUntil(page, '#error in the damaged output', async () =>
+        (await visibleText(frame.locator('.attention-output[data-state="error"] #error'))) || undefined));
     assert.strictEqual(message, 'Attention Inspector cannot show this output: weights.data is not valid base64 (character "!" at 0)');
     assert.strictEqual(await frame.locator('.attention-output[data-state="error"] #heatmap').count(), 0, 'nothing drawn for it');
 
     const after = output(frame, 'still working');
-    await step(J, 'the output after it draws', () => waitFor('"still working" to be ready', async () => {
-      if ((await after.getAttribute('data-state', { timeout: 500 }).catch(() => null)) === 'ready') return true;
-      await scrollTo(page, after, '"still working"').catch(() => undefined);
-      return undefined;
-    }, 30_000, 200));
+    await step(J, 'the output after it draws', () => scrollUntil(page, '"still working" to be ready', async () =>
+      ((await after.getAttribute('data-state', { timeout: 500 }).catch(() => null)) === 'ready' ? true : undefined)));
     await step(J, 'scroll it into view', () => scrollTo(page, after, '"still working"'));
     const p = payloads['still working'];
     const want = weightAt(p, 0, 0, 7, 7);
