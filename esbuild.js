@@ -1,4 +1,4 @@
-// One build for the four bundles: the extension host, the webview, the CLI, and the compute worker.
+// One build for the bundles: the extension host, the webview, the notebook renderer, the CLI, and the compute worker.
 // Usage: node esbuild.js [--watch] [--production]
 const esbuild = require('esbuild');
 const fs = require('fs');
@@ -23,6 +23,12 @@ const builds = [
   { ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   { ...node, entryPoints: ['src/core/compute/worker.ts'], outfile: 'dist/worker.js' },
   { ...common, platform: 'browser', format: 'iife', target: 'chrome114', entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js' },
+  // The notebook renderer: an ES module VS Code imports into the notebook's webview (contributes.notebookRenderer);
+  // it bundles the panel's stylesheet as text for its shadow roots.
+  {
+    ...common, platform: 'browser', format: 'esm', target: 'chrome114', entryPoints: ['webview/notebook/index.ts'],
+    outfile: 'dist/notebookRenderer.js', loader: { '.css': 'text' },
+  },
 ].filter((b) => fs.existsSync(b.entryPoints[0]));
 
 /** The WebAssembly kernel is compiled from assembly/ by AssemblyScript before bundling (see scripts/build-wasm.js). */

@@ -27,6 +27,8 @@ export interface Dom {
   poolingNote: HTMLElement;
   warnings: HTMLElement;
   error: HTMLElement;
+  /** The plot and the pinned-row panel side by side. */
+  main: HTMLElement;
   plot: HTMLElement;
   colAxis: HTMLCanvasElement;
   rowAxis: HTMLCanvasElement;
@@ -53,7 +55,7 @@ export const KIND_NAMES: Record<string, string> = {
   rollout: 'attention rollout',
 };
 
-export function buildDom(colorMaps: readonly string[]): Dom {
+export function buildDom(colorMaps: readonly string[], parent: ParentNode = document.body): Dom {
   const kind = el('select', { id: 'view-kind', 'aria-label': 'What to show' });
   const colormap = el('select', { id: 'colormap', 'aria-label': 'Colour map for weights' });
   for (const n of colorMaps) colormap.append(option(n, n));
@@ -87,10 +89,10 @@ export function buildDom(colorMaps: readonly string[]): Dom {
     reset, exportPng, exportCsv, copy);
   const header = el('header', {}, el('div', { id: 'titles' }, title, subtitle), controls);
   const main = el('div', { id: 'main' }, plot, detail);
-  document.body.append(header, poolingNote, error, warnings, main, grid, tooltip, live);
+  parent.append(header, poolingNote, error, warnings, main, grid, tooltip, live);
   return {
     title, subtitle, kind, colormap, scale, reset, exportPng, exportCsv, copy, poolingNote, warnings, error,
-    plot, colAxis, rowAxis, heatmap, overlay, strip, legend, tooltip, detail, grid, live,
+    main, plot, colAxis, rowAxis, heatmap, overlay, strip, legend, tooltip, detail, grid, live,
   };
 }
 

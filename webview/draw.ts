@@ -5,6 +5,7 @@ import { clampView, fitView, visibleRange, zoomOf } from '../src/shared/hit';
 import { columnLabels } from '../src/shared/types';
 import { axisSizes, drawColAxis, drawLegend, drawRowAxis, drawStrip, LEGEND_H, prepare, readTheme, STRIP_W } from './axes';
 import { lutFor, mapName } from './colormaps';
+import { drawMarks, markColors, stageSize } from './picture';
 import { KIND_NAMES } from './dom';
 import { body, dom, renderer } from './page';
 import { ui, vp } from './state';
@@ -60,39 +61,16 @@ export function draw(): void {
 export function drawOverlay(): void {
   const { mat, view, size, hover, cursor, pinned } = ui;
   const dpr = window.devicePixelRatio || 1;
-  const ctx = prepare(dom.overlay, size.w, size.h, dpr);
-  if (!ctx || !mat) return;
-  const k = view.cellPx;
-  const cs = getComputedStyle(body);
-  const fg = cs.color || '#000';
-  const focus = cs.getPropertyValue('--vscode-focusBorder').trim() || fg;
-  const w = Math.min(size.w, (mat.cols - view.x0) * k);
-  const h = Math.min(size.h, (mat.rows - view.y0) * k);
-  drawTokenMarks(ctx, view, w, h, mat.rows, mat.cols);
-  if (pinned !== undefined && pinned < mat.rows) {
-    ctx.strokeStyle = fg;
-    ctx.lineWidth = 2;
-    ctx.strokeRect(1, (pinned - view.y0) * k + 1, w - 2, Math.max(2, k - 2));
+  if (!mat) {
+    prepare(dom.overlay, size.w, size.h, dpr);
+    return;
   }
-  if (hover) {
-    ctx.globalAlpha = 0.9;
-    ctx.strokeStyle = fg;
-    ctx.lineWidth = 1;
-    ctx.strokeRect(0.5, (hover.row - view.y0) * k + 0.5, w - 1, Math.max(1, k - 1));
-    ctx.strokeRect((hover.col - view.x0) * k + 0.5, 0.5, Math.max(1, k - 1), h - 1);
-    ctx.globalAlpha = 1;
-  }
-  if (document.activeElement === dom.heatmap) {
-    ctx.strokeStyle = focus;
-    ctx.lineWidth = 2;
-    ctx.strokeRect((cursor.col - view.x0) * k + 1, (cursor.row - view.y0) * k + 1, Math.max(2, k - 2), Math.max(2, k - 2));
-  }
+  const focused = document.activeElement === dom.heatmap;
+  drawMarks(dom.overlay, mat.rows, mat.cols, view, size, dpr, { pinned, hover, cursor: focused ? cursor : undefined }, markColors(body),
+    (ctx, w, h) => drawTokenMarks(ctx, view, w, h, mat.rows, mat.cols));
 }
 
-/**
- * Size the map's stage to the matrix at "fit" inside the space the plot has, so axes and legend hug the map
- * (a 1×8 map is a strip, not a strip in a big empty box). Zooming magnifies inside this stage.
- */
+/** Size the map's stage to the matrix at "fit" inside the space the plot has (see stageSize). */
 export function layoutStage(rows: number, cols: number): void {
   const r = dom.plot.getBoundingClientRect();
   if (ui.model) {
@@ -100,10 +78,7 @@ export function layoutStage(rows: number, cols: number): void {
     dom.plot.style.gridTemplateColumns = `${ui.axes.rowW}px auto ${STRIP_W}px`;
     dom.plot.style.gridTemplateRows = `${ui.axes.colH}px auto ${selectionRowHeight()}px ${LEGEND_H}px`;
   }
-  const availW = Math.max(40, Math.floor(r.width) - ui.axes.rowW - STRIP_W);
-  const availH = Math.max(40, Math.floor(r.height) - ui.axes.colH - selectionRowHeight() - LEGEND_H);
-  const cellPx = Math.min(availW / cols, availH / rows);
-  ui.size = { w: Math.max(1, Math.min(availW, Math.ceil(cols * cellPx))), h: Math.max(1, Math.min(availH, Math.ceil(rows * cellPx))) };
+  ui.size = stageSize(r.width, r.height, ui.axes, rows, cols, selectionRowHeight());
   const stage = dom.heatmap.parentElement as HTMLElement;
   stage.style.width = `${ui.size.w}px`;
   stage.style.height = `${ui.size.h}px`;
