@@ -1,0 +1,72 @@
+// Token labels stored beside dumps (.npz members, safetensors __metadata__) and how tokens are displayed.
+import * as assert from 'assert';
+import { MatrixError } from '../../src/core/ndarray';
+import { readLabels, tokenLabels } from '../../src/core/tokens';
+import { displayToken, displayTokens } from '../../src/shared/tokens';
+import { EXPECTED_STRINGS, formatsFixture as fx } from '../fixtures/formats/fixtures';
+
+async function rejects(p: Promise<unknown>, re: RegExp): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof MatrixError, `expected a MatrixError, got ${e}`);
+    assert.match(e.message, re);
+    return true;
+  });
+}
+
+const TOKENS = EXPECTED_STRINGS['run.npz#tokens'].values;
+
+describe('tokenLabels: tokens saved beside a dump', () => {
+  it('an .npz `tokens` member labels both axes (stored and deflated)', async () => {
+    for (const f of ['run.npz', 'run_compressed.npz']) {
+      const t = await tokenLabels(fx(f), { queries: 5, keys: 5 });
+      assert.deepStrictEqual(t, { queryLabels: TOKENS, keyLabels: TOKENS, source: `${f}#tokens`, warnings: [] });
+    }
+  });
+  it('query_tokens and key_tokens label their own axes (bytes decoded as UTF-8)', async () => {
+    const t = await tokenLabels(fx('cross.npz'), { queries: 3, keys: 4 });
+    assert.deepStrictEqual(t.queryLabels, ['Le', 'Ġchat', '.']);
+    assert.deepStrictEqual(t.keyLabels, ['The', ' cat', 'sat', '\n']);
+    assert.strictEqual(t.source, 'cross.npz#query_tokens, cross.npz#key_tokens');
+  });
+  it('a safetensors __metadata__ "tokens" JSON array', async () => {
+    const t = await tokenLabels(fx('run_bf16.safetensors'), { queries: 5, keys: 5 });
+    assert.deepStrictEqual(t.queryLabels, TOKENS);
+    assert.deepStrictEqual(t.keyLabels, TOKENS);
+    assert.strictEqual(t.source, 'run_bf16.safetensors __metadata__ "tokens"');
+  });
+  it('labels that do not fit the axis: a warning and numbered axes, not an error', async () => {
+    const t = await tokenLabels(fx('short_tokens.npz'), { queries: 5, keys: 5 });
+    assert.strictEqual(t.queryLabels, undefined);
+    assert.strictEqual(t.keyLabels, undefined);
+    assert.deepStrictEqual(t.warnings, [
+      'short_tokens.npz#tokens has 4 tokens but the map has 5 queries; the queries are numbered instead',
+      'short_tokens.npz#tokens has 4 tokens but the map has 5 keys; the keys are numbered instead',
+    ]);
+  });
+  it('no tokens: nothing, quietly', async () => {
+    assert.deepStrictEqual(await tokenLabels(fx('single.safetensors')), { queryLabels: undefined, keyLabels: undefined, warnings: [] });
+    assert.deepStrictEqual(await tokenLabels(fx('u_le.npy')), { queryLabels: undefined, keyLabels: undefined, warnings: [] });
+  });
+  it('a `tokens` that is not 1-D strings is one clear error', async () => {
+    await rejects(tokenLabels(fx('bad/tokens_numeric.npz')), /tokens_numeric\.npz: member "tokens" is not 1-D strings \(it is int64 \[5\]\)/);
+    await rejects(tokenLabels(fx('bad/tokens_2d.npz')), /tokens_2d\.npz: member "tokens" is not 1-D strings \(it is <U4 \[2, 5\]\)/);
+    await rejects(tokenLabels(fx('bad/bad_tokens_metadata.safetensors')), /bad_tokens_metadata\.safetensors: __metadata__ "tokens" is not a JSON array of strings/);
+  });
+  it('readLabels reads a .npy or an .npz member, and refuses numbers', async () => {
+    assert.deepStrictEqual(await readLabels(fx('u_be.npy')), ['big', 'endian', '✓']);
+    assert.deepStrictEqual(await readLabels(`${fx('run.npz')}#tokens`), TOKENS);
+    await rejects(readLabels(`${fx('run.npz')}#attentions`), /run\.npz#attentions: is not 1-D strings \(it is float32 \[2, 2, 5, 5\]\)/);
+  });
+});
+
+describe('displayToken: tokens as a person reads them', () => {
+  const cases: [string, string][] = [
+    [' cat', '␣cat'], ['Ġcat', '␣cat'], ['▁cat', '␣cat'], ['cat', 'cat'], ['New▁York', 'New York'],
+    ['ĠĠ', '␣␣'], ['end ', 'end␣'], ['\n', '⏎'], ['Ċ', '⏎'], ['ĊĊ', '⏎⏎'], ['a\r\nb', 'a⏎b'], ['\t', '⇥'],
+    ['', '∅'], ['a\u0000b', 'a␀b'], ['<s>', '<s>'], ['é🙂', 'é🙂'], ['Ġ\n', '␣⏎'],
+  ];
+  for (const [token, shown] of cases) {
+    it(`${JSON.stringify(token)} → ${shown}`, () => assert.strictEqual(displayToken(token), shown));
+  }
+  it('maps a list', () => assert.deepStrictEqual(displayTokens(TOKENS), ['<s>', '␣The', '␣cat', '␣sat', '.']));
+});
