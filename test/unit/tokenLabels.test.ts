@@ -3,6 +3,9 @@ import * as assert from 'assert';
 import { MatrixError } from '../../src/core/ndarray';
 import { readLabels, tokenLabels } from '../../src/core/tokens';
 import { displayToken, displayTokens } from '../../src/shared/tokens';
+import { openMatrix } from '../../src/core/matrixFile';
+import { buildModelFromDump } from '../../src/core/view/model';
+import { withTokenLabels } from '../../src/core/view/tokenModel';
 import { EXPECTED_STRINGS, formatsFixture as fx } from '../fixtures/formats/fixtures';
 
 async function rejects(p: Promise<unknown>, re: RegExp): Promise<void> {
@@ -69,4 +72,36 @@ describe('displayToken: tokens as a person reads them', () => {
     it(`${JSON.stringify(token)} → ${shown}`, () => assert.strictEqual(displayToken(token), shown));
   }
   it('maps a list', () => assert.deepStrictEqual(displayTokens(TOKENS), ['<s>', '␣The', '␣cat', '␣sat', '.']));
+});
+
+describe('withTokenLabels: a dump model gets its tokens on the axes', () => {
+  it('the .npz and the safetensors run label every head with the displayed tokens', async () => {
+    for (const f of ['run.npz#attentions', 'run_bf16.safetensors']) {
+      const h = await openMatrix(fx(f));
+      try {
+        const model = await withTokenLabels(await buildModelFromDump(h, { layer: 1, head: 1 }, { cellSize: 5 }), fx(f.split('#')[0]));
+        assert.deepStrictEqual(model.queryLabels, ['<s>', '␣The', '␣cat', '␣sat', '.'], f);
+        assert.deepStrictEqual(model.keyLabels, model.queryLabels, f);
+        assert.match(model.subtitle ?? '', /tokens: run(_bf16)?\.(npz#tokens|safetensors __metadata__ "tokens")/);
+      } finally {
+        await h.close();
+      }
+    }
+  });
+  it('tokens that do not fit, or are not strings, are warnings and the map still opens', async () => {
+    for (const [f, re] of [
+      ['short_tokens.npz', /short_tokens\.npz#tokens has 4 tokens but the map has 5 queries/],
+      ['bad/tokens_numeric.npz', /member "tokens" is not 1-D strings \(it is int64 \[5\]\).*; the axes are numbered instead/],
+    ] as const) {
+      const h = await openMatrix(`${fx(f)}#attentions`);
+      try {
+        const model = await withTokenLabels(await buildModelFromDump(h, undefined, { cellSize: 5 }), fx(f));
+        assert.strictEqual(model.queryLabels, undefined);
+        assert.ok(model.warnings.some((w) => re.test(w)), `${f}: ${model.warnings.join(' | ')}`);
+        assert.ok(model.kinds.weights, 'the map is there');
+      } finally {
+        await h.close();
+      }
+    }
+  });
 });
