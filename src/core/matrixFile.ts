@@ -386,6 +386,17 @@ class PrefixSource implements ByteSource {
   }
 }
 
+/** .npz and .safetensors hold several named arrays (members, tensors). */
+export function holdsMembers(file: string): boolean {
+  const kind = fileKindOf(file);
+  return kind === 'npz' || kind === 'safetensors';
+}
+
+/** The members that can be drawn: numbers, not strings (an .npz's `tokens` labels the others). */
+export async function drawableMembers(file: string, opts: OpenOptions = {}): Promise<{ name: string; info: ArrayInfo }[]> {
+  return (await listMembers(file, opts)).filter((m) => !isStringDType(m.info.dtype));
+}
+
 /** The arrays in a file: .npz members (headers only, nothing inflated whole), JSON matrix keys, or a .npy itself. */
 export async function listMembers(file: string, opts: OpenOptions = {}): Promise<{ name: string; info: ArrayInfo }[]> {
   const fh = await openRegularFile(file);
