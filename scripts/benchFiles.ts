@@ -54,6 +54,14 @@ function writeSparseSafetensors(file: string, shape: number[], head: [number, nu
   return slice;
 }
 
+/** CPU time of one run: on a shared, loaded machine wall time counts the time other processes had the core. */
+function cpuMs(fn: () => unknown): string {
+  const before = process.cpuUsage();
+  fn();
+  const used = process.cpuUsage(before);
+  return `${((used.user + used.system) / 1000).toFixed(0)} ms CPU for one run, load ${os.loadavg()[0].toFixed(1)}`;
+}
+
 export async function benchFiles(): Promise<BenchResult[]> {
   const out: BenchResult[] = [];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attn-bench-'));
@@ -87,12 +95,12 @@ export async function benchFiles(): Promise<BenchResult[]> {
   out.push({ name: 'float16: decode 16M values', ms: f16Ms, note: 'lookup table, median of 5' });
   decodeBFloat16(bits.subarray(0, 4096));
   const bf16Ms = await timeMedian(5, () => { decodeBFloat16(bits); });
-  out.push({ name: 'bfloat16: decode 16M values', ms: bf16Ms, note: '16-bit shift into a Uint32Array view, median of 5' });
+  out.push({ name: 'bfloat16: decode 16M values', ms: bf16Ms, note: `16-bit shift into a Uint32Array view, median of 5; ${cpuMs(() => decodeBFloat16(bits))}` });
   const bytes8 = new Uint8Array(bits.buffer);
   const f8 = bytes8.subarray(0, 16 << 20);
   decodeFloat8(f8.subarray(0, 4096), 'float8_e4m3fn');
   const f8Ms = await timeMedian(5, () => { decodeFloat8(f8, 'float8_e4m3fn'); });
-  out.push({ name: 'float8 e4m3fn: decode 16M values', ms: f8Ms, note: '256-entry table, median of 5' });
+  out.push({ name: 'float8 e4m3fn: decode 16M values', ms: f8Ms, note: `256-entry table, median of 5; ${cpuMs(() => decodeFloat8(f8, 'float8_e4m3fn'))}` });
 
   const stDir = fs.mkdtempSync(path.join(os.tmpdir(), 'attn-bench-st-'));
   try {
