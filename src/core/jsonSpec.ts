@@ -10,7 +10,7 @@ import { errorAt, parseJson } from './jsonParse';
 import type { JsonNode } from './jsonParse';
 import { readMatrix, splitRef } from './matrixFile';
 import { readLabels } from './tokens';
-import { displayTokens } from '../shared/tokens';
+import { labelTokens } from '../shared/tokens';
 import { MatrixError } from './ndarray';
 import type { NdArray } from './ndarray';
 
@@ -80,7 +80,7 @@ export async function loadSpec(text: string, file: string, onRef?: (file: string
           const target = path.resolve(baseDir, value.value);
           onRef?.(splitRef(target).file);
           try {
-            items = displayTokens(await readLabels(target));
+            items = labelTokens(await readLabels(target));
           } catch (e) {
             if (!(e instanceof MatrixError)) throw e;
             throw errorAt(text, file, value.start, value.end, `${key}: ${e.message}`);

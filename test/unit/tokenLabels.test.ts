@@ -2,7 +2,7 @@
 import * as assert from 'assert';
 import { MatrixError } from '../../src/core/ndarray';
 import { readLabels, tokenLabels } from '../../src/core/tokens';
-import { displayToken, displayTokens } from '../../src/shared/tokens';
+import { labelToken, labelTokens } from '../../src/shared/tokens';
 import { openMatrix } from '../../src/core/matrixFile';
 import { buildModelFromDump } from '../../src/core/view/model';
 import { withTokenLabels } from '../../src/core/view/tokenModel';
@@ -62,16 +62,16 @@ describe('tokenLabels: tokens saved beside a dump', () => {
   });
 });
 
-describe('displayToken: tokens as a person reads them', () => {
+describe('labelToken: tokens as a person reads them', () => {
   const cases: [string, string][] = [
     [' cat', '␣cat'], ['Ġcat', '␣cat'], ['▁cat', '␣cat'], ['cat', 'cat'], ['New▁York', 'New York'],
     ['ĠĠ', '␣␣'], ['end ', 'end␣'], ['\n', '⏎'], ['Ċ', '⏎'], ['ĊĊ', '⏎⏎'], ['a\r\nb', 'a⏎b'], ['\t', '⇥'],
     ['', '∅'], ['a\u0000b', 'a␀b'], ['<s>', '<s>'], ['é🙂', 'é🙂'], ['Ġ\n', '␣⏎'],
   ];
   for (const [token, shown] of cases) {
-    it(`${JSON.stringify(token)} → ${shown}`, () => assert.strictEqual(displayToken(token), shown));
+    it(`${JSON.stringify(token)} → ${shown}`, () => assert.strictEqual(labelToken(token), shown));
   }
-  it('maps a list', () => assert.deepStrictEqual(displayTokens(TOKENS), ['<s>', '␣The', '␣cat', '␣sat', '.']));
+  it('maps a list', () => assert.deepStrictEqual(labelTokens(TOKENS), ['<s>', '␣The', '␣cat', '␣sat', '.']));
 });
 
 describe('withTokenLabels: a dump model gets its tokens on the axes', () => {
@@ -103,5 +103,12 @@ describe('withTokenLabels: a dump model gets its tokens on the axes', () => {
         await h.close();
       }
     }
+  });
+});
+
+describe('labelToken follows the token view for everything but edge spaces', () => {
+  it('bidirectional controls are escaped and very long tokens cut, as in the token view', () => {
+    assert.strictEqual(labelToken('a\u202eb'), 'a\\u{202e}b');
+    assert.strictEqual(Array.from(labelToken('x'.repeat(200))).length, 81);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { MatrixError } from '../ndarray';
 import { tokenLabels } from '../tokens';
-import { displayTokens } from '../../shared/tokens';
+import { labelTokens } from '../../shared/tokens';
 import type { HeatmapModel } from '../../shared/types';
 
 export async function withTokenLabels(model: HeatmapModel, file: string): Promise<HeatmapModel> {
@@ -21,8 +21,8 @@ export async function withTokenLabels(model: HeatmapModel, file: string): Promis
   if (!found.queryLabels && !found.keyLabels && found.warnings.length === 0) return model;
   return {
     ...model,
-    queryLabels: found.queryLabels ? displayTokens(found.queryLabels) : model.queryLabels,
-    keyLabels: found.keyLabels ? displayTokens(found.keyLabels) : model.keyLabels,
+    queryLabels: found.queryLabels ? labelTokens(found.queryLabels) : model.queryLabels,
+    keyLabels: found.keyLabels ? labelTokens(found.keyLabels) : model.keyLabels,
     subtitle: found.source ? [model.subtitle, `tokens: ${found.source}`].filter(Boolean).join(' · ') : model.subtitle,
     warnings: [...model.warnings, ...found.warnings],
   };
