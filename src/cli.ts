@@ -8,7 +8,8 @@ export const USAGE = `Usage: attention-inspector <command> [options]
 
 Commands:
   inspect FILE[#member] [--index I,J,...] [--data] [--json]
-      Shape, dtype and statistics of a .npy, .npz member or JSON matrix.
+      Shape, dtype and statistics of a .npy, .npz member, safetensors tensor or JSON matrix
+      (a .npz or .safetensors without #member lists its arrays).
   compute --q FILE[#m] [--k FILE[#m]] [--v FILE[#m]]
       [--similarity dot|cosine|laplacian|euclidean] [--scale sqrt|dk|none|NUMBER]
       [--mask none|causal|FILE[#m]] [--heads H --wq F --wk F --wv F [--wo F]]

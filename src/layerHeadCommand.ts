@@ -3,8 +3,7 @@ import * as vscode from 'vscode';
 import { activeController } from './commandDeps';
 import type { CommandDeps } from './commandDeps';
 import { formatShape } from './core/lenses';
-import { listMembers } from './core/matrixFile';
-import { fileKindOf } from './core/matrixFile';
+import { drawableMembers, holdsMembers } from './core/matrixFile';
 
 export async function selectLayerHead(deps: CommandDeps, layerArg: unknown, headArg: unknown): Promise<void> {
   const controller = activeController(deps);
@@ -21,8 +20,8 @@ export async function selectLayerHead(deps: CommandDeps, layerArg: unknown, head
   const grid = controller.model?.grid;
   const dims = grid ? { layers: grid.layers, heads: grid.heads } : undefined;
   const memberItems: (vscode.QuickPickItem & { member?: string; layer?: number; head?: number })[] = [];
-  if (fromEditor && fileKindOf(fromEditor.path) === 'npz') {
-    for (const m of await listMembers(fromEditor.fsPath)) {
+  if (fromEditor && holdsMembers(fromEditor.path)) {
+    for (const m of await drawableMembers(fromEditor.fsPath)) {
       memberItems.push({ label: `$(symbol-array) ${m.name}`, description: `${formatShape(m.info.shape)} ${m.info.dtype}`, member: m.name });
     }
   }

@@ -13,7 +13,8 @@ import type { InspectorSettings } from './core/settings';
 import type { AttentionSpec } from './core/jsonMatrix';
 import { loadSpec } from './core/jsonSpec';
 import { specToInput } from './core/specInput';
-import { listMembers, openMatrix, readMatrix } from './core/matrixFile';
+import { drawableMembers, holdsMembers, openMatrix, readMatrix } from './core/matrixFile';
+import { withTokenLabels } from './core/view/tokenModel';
 import type { ArrayInfo, MatrixHandle } from './core/matrixFile';
 import { MatrixError, product } from './core/ndarray';
 import type { NdArray } from './core/ndarray';
@@ -137,14 +138,23 @@ export async function compute(spec: AttentionSpec, env: SourceEnv): Promise<Atte
 export async function loadBinary(
   ref: string, title: string, selection: Selection | undefined, env: SourceEnv, onInfo?: (info: ArrayInfo) => void,
 ): Promise<HeatmapModel> {
-  if (fileKindOf(ref) === 'npz') {
-    // An archive opened without a member: show the member most likely to be an attention map.
-    const members = (await listMembers(ref)).map((m) => m.name);
+  const file = splitRef(ref).file;
+  if (holdsMembers(ref)) {
+    // An archive opened without a member: show the member most likely to be an attention map (never its tokens).
+    const members = (await drawableMembers(ref)).map((m) => m.name);
     const member = defaultMember(members);
-    if (!member) throw new MatrixError('the archive holds no arrays', ref);
+    if (!member) throw new MatrixError('the archive holds no numeric arrays', ref);
     ref = `${ref}#${member}`;
     title = `${title} · ${member}`;
   }
+  const model = await loadArray(ref, title, selection, env, onInfo);
+  // Tokens saved beside the array (an .npz `tokens` member, safetensors __metadata__) label its axes.
+  return holdsMembers(file) ? withTokenLabels(model, file) : model;
+}
+
+async function loadArray(
+  ref: string, title: string, selection: Selection | undefined, env: SourceEnv, onInfo?: (info: ArrayInfo) => void,
+): Promise<HeatmapModel> {
   const handle = await openMatrix(ref);
   try {
     onInfo?.(handle.info);

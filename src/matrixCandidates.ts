@@ -3,11 +3,11 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { scanJson } from './core/jsonMatrix';
 import { formatShape } from './core/lenses';
-import { listMembers } from './core/matrixFile';
+import { drawableMembers } from './core/matrixFile';
 import { describeFile } from './loadPipeline';
 import { fileKindOf } from './core/matrixFile';
 
-const MATRIX_GLOB = '**/*.{npy,npz,json}';
+const MATRIX_GLOB = '**/*.{npy,npz,safetensors,json}';
 const EXCLUDE_GLOB = '{**/node_modules/**,**/.git/**,**/out/**,**/dist/**}';
 /** Quick picks list at most this many files: a big workspace must not stall the palette. */
 const MAX_FILES = 200;
@@ -36,7 +36,9 @@ export async function candidates(): Promise<Candidate[]> {
           break;
         }
         case 'npz':
-          for (const m of await listMembers(file)) {
+        case 'safetensors':
+          // String members (tokens) label maps; they are not matrices to pick.
+          for (const m of await drawableMembers(file)) {
             out.push({ ref: `${file}#${m.name}`, file, name: m.name, label: `${path.basename(file)}#${m.name}`, description: `${formatShape(m.info.shape)} ${m.info.dtype} · ${rel}` });
           }
           break;

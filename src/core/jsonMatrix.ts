@@ -242,6 +242,11 @@ export function checkSpecShapes(f: Partial<Record<SpecKey, ShapeFact>>, labels: 
 interface ValueCheck { problem: string; start: number; end: number }
 
 /** Checks a non-matrix option's value; returns a problem or nothing. */
+/** A queryLabels/keyLabels string naming a file of labels ("tokens.npy", "run.npz#tokens"). */
+export function isLabelsRef(value: string): boolean {
+  return /\.(npy|npz)(#.+)?$/i.test(value);
+}
+
 export function checkOption(key: SpecKey, node: JsonNode): ValueCheck | undefined {
   const bad = (problem: string): ValueCheck => ({ problem, start: node.start, end: node.end });
   switch (key) {
@@ -260,6 +265,10 @@ export function checkOption(key: SpecKey, node: JsonNode): ValueCheck | undefine
     case 'keyLabels':
     case 'valueLabels':
       if (node.type === 'numbers') return bad(`${key} must hold strings, not numbers`);
+      if (key !== 'valueLabels' && node.type === 'string') {
+        // Tokens saved by the model run: a 1-D string .npy, or an .npz member such as "run.npz#tokens".
+        return isLabelsRef(node.value) ? undefined : bad(`${key} must be an array of strings or a path to a .npy or FILE.npz#tokens of strings`);
+      }
       if (node.type !== 'array') return bad(`${key} must be an array of strings`);
       for (const it of node.items) if (it.type !== 'string') return { problem: `${key} must hold strings, not ${describeNode(it)}`, start: it.start, end: it.end };
       return undefined;
@@ -399,8 +408,8 @@ function analyseEntry(
 ): void {
   if (isRefNode(canon, node) && node.type === 'string') {
     entry.isRef = node.value;
-    if (!/\.(npy|npz)(#.*)?$/i.test(node.value)) {
-      problems.push(errorAt(text, file, node.start, node.end, `${key} refers to "${node.value}", which is not a .npy or .npz file`));
+    if (!/\.(npy|npz|safetensors)(#.*)?$/i.test(node.value)) {
+      problems.push(errorAt(text, file, node.start, node.end, `${key} refers to "${node.value}", which is not a .npy, .npz or .safetensors file`));
     }
     return;
   }
@@ -418,6 +427,8 @@ function analyseEntry(
   const bad = checkOption(canon, node);
   if (bad) { problems.push(errorAt(text, file, bad.start, bad.end, bad.problem)); return; }
   if (canon === 'heads' && node.type === 'number') setHeads(node.value);
+  // A labels file is checked like a matrix file (exists, has the member); its count is known once it is read.
+  if ((canon === 'queryLabels' || canon === 'keyLabels') && node.type === 'string') entry.isRef = node.value;
   if ((canon === 'queryLabels' || canon === 'keyLabels' || canon === 'valueLabels') && node.type === 'array') {
     labels[canon] = { count: node.items.length, start: node.start, end: node.end };
   }

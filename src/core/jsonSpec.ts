@@ -9,6 +9,8 @@ import type { AttentionSpec, MatrixKey, ShapeFact, SpecKey } from './jsonMatrix'
 import { errorAt, parseJson } from './jsonParse';
 import type { JsonNode } from './jsonParse';
 import { readMatrix, splitRef } from './matrixFile';
+import { readLabels } from './tokens';
+import { labelTokens } from '../shared/tokens';
 import { MatrixError } from './ndarray';
 import type { NdArray } from './ndarray';
 
@@ -72,7 +74,20 @@ export async function loadSpec(text: string, file: string, onRef?: (file: string
       case 'queryLabels':
       case 'keyLabels':
       case 'valueLabels': {
-        const items = (value as { items: JsonNode[] }).items.map((n) => (n as { value: string }).value);
+        let items: string[];
+        if (value.type === 'string') {
+          // Labels from a file the run saved: read, and shown as tokens are (␣ for a leading space, ⏎ …).
+          const target = path.resolve(baseDir, value.value);
+          onRef?.(splitRef(target).file);
+          try {
+            items = labelTokens(await readLabels(target));
+          } catch (e) {
+            if (!(e instanceof MatrixError)) throw e;
+            throw errorAt(text, file, value.start, value.end, `${key}: ${e.message}`);
+          }
+        } else {
+          items = (value as { items: JsonNode[] }).items.map((n) => (n as { value: string }).value);
+        }
         spec[canon] = items;
         labels[canon] = { count: items.length, start: value.start, end: value.end };
         break;

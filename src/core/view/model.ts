@@ -6,7 +6,7 @@
 import { clampSelection } from '../../shared/selection';
 import type { AttentionResult } from '../attention';
 import { MatrixError, product, toFloat32 } from '../ndarray';
-import type { DType, NdArray } from '../ndarray';
+import type { NdArray } from '../ndarray';
 import { countNonFinite, rollout } from '../stats';
 import { columnLabels } from '../../shared/types';
 import { describeScale } from '../../shared/format';
@@ -33,7 +33,7 @@ export interface SpecForView {
 /** The parts of a MatrixHandle (src/core/matrixFile.ts) a dump needs: its shape and lazy reads of one head. */
 export interface DumpHandle {
   readonly ref: string;
-  readonly info: { shape: number[]; dtype: DType };
+  readonly info: { shape: number[]; dtype: string };
   read(index?: number[]): Promise<NdArray>;
 }
 
