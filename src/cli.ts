@@ -28,6 +28,7 @@ async function loadCommand(name: string): Promise<Command | undefined> {
       return (await import('./cli/inspect')).runInspect;
     case 'compute':
       return (await import('./cli/compute')).runCompute;
+    case 'heads': return (await import('./cli/heads')).runHeads;
     default:
       return undefined;
   }
