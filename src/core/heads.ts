@@ -19,7 +19,8 @@
  *   - tokens are compared as strings (TransformerLens compares token ids; two ids that decode to the same text
  *     count as equal here, which is what a user reading the labels sees);
  *   - a head whose whole map is zero scores 0 (TransformerLens divides 0 by 0 and gets NaN);
- *   - NaN, ±Infinity and negative entries count as 0 (a fully masked softmax row is NaN in PyTorch);
+ *   - NaN, ±Infinity and negative entries count as 0 (a fully masked softmax row is NaN in PyTorch), and so do
+ *     subnormal ones (below 1.2e-38: their share of any sum is below 1e-37);
  *   - the denominator Σ_ij A_ij runs over the whole map, as in TransformerLens, so weights above the diagonal of
  *     a non-causal map dilute the score just as they do there;
  *   - TransformerLens averages the scores of several sequences; one map here is one sequence.
@@ -104,10 +105,86 @@ export function prepareTokens(tokens: readonly string[], n: number, file?: strin
   return { n, ids, occStart, occPos };
 }
 
-/** A weight as the metrics count it: NaN, ±Infinity and negatives are 0. */
+/** The smallest positive normal float32; a smaller weight's share of anything is below 1e-37, so it counts as 0. */
+const MIN_NORMAL = 1.1754943508222875e-38;
+
+/** A weight as the metrics count it: NaN, ±Infinity, negatives and subnormals are 0. */
 function weight(x: number): number {
-  return x > 0 && x < Infinity ? x : 0;
+  return x >= MIN_NORMAL && x < Infinity ? x : 0;
 }
+
+// Sums of one map, filled by the kernels below (kept apart from the object building so that V8 compiles the hot
+// loops once and never deoptimises them for want of type feedback on code they do not reach).
+const S_ENTROPY = 0; // Σ x·ln(mantissa)
+const S_EXPONENT = 1; // Σ x·exponent (× ln 2 → the rest of Σ x ln x)
+const S_MAX = 2; // Σ_i max_j
+const S_TOTAL = 3;
+const S_BOS = 4;
+const S_SELF = 5;
+const S_PREV = 6;
+const S_DUP = 7;
+const S_IND = 8;
+const SUMS = 9;
+
+/** One pass over the map: everything but the token metrics. */
+function mapSums(map: Float32Array, bits: Int32Array, n: number, sums: Float64Array): void {
+  let entropy = 0;
+  let exponentSum = 0;
+  let maxSum = 0;
+  let total = 0;
+  let bos = 0;
+  let self = 0;
+  let prev = 0;
+  for (let i = 0; i < n; i++) {
+    const o = i * n;
+    let rowMax = 0;
+    for (let j = 0; j < n; j++) {
+      const b = bits[o + j];
+      // Positive normal floats order like their bits: one range test skips 0, subnormals, negatives, NaN and Inf.
+      if (b >= MIN_NORMAL_BITS && b < INF_BITS) {
+        const x = map[o + j];
+        total += x;
+        if (x > rowMax) rowMax = x;
+        const k = (b >> 13) & 1023;
+        const r = (b & 0x1fff) * R_SCALE[k];
+        exponentSum += x * ((b >> 23) - 127);
+        entropy += x * (LN_C[k] + r * (1 - r * (0.5 - r * THIRD)));
+      }
+    }
+    maxSum += rowMax;
+    bos += weight(map[o]);
+    self += weight(map[o + i]);
+    if (i > 0) prev += weight(map[o + i - 1]);
+  }
+  sums[S_ENTROPY] = entropy;
+  sums[S_EXPONENT] = exponentSum;
+  sums[S_MAX] = maxSum;
+  sums[S_TOTAL] = total;
+  sums[S_BOS] = bos;
+  sums[S_SELF] = self;
+  sums[S_PREV] = prev;
+}
+
+/** The token metrics' numerators: for each query, only the earlier positions holding its token. */
+function tokenSums(map: Float32Array, n: number, ids: Int32Array, occStart: Int32Array, occPos: Int32Array, sums: Float64Array): void {
+  let dup = 0;
+  let ind = 0;
+  for (let i = 0; i < n; i++) {
+    const o = i * n;
+    const t = ids[i];
+    const end = occStart[t + 1];
+    for (let q = occStart[t]; q < end; q++) {
+      const p = occPos[q];
+      if (p >= i) break; // positions are ascending
+      dup += weight(map[o + p]); // tok_p = tok_i, p < i
+      ind += weight(map[o + p + 1]); // j = p + 1 ≤ i with tok_{j−1} = tok_i
+    }
+  }
+  sums[S_DUP] = dup;
+  sums[S_IND] = ind;
+}
+
+const sumsScratch = new Float64Array(SUMS);
 
 /**
  * All metrics of one n × n map (row-major float32). One pass over the weights; the token metrics then visit only
@@ -116,61 +193,22 @@ function weight(x: number): number {
 export function headMetrics(map: Float32Array, n: number, tokens?: TokenIndex): HeadScores {
   if (map.length !== n * n) throw new Error(`headMetrics: map has ${map.length} values, expected ${n}²`);
   if (tokens && tokens.n !== n) throw new Error(`headMetrics: tokens for n = ${tokens.n}, map is ${n} × ${n}`);
-  const bits = new Int32Array(map.buffer, map.byteOffset, map.length);
-  let entropy = 0; // Σ_i Σ_j x ln x over normal x, split: Σ x·ln(mantissa) here and Σ x·exponent below
-  let exponentSum = 0;
-  let maxSum = 0;
-  let total = 0;
-  let bos = 0;
-  let self = 0;
-  let prev = 0;
-  let dup = 0;
-  let ind = 0;
-  for (let i = 0; i < n; i++) {
-    const o = i * n;
-    let rowMaxBits = 0;
-    for (let j = 0; j < n; j++) {
-      const b = bits[o + j];
-      // Positive finite floats order like their bits; this one comparison skips 0, negatives, NaN and Inf.
-      if (b > 0 && b < INF_BITS) {
-        const x = map[o + j];
-        total += x;
-        if (b > rowMaxBits) rowMaxBits = b;
-        if (b >= MIN_NORMAL_BITS) { // a subnormal's x·ln x is below 1e-36: nothing to add
-          const k = (b >>> 13) & 1023;
-          const r = (b & 0x1fff) * R_SCALE[k];
-          exponentSum += x * ((b >>> 23) - 127);
-          entropy += x * (LN_C[k] + r * (1 - r * (0.5 - r * THIRD)));
-        }
-      }
-    }
-    if (rowMaxBits) { scratchI32[0] = rowMaxBits; maxSum += scratchF32[0]; }
-    bos += weight(map[o]);
-    self += weight(map[o + i]);
-    if (i > 0) prev += weight(map[o + i - 1]);
-    if (tokens) {
-      const t = tokens.ids[i];
-      const end = tokens.occStart[t + 1];
-      for (let q = tokens.occStart[t]; q < end; q++) {
-        const p = tokens.occPos[q];
-        if (p >= i) break; // positions are ascending
-        dup += weight(map[o + p]);
-        ind += weight(map[o + p + 1]);
-      }
-    }
-  }
+  const sums = sumsScratch;
+  mapSums(map, new Int32Array(map.buffer, map.byteOffset, map.length), n, sums);
   const rows = Math.max(1, n);
+  const total = sums[S_TOTAL];
   const share = (x: number) => (total > 0 ? x / total : 0);
   const scores: HeadScores = {
-    entropy: 0 - (entropy + exponentSum * LN2) / rows, // 0 − x, not −x: an empty sum is +0, not −0
-    max: maxSum / rows,
-    bos: bos / rows,
-    self: self / rows,
-    previous_token: share(prev),
+    entropy: 0 - (sums[S_ENTROPY] + sums[S_EXPONENT] * LN2) / rows, // 0 − x, not −x: an empty sum is +0, not −0
+    max: sums[S_MAX] / rows,
+    bos: sums[S_BOS] / rows,
+    self: sums[S_SELF] / rows,
+    previous_token: share(sums[S_PREV]),
   };
   if (tokens) {
-    scores.duplicate_token = share(dup);
-    scores.induction = share(ind);
+    tokenSums(map, n, tokens.ids, tokens.occStart, tokens.occPos, sums);
+    scores.duplicate_token = share(sums[S_DUP]);
+    scores.induction = share(sums[S_IND]);
   }
   return scores;
 }
@@ -257,17 +295,23 @@ export async function computeHeadTable(source: HeadSource, opts: HeadWorkOptions
   const count = layers * heads;
   const metrics: HeadTable['metrics'] = {};
   for (const m of HEAD_METRICS) if (tokens || !TOKEN_METRICS.includes(m)) metrics[m] = new Float64Array(count);
-  for (let l = 0; l < layers; l++) {
-    for (let h = 0; h < heads; h++) {
+  // The next head is read while this one is measured: the read runs on libuv's threads, the maths here.
+  let next: Promise<Float32Array> | undefined = source.read(0, 0);
+  try {
+    for (let at = 0; at < count; at++) {
+      const map: Float32Array = await (next as Promise<Float32Array>);
+      next = undefined;
       if (opts.signal?.aborted) throw headsCancelled();
-      const scores = headMetrics(await source.read(l, h), n, tokens);
-      const at = l * heads + h;
+      if (at + 1 < count) next = source.read(Math.floor((at + 1) / heads), (at + 1) % heads);
+      const scores = headMetrics(map, n, tokens);
       for (const m of HEAD_METRICS) {
         const column = metrics[m];
         if (column) column[at] = scores[m] as number;
       }
       opts.onProgress?.((at + 1) / count);
     }
+  } finally {
+    next?.catch(() => undefined); // a read still running when we stop: its result (or error) is not wanted
   }
   return { layers, heads, n, metrics };
 }
