@@ -6,15 +6,14 @@
  *   the token metrics are present only with tokens (from --tokens, or a `tokens` member beside an .npz member).
  * Without --json: a table, one row per head, sorted by --sort (default entropy), highest first.
  */
-import { promises as fsp } from 'fs';
 import { MatrixError } from '../core/ndarray';
 import { openMatrix, splitRef } from '../core/matrixFile';
-import { computeHeadTable, HEAD_METRICS, headSourceFromHandle, isHeadMetric, TOKEN_METRICS } from '../core/heads';
-import type { HeadMetric, HeadTable } from '../core/heads';
+import { readTokens, tokensBeside } from '../core/tokens';
+import { computeHeadTable, headSourceFromHandle } from '../core/heads';
+import type { HeadTable } from '../core/heads';
+import { HEAD_METRICS, isHeadMetric, TOKEN_METRICS } from '../shared/heads';
+import type { HeadMetric } from '../shared/heads';
 import { reportError } from '../cli';
-
-/** A tokens JSON file larger than this is not a list of tokens. */
-const MAX_TOKENS_JSON_BYTES = 64 << 20;
 
 interface HeadsArgs { ref: string; tokens?: string; json: boolean; sort: HeadMetric }
 
@@ -43,67 +42,6 @@ function parseArgs(args: string[]): HeadsArgs {
   }
   if (ref === undefined) throw new MatrixError('heads needs a FILE[#member] of attention maps (try --help)');
   return { ref, tokens, json, sort };
-}
-
-/** Tokens from a JSON file: an array of strings (or numbers), or an object whose "tokens" (or #member) is one. */
-async function readTokensJson(file: string, member: string | undefined): Promise<string[]> {
-  let size: number;
-  try {
-    size = (await fsp.stat(file)).size;
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    throw new MatrixError(code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(e)})`, file);
-  }
-  if (size > MAX_TOKENS_JSON_BYTES) throw new MatrixError(`is ${size} bytes; a tokens file is at most ${MAX_TOKENS_JSON_BYTES}`, file);
-  let value: unknown;
-  try {
-    value = JSON.parse(await fsp.readFile(file, 'utf8'));
-  } catch (e) {
-    throw new MatrixError(`invalid JSON (${(e as Error).message})`, file);
-  }
-  const key = member ?? 'tokens';
-  if (!Array.isArray(value) && value !== null && typeof value === 'object' && key in value) value = (value as Record<string, unknown>)[key];
-  if (!Array.isArray(value)) throw new MatrixError(`tokens must be a JSON array of strings${member ? ` at "${member}"` : ''} (or an object with a "tokens" array)`, file);
-  return value.map((t, i) => {
-    if (typeof t === 'string') return t;
-    if (typeof t === 'number' && Number.isFinite(t)) return String(t);
-    throw new MatrixError(`token ${i} is ${t === null ? 'null' : typeof t}; tokens must be strings or numbers`, file);
-  });
-}
-
-/** Tokens from an array file: token ids (integers) shaped [n] or [1, n]. */
-async function readTokensArray(ref: string): Promise<string[]> {
-  const h = await openMatrix(ref);
-  try {
-    const shape = h.info.shape;
-    if (!(shape.length === 1 || (shape.length === 2 && shape[0] === 1))) {
-      throw new MatrixError(`tokens must be one sequence, shaped [n] or [1, n]; this is [${shape.join(', ')}]`, ref);
-    }
-    if (h.info.dtype === 'bool') throw new MatrixError('tokens cannot be a boolean array', ref);
-    const a = await h.read();
-    return Array.from(a.data as ArrayLike<number | bigint>, (x) => String(x));
-  } finally {
-    await h.close();
-  }
-}
-
-export async function readTokens(ref: string): Promise<string[]> {
-  const { file, member } = splitRef(ref);
-  if (/\.json$/i.test(file)) return readTokensJson(file, member);
-  return readTokensArray(ref);
-}
-
-/** A `tokens` member beside the .npz member being read, if the archive has one (a warning if it is unreadable). */
-async function tokensBeside(ref: string): Promise<{ tokens?: string[]; warning?: string }> {
-  const { file, member } = splitRef(ref);
-  if (!member || member === 'tokens' || !/\.npz$/i.test(file)) return {};
-  try {
-    return { tokens: await readTokensArray(`${file}#tokens`) };
-  } catch (e) {
-    if (e instanceof MatrixError && /no member "tokens"/.test(e.message)) return {};
-    if (e instanceof MatrixError) return { warning: `${e.message}; the token metrics are left out (pass --tokens)` };
-    throw e;
-  }
 }
 
 function tableJson(t: HeadTable): string {

@@ -29,15 +29,8 @@
  */
 import { MatrixError, toFloat32 } from './ndarray';
 import type { MatrixHandle } from './matrixFile';
-
-export const HEAD_METRICS = ['entropy', 'max', 'bos', 'self', 'previous_token', 'duplicate_token', 'induction'] as const;
-export type HeadMetric = (typeof HEAD_METRICS)[number];
-/** The metrics that need the tokens of the sequence. */
-export const TOKEN_METRICS: readonly HeadMetric[] = ['duplicate_token', 'induction'];
-
-export function isHeadMetric(name: string): name is HeadMetric {
-  return (HEAD_METRICS as readonly string[]).includes(name);
-}
+import { HEAD_METRICS, TOKEN_METRICS } from '../shared/heads';
+import type { HeadMetric, NearHead } from '../shared/heads';
 
 /** One head's scores; the token metrics are absent without tokens. */
 export type HeadScores = { [K in HeadMetric]?: number };
@@ -360,8 +353,6 @@ export function headDistance(a: Float32Array, b: Float32Array, n: number): numbe
   }
   return rows ? sum / rows : 0;
 }
-
-export interface NearHead { layer: number; head: number; distance: number }
 
 /** The k heads nearest to (layer, head) by headDistance, nearest first (ties: lower layer, then head). */
 export async function nearestHeads(source: HeadSource, layer: number, head: number, k: number, opts: HeadWorkOptions = {}): Promise<NearHead[]> {

@@ -7,10 +7,12 @@ import { openMatrix, readMatrix } from '../../src/core/matrixFile';
 import type { MatrixHandle } from '../../src/core/matrixFile';
 import { writeNpy } from '../../src/core/npyWrite';
 import {
-  computeHeadTable, HEAD_METRICS, headDistance, headLayout, headMetrics, headSourceFromArray, headSourceFromHandle,
-  nearestHeads, prepareTokens,
+  computeHeadTable, headDistance, headLayout, headMetrics, headSourceFromArray, headSourceFromHandle, nearestHeads,
+  prepareTokens,
 } from '../../src/core/heads';
-import type { HeadMetric, HeadTable } from '../../src/core/heads';
+import type { HeadTable } from '../../src/core/heads';
+import { HEAD_METRICS } from '../../src/shared/heads';
+import type { HeadMetric } from '../../src/shared/heads';
 import { HEADS_EXPECTED as E, headsFixture } from '../fixtures/heads/fixtures';
 
 const TOL = 1e-5;
