@@ -13,7 +13,7 @@ import { computeHeadTable, headSourceFromHandle } from '../core/heads';
 import type { HeadTable } from '../core/heads';
 import { HEAD_METRICS, isHeadMetric, TOKEN_METRICS } from '../shared/heads';
 import type { HeadMetric } from '../shared/heads';
-import { reportError } from '../cli';
+import { reportError } from './report';
 
 interface HeadsArgs { ref: string; tokens?: string; json: boolean; sort: HeadMetric }
 
