@@ -19,8 +19,8 @@ export interface OpenedHeads {
 }
 
 export interface HeadsInput {
-  /** Changes whenever the data may have: a source id plus the file's size and mtime, or a model sequence. */
-  readonly key: string;
+  /** Changes whenever the data may have: the file's path, size and mtime, or a load's sequence number. */
+  key(): Promise<string>;
   open(): Promise<OpenedHeads>;
 }
 
@@ -59,12 +59,13 @@ export class HeadAnalysis {
     return this.picked;
   }
 
-  cachedTable(input: HeadsInput): WireHeadTable | undefined {
-    return this.tables.get(input.key);
+  async cachedTable(input: HeadsInput): Promise<WireHeadTable | undefined> {
+    return this.tables.get(await input.key());
   }
 
   async table(input: HeadsInput, work: HeadWork = {}): Promise<WireHeadTable> {
-    const hit = this.tables.get(input.key);
+    const key = await input.key();
+    const hit = this.tables.get(key);
     if (hit) return hit;
     const picked = this.picked;
     const opened = await input.open();
@@ -74,7 +75,7 @@ export class HeadAnalysis {
       const from = picked?.from ?? opened.tokensFrom ?? 'the file';
       const table = await computeHeadTable(opened.source, { tokens, tokensFile: from, signal: work.signal, onProgress: work.onProgress });
       const wire = wireTable(table, tokens ? { from } : { missing: opened.tokensMissing ?? 'this source has no tokens' });
-      if (picked === this.picked) this.tables.set(input.key, wire); // tokens changed meanwhile: do not cache
+      if (picked === this.picked) this.tables.set(key, wire); // tokens changed meanwhile: do not cache
       return wire;
     } finally {
       await opened.close();
@@ -82,7 +83,7 @@ export class HeadAnalysis {
   }
 
   async nearest(input: HeadsInput, layer: number, head: number, work: HeadWork = {}): Promise<NearHead[]> {
-    const key = `${input.key}\u0000${layer}\u0000${head}`;
+    const key = `${await input.key()}\u0000${layer}\u0000${head}`;
     const hit = this.near.get(key);
     if (hit) return hit;
     const opened = await input.open();

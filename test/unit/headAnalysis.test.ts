@@ -9,7 +9,7 @@ import { HEADS_EXPECTED as E, headsFixture } from '../fixtures/heads/fixtures';
 function input(key: string, tokens?: string[]): HeadsInput & { opened: number; closed: number } {
   const counts = { opened: 0, closed: 0 };
   return Object.assign(counts, {
-    key,
+    key: async () => key,
     async open() {
       counts.opened++;
       const h = await openMatrix(headsFixture('dump.npy'));
@@ -60,7 +60,7 @@ describe('head analysis (one panel)', () => {
     const src = input('k');
     const ac = new AbortController();
     await assert.rejects(a.table(src, { signal: ac.signal, onProgress: (f) => { if (f >= 0.25) ac.abort(); } }), { name: 'AbortError' });
-    assert.strictEqual(a.cachedTable(src), undefined);
+    assert.strictEqual(await a.cachedTable(src), undefined);
     assert.strictEqual(src.closed, src.opened, 'closed after cancelling');
     const near = await a.nearest(src, 0, 2);
     assert.strictEqual(near.length, NEAR_HEADS);
