@@ -242,8 +242,9 @@ export class HeadTableView {
       const l = Math.floor(at / t.heads);
       const h = at % t.heads;
       const selected = !!this.selection && this.selection.layer === l && this.selection.head === h;
+      // One row in the tab order (the open head, else the first); arrow keys move between rows.
       const tr = el('tr', {
-        'data-layer': String(l), 'data-head': String(h), tabindex: '0', 'aria-selected': String(selected),
+        'data-layer': String(l), 'data-head': String(h), tabindex: '-1', 'aria-selected': String(selected),
         title: `Open ${t.layers > 1 ? `layer ${l} · ` : ''}head ${h}`,
       }, el('td', {}, String(l)), el('td', {}, String(h)));
       for (const m of present) {
@@ -258,11 +259,17 @@ export class HeadTableView {
         else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
           e.preventDefault();
           const next = (e.key === 'ArrowDown' ? tr.nextElementSibling : tr.previousElementSibling) as HTMLElement | null;
-          next?.focus();
+          if (next) {
+            tr.tabIndex = -1;
+            next.tabIndex = 0;
+            next.focus();
+          }
         }
       });
       return tr;
     });
+    const entry = rows.find((r) => r.getAttribute('aria-selected') === 'true') ?? rows[0];
+    if (entry) entry.tabIndex = 0;
     const caption = el('caption', {}, `${order.length} of ${t.layers * t.heads} heads, sorted by ${HEAD_METRIC_INFO[sort].label}, ${ascending ? 'lowest' : 'highest'} first`);
     this.table.replaceChildren(caption, el('thead', {}, headRow), el('tbody', {}, ...rows));
     this.table.hidden = false;
