@@ -15,6 +15,9 @@ Commands:
       [--mask none|causal|FILE[#m]] [--heads H --wq F --wk F --wv F [--wo F]]
       [--json] [--out DIR]
       Attention weights softmax(sim(Q, K) * scale) and output weights * V.
+  heads FILE[#member] [--tokens FILE[#member]] [--json] [--sort METRIC]
+      Per-head metrics of [L, H, n, n] / [H, n, n] attention maps: entropy, max, bos, self, previous_token,
+      and with tokens duplicate_token and induction; a table sorted by METRIC (default entropy), highest first.
 
 Options:
   -h, --help     this text
@@ -29,6 +32,8 @@ async function loadCommand(name: string): Promise<Command | undefined> {
       return (await import('./cli/inspect')).runInspect;
     case 'compute':
       return (await import('./cli/compute')).runCompute;
+    case 'heads':
+      return (await import('./cli/heads')).runHeads;
     default:
       return undefined;
   }

@@ -16,6 +16,8 @@ import { describeError } from './errors';
 import { askExportTarget } from './exportDialog';
 import { settingsEffect } from './core/settings';
 import type { SettingsSource } from './core/settings';
+import type { HeadsInput } from './core/headAnalysis';
+import { HeadTableHost } from './headTable';
 
 export interface HeatmapSource {
   /** Stable, e.g. the file path or URI plus "#member". */
@@ -28,6 +30,8 @@ export interface HeatmapSource {
    * a computation: its Q, K, V files): when one changes, appears or goes, the heatmap reloads.
    */
   files?(): readonly string[];
+  /** The heads behind the last load (a dump, a computed multi-head attention), for the head table. */
+  heads?(): HeadsInput | undefined;
 }
 
 export interface HeatmapController extends vscode.Disposable {
@@ -103,6 +107,8 @@ class Controller implements HeatmapController {
   private selection: { layer: number; head: number } | undefined;
   private loadSeq = 0;
   private seq = 0;
+  /** The head table's jobs, on the heads of whatever the source last loaded. */
+  private readonly headTable = new HeadTableHost((m) => this.post(m), () => this.source.heads?.());
   /** The host's requests to the webview (the PNG export). */
   private readonly requests = new MessageHandler<ToWebview, WebviewReply, typeof HOST_REQUESTS>((m) => this.post(m), {
     pairs: HOST_REQUESTS, timeoutMs: PNG_TIMEOUT_MS,
@@ -117,6 +123,7 @@ class Controller implements HeatmapController {
     this.disposables.push(
       this.timing,
       this.modelChanged,
+      this.headTable,
       webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
       settings.onDidChange(({ changed }) => {
         const effect = settingsEffect(changed);
@@ -271,6 +278,12 @@ class Controller implements HeatmapController {
       }
       case 'timing':
         this.timing.fire({ name: msg.name, ms: msg.ms });
+        return;
+      case 'requestHeads':
+      case 'requestNearHeads':
+      case 'pickTokens':
+      case 'cancelHeads':
+        this.headTable.handle(msg);
         return;
       default:
         assertNever(msg);

@@ -90,9 +90,10 @@ function pickMember(spec: AttentionSpec, member: string | undefined, file: strin
   throw new MatrixError(`has no matrix "${member}"`, file);
 }
 
+/** `onAttention` hears the spec and the attention the load computed (none for precomputed weights): the head table's input. */
 export async function loadJson(
   file: string, member: string | undefined, title: string, selection: Selection | undefined, env: SourceEnv,
-  onRef?: (file: string) => void,
+  onRef?: (file: string) => void, onAttention?: (spec: AttentionSpec, result: AttentionResult | undefined) => void,
 ): Promise<HeatmapModel> {
   const spec = await loadSpec(await textOf(file, env), file, onRef);
   if (member) return buildModelFromArray(checkCells(pickMember(spec, member, file), file, env), title);
@@ -102,9 +103,14 @@ export async function loadJson(
       similarity: spec.similarity ?? env.settings().similarity,
       scale: spec.scale ?? env.settings().scale,
     };
-    return buildModelFromSpec(filled, await compute(filled, env), title, selection);
+    const result = await compute(filled, env);
+    onAttention?.(filled, result);
+    return buildModelFromSpec(filled, result, title, selection);
   }
-  if (spec.weights) return buildModelFromSpec(spec, undefined, title, selection);
+  if (spec.weights) {
+    onAttention?.(spec, undefined);
+    return buildModelFromSpec(spec, undefined, title, selection);
+  }
   if (spec.matrix) return buildModelFromArray(checkCells(spec.matrix, file, env), title);
   throw new MatrixError('holds no Q (or X), no weights and no matrix to show', file);
 }

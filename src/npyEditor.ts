@@ -52,6 +52,7 @@ export function withHeader(file: string, member: string | undefined, env: Source
       if (model.subtitle) parts.push(model.subtitle);
       return { ...model, subtitle: parts.join(' — ') };
     },
+    heads: () => inner.heads?.(),
   };
 }
 

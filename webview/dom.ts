@@ -89,7 +89,9 @@ export function buildDom(colorMaps: readonly string[], parent: ParentNode = docu
     reset, exportPng, exportCsv, copy);
   const header = el('header', {}, el('div', { id: 'titles' }, title, subtitle), controls);
   const main = el('div', { id: 'main' }, plot, detail);
-  parent.append(header, poolingNote, error, warnings, main, grid, tooltip, live);
+  // The grid and the head table (webview/heads.ts adds itself) side by side.
+  const gridArea = el('div', { id: 'grid-area' }, grid);
+  parent.append(header, poolingNote, error, warnings, main, gridArea, tooltip, live);
   return {
     title, subtitle, kind, colormap, scale, reset, exportPng, exportCsv, copy, poolingNote, warnings, error,
     main, plot, colAxis, rowAxis, heatmap, overlay, strip, legend, tooltip, detail, grid, live,

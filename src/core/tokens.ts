@@ -1,4 +1,7 @@
 /**
+ * Tokens: the labels found where people put them next to an attention dump, and the token sequence the head
+ * metrics compare (duplicate-token, induction), from a file the user names or from beside the dump.
+ *
  * Token labels found where people put them next to an attention dump:
  *   - an .npz with 1-D string members `tokens`, or `query_tokens` and `key_tokens`
  *     (np.savez("run.npz", attentions=a, tokens=np.array(tokens)));
@@ -7,9 +10,10 @@
  * A member called `tokens` that is not 1-D strings is an error (it is surely meant as labels); labels whose count
  * does not match the axis are dropped with a warning, so the map still opens with numbered axes.
  */
+import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { isStringDType, MatrixError } from './ndarray';
-import { listMembers, openMatrix, readSafetensorsFile } from './matrixFile';
+import { listMembers, openMatrix, readSafetensorsFile, splitRef } from './matrixFile';
 
 export interface TokenLabels {
   queryLabels?: string[];
@@ -105,4 +109,78 @@ export async function tokenLabels(file: string, axes?: { queries: number; keys: 
   const used = [...new Set([out.queryLabels && qName, out.keyLabels && kName].filter((x): x is TokenName => !!x))];
   if (used.length) out.source = used.map(where).join(', ');
   return out;
+}
+
+/** A tokens JSON file larger than this is not a list of tokens. */
+const MAX_TOKENS_JSON_BYTES = 64 << 20;
+
+/** Tokens from a JSON file: an array of strings (or numbers), or an object whose "tokens" (or #member) is one. */
+async function readTokensJson(file: string, member: string | undefined): Promise<string[]> {
+  let size: number;
+  try {
+    size = (await fsp.stat(file)).size;
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw new MatrixError(code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(e)})`, file);
+  }
+  if (size > MAX_TOKENS_JSON_BYTES) throw new MatrixError(`is ${size} bytes; a tokens file is at most ${MAX_TOKENS_JSON_BYTES}`, file);
+  let value: unknown;
+  try {
+    value = JSON.parse(await fsp.readFile(file, 'utf8'));
+  } catch (e) {
+    throw new MatrixError(`invalid JSON (${(e as Error).message})`, file);
+  }
+  const key = member ?? 'tokens';
+  if (!Array.isArray(value) && value !== null && typeof value === 'object' && key in value) value = (value as Record<string, unknown>)[key];
+  if (!Array.isArray(value)) throw new MatrixError(`tokens must be a JSON array of strings${member ? ` at "${member}"` : ''} (or an object with a "tokens" array)`, file);
+  return value.map((t, i) => {
+    if (typeof t === 'string') return t;
+    if (typeof t === 'number' && Number.isFinite(t)) return String(t);
+    throw new MatrixError(`token ${i} is ${t === null ? 'null' : typeof t}; tokens must be strings or numbers`, file);
+  });
+}
+
+/** Tokens from an array file: strings, or token ids (integers), shaped [n] or [1, n]. */
+async function readTokensArray(ref: string): Promise<string[]> {
+  const h = await openMatrix(ref);
+  try {
+    const shape = h.info.shape;
+    if (!(shape.length === 1 || (shape.length === 2 && shape[0] === 1))) {
+      throw new MatrixError(`tokens must be one sequence, shaped [n] or [1, n]; this is [${shape.join(', ')}]`, ref);
+    }
+    if (h.info.dtype === 'bool') throw new MatrixError('tokens cannot be a boolean array', ref);
+    const a = await h.readAny();
+    if ('strings' in a) return a.strings;
+    return Array.from(a.data as ArrayLike<number | bigint>, (x) => String(x));
+  } finally {
+    await h.close();
+  }
+}
+
+export async function readTokens(ref: string): Promise<string[]> {
+  const { file, member } = splitRef(ref);
+  if (/\.json$/i.test(file)) return readTokensJson(file, member);
+  return readTokensArray(ref);
+}
+
+/**
+ * The tokens saved beside the maps being read (an .npz `tokens` member, string or integer ids, or a safetensors
+ * `__metadata__` entry), if the file has them; a warning if they are unreadable.
+ */
+export async function tokensBeside(ref: string): Promise<{ tokens?: string[]; warning?: string }> {
+  const { file, member } = splitRef(ref);
+  const ext = path.extname(file).toLowerCase();
+  if (member && (TOKEN_NAMES as readonly string[]).includes(member)) return {};
+  try {
+    if (ext === '.safetensors') {
+      const t = await tokenLabels(file);
+      return t.queryLabels ? { tokens: t.queryLabels } : {};
+    }
+    if (ext !== '.npz' || !member) return {};
+    return { tokens: await readTokensArray(`${file}#tokens`) };
+  } catch (e) {
+    if (e instanceof MatrixError && /no member "tokens"/.test(e.message)) return {};
+    if (e instanceof MatrixError) return { warning: `${e.message}; the token metrics are left out (pass --tokens)` };
+    throw e;
+  }
 }

@@ -10,6 +10,7 @@
  */
 import type { CellDetails, RowDetails } from './inspect';
 import { MAX_SELECTION, type ColumnDetails, type SelectionDetails } from './tokenRows';
+import type { HeadMetric, NearHead, WireHeadTable } from './heads';
 import { VIEW_KINDS, type HeatmapGrid, type ViewKind } from './types';
 
 // ------------------------------------------------------------------------------------------------ host → webview
@@ -84,7 +85,19 @@ export type ToWebview =
   | { type: 'error'; message: string }
   | { type: 'settings'; settings: Settings }
   | { type: 'exportPng'; id: number }
-  | { type: 'loading'; message: string };
+  | { type: 'loading'; message: string }
+  | HeadsMessage;
+
+/**
+ * Head work (the head table, heads like this one) is a job, not a request: it can take seconds to minutes, reports
+ * progress and can be cancelled. The webview numbers its jobs (`job`); every message about one carries its number,
+ * and the webview ignores those of jobs it no longer waits for. A job ends with its result or `headsStopped`.
+ */
+export type HeadsMessage =
+  | { type: 'headsProgress'; job: number; fraction: number }
+  | { type: 'headTable'; job: number; table: WireHeadTable }
+  | { type: 'nearHeads'; job: number; layer: number; head: number; near: NearHead[] }
+  | { type: 'headsStopped'; job: number; cancelled: boolean; message: string };
 
 // ------------------------------------------------------------------------------------------------ webview → host
 
@@ -112,7 +125,13 @@ export type FromWebview =
   | { type: 'export'; format: 'png' | 'csv' }
   | { type: 'png'; id: number; bytes?: Uint8Array; error?: string }
   | { type: 'copyCell'; kind: ViewKind; row: number; col: number }
-  | { type: 'timing'; name: 'firstFrame' | 'hover'; ms: number };
+  | { type: 'timing'; name: 'firstFrame' | 'hover'; ms: number }
+  /** The head table of what is shown (a job: HeadsMessage replies). */
+  | { type: 'requestHeads'; job: number }
+  | { type: 'requestNearHeads'; job: number; layer: number; head: number }
+  /** Ask the user for a tokens file, then compute the head table again with it (a job). */
+  | { type: 'pickTokens'; job: number }
+  | { type: 'cancelHeads'; job: number };
 
 /** The webview's reply to the host's `exportPng` request. */
 export type WebviewReply = Extract<FromWebview, { type: 'png' }>;
@@ -187,6 +206,12 @@ export function parseFromWebview(m: unknown): FromWebview | undefined {
     case 'timing':
       return (m.name === 'firstFrame' || m.name === 'hover') && typeof m.ms === 'number' && Number.isFinite(m.ms) && m.ms >= 0
         ? { type: 'timing', name: m.name, ms: m.ms } : undefined;
+    case 'requestHeads':
+    case 'pickTokens':
+    case 'cancelHeads':
+      return isIndex(m.job) ? { type: m.type, job: m.job } : undefined;
+    case 'requestNearHeads':
+      return isIndex(m.job) && isIndex(m.layer) && isIndex(m.head) ? { type: 'requestNearHeads', job: m.job, layer: m.layer, head: m.head } : undefined;
     default:
       return undefined;
   }
@@ -222,4 +247,8 @@ export interface HeatmapPanelState {
   pinnedRow?: number;
   /** The token view: which way hovering reads (its row: attends to; its column: attended by) and the search box. */
   tokens?: { direction: 'row' | 'col'; search: string; regex: boolean; caseSensitive: boolean };
+  /** The head table's sort, filter and grid tint. */
+  heads?: {
+    sort?: HeadMetric; ascending?: boolean; tint?: HeadMetric; order?: boolean; filterMetric?: HeadMetric; filterMin?: number;
+  };
 }

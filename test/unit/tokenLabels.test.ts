@@ -1,7 +1,8 @@
 // Token labels stored beside dumps (.npz members, safetensors __metadata__) and how tokens are displayed.
 import * as assert from 'assert';
 import { MatrixError } from '../../src/core/ndarray';
-import { readLabels, tokenLabels } from '../../src/core/tokens';
+import * as path from 'path';
+import { readLabels, readTokens, tokenLabels, tokensBeside } from '../../src/core/tokens';
 import { labelToken, labelTokens } from '../../src/shared/tokens';
 import { openMatrix } from '../../src/core/matrixFile';
 import { buildModelFromDump } from '../../src/core/view/model';
@@ -110,5 +111,24 @@ describe('labelToken follows the token view for everything but edge spaces', () 
   it('bidirectional controls are escaped and very long tokens cut, as in the token view', () => {
     assert.strictEqual(labelToken('a\u202eb'), 'a\\u{202e}b');
     assert.strictEqual(Array.from(labelToken('x'.repeat(200))).length, 81);
+  });
+});
+
+describe('tokens for the head metrics, saved beside the maps', () => {
+  const samples = path.join(__dirname, '..', '..', '..', 'samples');
+  const gpt2 = ['<|endoftext|>', 'The', 'Ġcat', 'Ġsat', 'Ġon'];
+
+  it('reads the string tokens member of an .npz and the __metadata__ tokens of a safetensors file', async () => {
+    const npz = await tokensBeside(path.join(samples, 'run-with-tokens.npz#attentions'));
+    assert.deepStrictEqual(npz.tokens?.slice(0, 5), gpt2);
+    assert.strictEqual(npz.tokens?.length, 12);
+    const st = await tokensBeside(path.join(samples, 'run-with-tokens.safetensors#attentions'));
+    assert.deepStrictEqual(st.tokens, npz.tokens);
+    assert.deepStrictEqual(await readTokens(path.join(samples, 'run-with-tokens.npz#tokens')), npz.tokens);
+  });
+
+  it('gives nothing for a file without tokens and for the tokens member itself', async () => {
+    assert.deepStrictEqual(await tokensBeside(path.join(samples, 'qkv-bundle.npz#q')), {});
+    assert.deepStrictEqual(await tokensBeside(path.join(samples, 'run-with-tokens.npz#tokens')), {});
   });
 });
