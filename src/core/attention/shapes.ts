@@ -31,7 +31,7 @@ export interface ShapeQuery {
  * needs, so each reader can word it (the engine with its role names, a JSON file with its own keys).
  */
 export type ShapeProblem = { role: Role } & (
-  | { rule: 'rank'; shape: readonly number[]; want: 'a matrix' | 'a vector or a matrix' }
+  | { rule: 'rank'; shape: readonly number[]; want: 'a matrix' | 'a vector or a matrix' | 'a vector, a matrix or split into heads ([heads, n, d])' }
   | { rule: 'empty'; what: 'width' | 'rows' }
   | { rule: 'projectionRows'; of: 'Q' | 'K' | 'V'; rows: number; width: number }
   | { rule: 'keyWidth'; projected: boolean; dq: number; dk: number }
@@ -180,7 +180,8 @@ export function shapeRules(s: ShapeQuery): { problems: ShapeProblem[]; shapes?: 
     if (shape === null) { unknown = true; return undefined; }
     if (shape.length === 2) return { rows: shape[0], cols: shape[1] };
     if (shape.length === 1 && vectorAs !== 'reject') return vectorAs === 'row' ? { rows: 1, cols: shape[0] } : { rows: shape[0], cols: 1 };
-    problems.push({ role, rule: 'rank', shape, want: vectorAs === 'reject' ? 'a matrix' : 'a vector or a matrix' });
+    const want = vectorAs === 'reject' ? 'a matrix' : role === 'Q' ? 'a vector, a matrix or split into heads ([heads, n, d])' : 'a vector or a matrix';
+    problems.push({ role, rule: 'rank', shape, want });
     return undefined;
   };
   const kGiven = s.k !== undefined;
