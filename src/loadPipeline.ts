@@ -17,7 +17,9 @@ import { listMembers, openMatrix, readMatrix } from './core/matrixFile';
 import type { ArrayInfo, MatrixHandle } from './core/matrixFile';
 import { MatrixError, product } from './core/ndarray';
 import type { NdArray } from './core/ndarray';
-import { buildModelFromArray, buildModelFromDump, buildModelFromSpec } from './core/view/model';
+import { arrayDumpHandle, buildModelFromArray, buildModelFromDump, buildModelFromSpec } from './core/view/model';
+import { dumpAxes, gridSize } from './core/view/dumpAxes';
+import type { DumpAxes } from './core/view/dumpAxes';
 import type { Selection } from './core/view/model';
 import type { HeatmapModel } from './shared/types';
 import { fileKindOf, splitRef } from './core/matrixFile';
@@ -36,6 +38,11 @@ export interface SourceEnv {
   /** The open document's text when there is one (unsaved edits win over the file on disk). */
   readonly textOf?: (file: string) => string | undefined;
   readonly runLong?: LongRunner;
+  /**
+   * The axis names the user chose for a dump with Set Axes… (remembered per file, keyed by its ref: "path" or
+   * "path#member"); they win over the file's own and the guess.
+   */
+  readonly axesOf?: (ref: string) => string[] | undefined;
 }
 
 /** Above this many score cells the WASM/worker engine pays for itself and the user gets a progress bar. */
@@ -103,6 +110,14 @@ export async function loadJson(
     };
     return buildModelFromSpec(filled, await compute(filled, env), title, selection);
   }
+  if (spec.weights && spec.weights.shape.length >= 3) {
+    // A dump named by a manifest: the same view as the file itself, with the manifest's axis names and labels.
+    const axes = axesFor(spec.weights.shape, file, spec.axes, env);
+    const model = await buildModelFromDump(arrayDumpHandle(spec.weights, file), selection, {
+      cellSize: gridCellSize(gridShape(spec.weights.shape, axes), env.settings().overviewSize), axes,
+    });
+    return withLabels({ ...model, title }, spec.queryLabels, spec.keyLabels);
+  }
   if (spec.weights) return buildModelFromSpec(spec, undefined, title, selection);
   if (spec.matrix) return buildModelFromArray(checkCells(spec.matrix, file, env), title);
   throw new MatrixError('holds no Q (or X), no weights and no matrix to show', file);
@@ -153,22 +168,40 @@ export async function loadBinary(
       // A fresh read owns its buffer: the model keeps it rather than a copy.
       return buildModelFromArray(checkCells(await handle.read(), ref, env), title, undefined, { owned: true });
     }
-    if (isAttentionDump(shape)) {
-      // Read one head at a time: a dump may be far bigger than any single map. The selection is clamped there.
-      const model = await buildModelFromDump(handle, selection, { cellSize: gridCellSize(shape, env.settings().overviewSize) });
-      return { ...model, title };
-    }
-    if (shape.length <= 4) {
-      // [H, n, m] / [L, H, n, m] with non-square maps: the whole stack, the selected slice and a grid.
-      return buildModelFromArray(checkCells(await handle.read(), ref, env), title, selection);
-    }
-    // Higher ranks: one 2-D slice at the selected leading indices (layer/head pick the first two axes).
-    const index = sliceIndex(shape, selection);
-    const model = buildModelFromArray(checkCells(await handle.read(index), ref, env), title, undefined, { owned: true });
-    return { ...model, subtitle: `slice [${index.join(', ')}, :, :] of ${shape.join('×')}`, selection: selection ?? { layer: 0, head: 0 } };
+    // Rank ≥ 3: a dump ending in [n_q, n_k], read one map at a time (it may be far bigger than any single map):
+    // layers × heads in the grid, earlier axes picked. The selection is clamped there.
+    const axes = axesFor(shape, ref, undefined, env);
+    const model = await buildModelFromDump(handle, selection, { cellSize: gridCellSize(gridShape(shape, axes), env.settings().overviewSize), axes });
+    return { ...model, title };
   } finally {
     await handle.close();
   }
+}
+
+/** The axes of a dump: the user's names (Set Axes…), else the file's, else the guess. */
+function axesFor(shape: readonly number[], ref: string, fromFile: string[] | undefined, env: SourceEnv): DumpAxes {
+  const user = env.axesOf?.(ref);
+  if (user) return dumpAxes(shape, user, 'user', ref);
+  return dumpAxes(shape, fromFile, 'file', ref);
+}
+
+/** [layers, heads, n_q, n_k] of a dump, for the grid's cell size. */
+function gridShape(shape: readonly number[], axes: DumpAxes): number[] {
+  const { layers, heads } = gridSize(shape, axes);
+  return [layers, heads, shape[shape.length - 2], shape[shape.length - 1]];
+}
+
+/** Labels that match the map's axes (else a warning, as for computed maps). */
+function withLabels(model: HeatmapModel, queryLabels: string[] | undefined, keyLabels: string[] | undefined): HeatmapModel {
+  const shown = model.kinds[model.defaultKind];
+  const warnings = [...model.warnings];
+  const fit = (labels: string[] | undefined, n: number | undefined, what: string) => {
+    if (!labels || n === undefined) return undefined;
+    if (labels.length === n) return labels;
+    warnings.push(`${what} has ${labels.length} entries but the axis has ${n}; labels not shown`);
+    return undefined;
+  };
+  return { ...model, queryLabels: fit(queryLabels, shown?.rows, 'queryLabels'), keyLabels: fit(keyLabels, shown?.cols, 'keyLabels'), warnings };
 }
 
 /** Member names that most likely hold an attention map, preferred when an .npz opens without a member. */

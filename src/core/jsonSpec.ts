@@ -10,6 +10,7 @@ import { errorAt, parseJson } from './jsonParse';
 import type { JsonNode } from './jsonParse';
 import { readMatrix, splitRef } from './matrixFile';
 import { MatrixError } from './ndarray';
+import { parseAxisNames } from './view/dumpAxes';
 import type { NdArray } from './ndarray';
 
 /**
@@ -33,7 +34,7 @@ export async function loadSpec(text: string, file: string, onRef?: (file: string
     const canon = KEY_ALIASES[key];
     if (!canon) {
       if (isIgnoredKey(key)) continue;
-      throw errorAt(text, file, keyStart, keyEnd, `unknown key "${key}" (expected Q, K, V, X, Wq, Wk, Wv, Wo, heads, mask, scale, similarity, queryLabels, keyLabels, valueLabels, description, attention or weights)`);
+      throw errorAt(text, file, keyStart, keyEnd, `unknown key "${key}" (expected Q, K, V, X, Wq, Wk, Wv, Wo, heads, mask, scale, similarity, queryLabels, keyLabels, valueLabels, description, axes, attention or weights)`);
     }
     if (seen.has(canon)) throw errorAt(text, file, keyStart, keyEnd, `"${key}" is given twice`);
     seen.add(canon);
@@ -69,6 +70,9 @@ export async function loadSpec(text: string, file: string, onRef?: (file: string
       case 'scale': spec.scale = (value as { value: number | 'sqrt' | 'dk' | 'none' }).value; break;
       case 'similarity': spec.similarity = (value as { value: 'dot' | 'cosine' | 'laplacian' | 'euclidean' }).value; break;
       case 'description': spec.description = (value as { value: string }).value; break;
+      case 'axes':
+        spec.axes = parseAxisNames(value.type === 'string' ? value.value : (value as { items: JsonNode[] }).items.map((n) => (n as { value: string }).value));
+        break;
       case 'queryLabels':
       case 'keyLabels':
       case 'valueLabels': {
