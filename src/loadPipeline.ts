@@ -8,7 +8,7 @@
  */
 import { promises as fs } from 'fs';
 import type { AttentionResult } from './core/attention';
-import { computeAttention, computeAttentionFast } from './core/attention';
+import { attentionShape, computeAttention, computeAttentionFast } from './core/attention';
 import type { InspectorSettings } from './core/settings';
 import type { AttentionSpec } from './core/jsonMatrix';
 import { loadSpec } from './core/jsonSpec';
@@ -134,17 +134,16 @@ function checkCells(a: NdArray, file: string, env: SourceEnv): NdArray {
 
 export async function compute(spec: AttentionSpec, env: SourceEnv): Promise<AttentionResult> {
   const input = specToInput(spec);
-  const q = input.q;
-  const nq = q.shape.length > 1 ? q.shape[0] : 1;
-  const nk = spec.k ? (spec.k.shape.length > 1 ? spec.k.shape[0] : 1) : nq;
-  const cells = nq * nk * Math.max(1, spec.heads ?? 1);
+  // The engine's own sizes (per-head inputs included); it throws the shape problem the compute would.
+  const { nq, nk, heads } = attentionShape(input);
+  const cells = nq * nk * heads;
   const max = env.settings().maxCells;
   if (cells > max) {
     throw new MatrixError(`attention would have ${cells} cells, more than attentionInspector.maxCells (${max}); raise the setting to compute it`, spec.file);
   }
   if (cells < FAST_THRESHOLD) return computeAttention(input);
   const run = env.runLong ?? runDirect;
-  return run(`Computing attention (${nq}×${nk}${spec.heads && spec.heads > 1 ? ` × ${spec.heads} heads` : ''})`,
+  return run(`Computing attention (${nq}×${nk}${heads > 1 ? ` × ${heads} heads` : ''})`,
     (signal, report) => computeAttentionFast(input, { signal, onProgress: report }));
 }
 

@@ -13,6 +13,7 @@ import { KIND_NAMES, setOptions } from './dom';
 import { draw, layoutStage, requestDraw, updateColors } from './draw';
 import { ignoreUnanswered, post, requests } from './host';
 import { buildGrid } from './panels';
+import { renderPickers } from './pickers';
 import { body, dom, renderer } from './page';
 import { persisted, ui, vp } from './state';
 import { dropTile, scheduleViewWork } from './tiles';
@@ -73,6 +74,7 @@ export function onModel(msg: Extract<ToWebview, { type: 'model' }>, t0: number):
   dom.scale.value = ui.scaleMode;
   dom.title.textContent = model.title;
   dom.subtitle.textContent = model.subtitle ?? '';
+  renderPickers(model);
   setOptions(dom.kind, model.kinds, KIND_NAMES, msg.matrix.kind);
   dom.warnings.replaceChildren(...model.warnings.map((w) => {
     const li = document.createElement('li');

@@ -49,6 +49,8 @@ export interface AttentionSpec {
   queryLabels?: string[]; keyLabels?: string[]; valueLabels?: string[];
   weights?: NdArray;
   matrix?: NdArray;
+  /** The batch entry of [B, H, n, d] Q, K, V to compute (set by Compute Attention…, not a JSON key). */
+  batch?: number;
   /** Names of the weights' axes, e.g. ["layer", "batch", "head", "query", "key"] (view/dumpAxes.ts). */
   axes?: string[];
 }

@@ -20,7 +20,7 @@ export function computeSource(choice: ComputeChoice, env: SourceEnv): HeatmapSou
     id: computeSourceId(choice),
     title,
     files: trail.files,
-    load: async () => {
+    load: async (selection) => {
       const onRef = trail.start();
       const read = (ref: string | undefined) => (ref ? readRef(ref, env, onRef) : Promise.resolve(undefined));
       const [q, k, v] = await Promise.all([read(choice.q), read(choice.k), read(choice.v)]);
@@ -30,9 +30,10 @@ export function computeSource(choice: ComputeChoice, env: SourceEnv): HeatmapSou
         similarity: choice.similarity, scale: choice.scale,
         mask: choice.mask === 'causal' ? 'causal' : undefined,
         heads: choice.heads > 1 ? choice.heads : undefined,
+        ...(choice.batch !== undefined ? { batch: choice.batch } : {}),
       };
       const result = await compute(spec, env);
-      return buildModelFromSpec(spec, result, title);
+      return buildModelFromSpec(spec, result, title, selection);
     },
   };
 }

@@ -13,6 +13,8 @@ import { buildModelFromDump } from '../../src/core/view/model';
 import type { DumpHandle } from '../../src/core/view/model';
 import { fileSource } from '../../src/sources/fileSource';
 import type { NdArray } from '../../src/core/ndarray';
+import { parseComputeChoice } from '../../src/computeChoice';
+import { parseFromWebview } from '../../src/shared/protocol';
 
 const DUMPS = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'realdata', 'dumps');
 const f = (name: string) => path.join(DUMPS, name);
@@ -124,5 +126,23 @@ describe('dumps of rank ≥ 3: axes, pickers and the header', () => {
     const file = f('stack_lbhtt.json');
     await assert.rejects(fileSource(file, undefined, env({ [file]: ['head', 'query', 'key'] })).load(),
       /stack_lbhtt\.json: the axis names "head,query,key" name 3 axes but the array has 5/);
+  });
+});
+
+describe('dumps: the picker message and the remembered batch pick', () => {
+  it('selectHead carries the picker indices, checked like every index from the webview', () => {
+    assert.deepStrictEqual(parseFromWebview({ type: 'selectHead', layer: 1, head: 0, extra: [2] }), { type: 'selectHead', layer: 1, head: 0, extra: [2] });
+    assert.deepStrictEqual(parseFromWebview({ type: 'selectHead', layer: 1, head: 0 }), { type: 'selectHead', layer: 1, head: 0 });
+    for (const extra of [[-1], [1.5], ['2'], 'x', new Array(17).fill(0)]) {
+      assert.strictEqual(parseFromWebview({ type: 'selectHead', layer: 1, head: 0, extra }), undefined, JSON.stringify(extra));
+    }
+  });
+
+  it('a compute choice keeps a valid batch and refuses a bad one', () => {
+    const ok = { q: '/w/q.npy', similarity: 'dot', scale: 'sqrt', mask: 'none', heads: 1 };
+    assert.strictEqual(parseComputeChoice({ ...ok, batch: 2 })?.batch, 2);
+    assert.strictEqual(parseComputeChoice(ok)?.batch, undefined);
+    assert.strictEqual(parseComputeChoice({ ...ok, batch: -1 }), undefined);
+    assert.strictEqual(parseComputeChoice({ ...ok, batch: 'one' }), undefined);
   });
 });

@@ -15,7 +15,7 @@ import { toFloat64 } from '../../src/core/ndarray';
 import type { NdArray } from '../../src/core/ndarray';
 import { assertClose } from './engine-fixtures';
 
-export const GQA = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'realdata', 'gqa');
+const GQA = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'realdata', 'gqa');
 const cases = JSON.parse(fs.readFileSync(path.join(GQA, 'cases.json'), 'utf8')) as { name: string; mask: string | null; rows?: number[] }[];
 const load = (name: string): Promise<NdArray> => readMatrix(path.join(GQA, `${name}.npy`));
 
@@ -119,5 +119,21 @@ describe('per-head Q/K/V and grouped-query attention (vs NumPy)', function () {
     assert.throws(() => validateInput({ q, k, v, wq: k2d }), /W_Q cannot project inputs already split into heads/);
     const mask: NdArray = { shape: [2, 6, 9], dtype: 'bool', data: new Uint8Array(108).fill(1) };
     assert.throws(() => validateInput({ q, k, v, mask }), /mask is 2×6×9 but scores are 8×6×9/);
+  });
+});
+
+describe('per-head Q/K/V through the load pipeline (Compute Attention…)', () => {
+  it('computes [8, n, d] Q with [2, n, d] K and V into a heads grid that says which KV head each reads', async () => {
+    const { computeSource } = await import('../../src/sources/computeSource');
+    const { DEFAULT_SETTINGS } = await import('../../src/core/settings');
+    const src = computeSource({ q: path.join(GQA, 'h8kv2_causal_q.npy'), k: path.join(GQA, 'h8kv2_causal_k.npy'), v: path.join(GQA, 'h8kv2_causal_v.npy'),
+      similarity: 'dot', scale: 'sqrt', mask: 'causal', heads: 1 }, { settings: () => DEFAULT_SETTINGS });
+    const m = await src.load({ layer: 0, head: 5 });
+    assert.deepStrictEqual([m.grid?.layers, m.grid?.heads], [1, 8]);
+    assert.match(m.subtitle ?? '', /^head 5 of 8 · KV head 1 of 2 · dot/);
+    const w = toFloat64(await load('h8kv2_causal_weights'));
+    assertClose(m.kinds.weights?.data ?? [], w.subarray(5 * 6 * 9, 6 * 6 * 9), 1e-6, 1e-4, 'head 5 weights');
+    const o = toFloat64(await load('h8kv2_causal_output'));
+    assertClose(m.kinds.output?.data ?? [], o.subarray(5 * 6 * 5, 6 * 6 * 5), 1e-6, 1e-4, 'head 5 output');
   });
 });

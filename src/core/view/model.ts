@@ -177,6 +177,8 @@ export function buildModelFromSpec(
   const valueLabels = values ? checkLabels(spec.valueLabels, kinds.output.cols, 'valueLabels', warnings) : undefined;
   const subtitle = [
     heads > 1 ? `head ${head} of ${heads}` : undefined,
+    // Grouped-query attention: which KV head this query head reads.
+    result.kvHeads !== undefined && result.kvHeads < heads ? `KV head ${Math.floor((head * result.kvHeads) / heads)} of ${result.kvHeads}` : undefined,
     `${spec.similarity ?? 'dot'} · scale ${describeScale(result.scaleFactor)}`,
   ].filter(Boolean).join(' · ');
   let grid: HeatmapGrid | undefined;
