@@ -210,18 +210,6 @@ export function defaultMember(names: readonly string[]): string | undefined {
   return names.find((m) => PREFERRED_MEMBERS.includes(m.toLowerCase())) ?? names[0];
 }
 
-/** [L, H, n, n] or [H, n, n]: square maps per head are attention dumps and get the layers × heads grid. */
-export function isAttentionDump(shape: readonly number[]): boolean {
-  return (shape.length === 4 || shape.length === 3) && shape[shape.length - 1] === shape[shape.length - 2];
-}
-
-/** Leading indices selecting a 2-D slice; layer/head pick the first two, the rest are 0. */
-export function sliceIndex(shape: readonly number[], selection?: { layer: number; head: number }): number[] {
-  const lead = shape.slice(0, -2);
-  const picks = [selection?.layer ?? 0, selection?.head ?? 0];
-  return lead.map((n, i) => Math.min(Math.max(0, Math.floor(picks[i] ?? 0)), n - 1));
-}
-
 /** Grid cells small enough that L × H of them fit the overview, between 8 and 64 cells a side (never above n). */
 export function gridCellSize(shape: readonly number[], overviewSize: number): number {
   const n = shape[shape.length - 1];
