@@ -10,7 +10,7 @@ import { errorAt, parseJson } from './jsonParse';
 import type { JsonNode } from './jsonParse';
 import { readMatrix, splitRef } from './matrixFile';
 import { MatrixError } from './ndarray';
-import { parseAxisNames } from './view/dumpAxes';
+import { dumpAxes, parseAxisNames } from './view/dumpAxes';
 import type { NdArray } from './ndarray';
 
 /**
@@ -30,6 +30,7 @@ export async function loadSpec(text: string, file: string, onRef?: (file: string
   const labels: Partial<Record<'queryLabels' | 'keyLabels' | 'valueLabels', { count: number; start: number; end: number }>> = {};
   const seen = new Set<SpecKey>();
   const baseDir = path.dirname(file);
+  let axesAt: { start: number; end: number } | undefined;
   for (const { key, keyStart, keyEnd, value } of root.entries) {
     const canon = KEY_ALIASES[key];
     if (!canon) {
@@ -71,6 +72,7 @@ export async function loadSpec(text: string, file: string, onRef?: (file: string
       case 'similarity': spec.similarity = (value as { value: 'dot' | 'cosine' | 'laplacian' | 'euclidean' }).value; break;
       case 'description': spec.description = (value as { value: string }).value; break;
       case 'axes':
+        axesAt = value;
         spec.axes = parseAxisNames(value.type === 'string' ? value.value : (value as { items: JsonNode[] }).items.map((n) => (n as { value: string }).value));
         break;
       case 'queryLabels':
@@ -85,6 +87,18 @@ export async function loadSpec(text: string, file: string, onRef?: (file: string
   }
   if (!spec.q && !spec.x && !spec.weights) {
     throw errorAt(text, file, root.start, root.start + 1, 'an attention spec needs Q (or X with Wq, Wk, Wv, or precomputed attention weights)');
+  }
+  if (axesAt && spec.axes) {
+    // Names that do not fit the weights are a mistake at the "axes" value, not at load time.
+    if (!spec.weights || spec.weights.shape.length < 3) {
+      throw errorAt(text, file, axesAt.start, axesAt.end, 'axes names the axes of a dump (weights of rank 3 or more)');
+    }
+    try {
+      dumpAxes(spec.weights.shape, spec.axes, 'file');
+    } catch (e) {
+      if (!(e instanceof MatrixError)) throw e;
+      throw errorAt(text, file, axesAt.start, axesAt.end, e.problem);
+    }
   }
   const problems = checkSpecShapes(facts, labels, spec.heads, seen);
   if (problems.length) throw errorAt(text, file, problems[0].start, problems[0].end, problems[0].problem);

@@ -12,6 +12,7 @@ import { dumpAxes, guessAxisNames, parseAxisNames } from '../../src/core/view/du
 import { buildModelFromDump } from '../../src/core/view/model';
 import type { DumpHandle } from '../../src/core/view/model';
 import { fileSource } from '../../src/sources/fileSource';
+import { loadSpec } from '../../src/core/jsonSpec';
 import type { NdArray } from '../../src/core/ndarray';
 import { parseComputeChoice } from '../../src/computeChoice';
 import { parseFromWebview } from '../../src/shared/protocol';
@@ -122,10 +123,13 @@ describe('dumps of rank ≥ 3: axes, pickers and the header', () => {
     assert.deepStrictEqual(reads, [[0, 2, 0], [0, 2, 1], [1, 2, 0], [1, 2, 1]]);
   });
 
-  it('a manifest whose axes do not match the rank fails naming the file', async () => {
+  it('axes that do not match the rank fail naming the file (the user\'s at load, a manifest\'s at its "axes" value)', async () => {
     const file = f('stack_lbhtt.json');
     await assert.rejects(fileSource(file, undefined, env({ [file]: ['head', 'query', 'key'] })).load(),
       /stack_lbhtt\.json: the axis names "head,query,key" name 3 axes but the array has 5/);
+    const text = '{\n  "attention": "stack_lbhtt.npy",\n  "axes": "layer,head,query,key"\n}';
+    await assert.rejects(loadSpec(text, file), /stack_lbhtt\.json:3:11: the axis names "layer,head,query,key" name 4 axes but the array has 5 \(2×3×2×6×6\)/);
+    await assert.rejects(loadSpec('{"attention": [[0.5, 0.5]], "axes": "query,key"}', file), /axes names the axes of a dump/);
   });
 });
 
