@@ -15,6 +15,7 @@ import { ignoreUnanswered, post, requests } from './host';
 import { buildGrid } from './panels';
 import { decorateGrid, headsOnModel } from './headsPanel';
 import { openHead } from './openHead';
+import { renderPickers } from './pickers';
 import { body, dom, renderer } from './page';
 import { persisted, ui, vp } from './state';
 import { dropTile, scheduleViewWork } from './tiles';
@@ -76,6 +77,7 @@ export function onModel(msg: Extract<ToWebview, { type: 'model' }>, t0: number):
   dom.scale.value = ui.scaleMode;
   dom.title.textContent = model.title;
   dom.subtitle.textContent = model.subtitle ?? '';
+  renderPickers(model);
   setOptions(dom.kind, model.kinds, KIND_NAMES, msg.matrix.kind);
   dom.warnings.replaceChildren(...model.warnings.map((w) => {
     const li = document.createElement('li');

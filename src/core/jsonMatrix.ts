@@ -49,6 +49,10 @@ export interface AttentionSpec {
   queryLabels?: string[]; keyLabels?: string[]; valueLabels?: string[];
   weights?: NdArray;
   matrix?: NdArray;
+  /** The batch entry of [B, H, n, d] Q, K, V to compute (set by Compute Attention…, not a JSON key). */
+  batch?: number;
+  /** Names of the weights' axes, e.g. ["layer", "batch", "head", "query", "key"] (view/dumpAxes.ts). */
+  axes?: string[];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -133,7 +137,7 @@ export function matrixFromNode(node: JsonNode, text: string, file: string, what 
 // Specs
 
 export type MatrixKey = 'q' | 'k' | 'v' | 'x' | 'wq' | 'wk' | 'wv' | 'wo' | 'weights';
-export type SpecKey = MatrixKey | 'mask' | 'heads' | 'scale' | 'similarity' | 'queryLabels' | 'keyLabels' | 'valueLabels' | 'description';
+export type SpecKey = MatrixKey | 'mask' | 'heads' | 'scale' | 'similarity' | 'queryLabels' | 'keyLabels' | 'valueLabels' | 'description' | 'axes';
 
 export const KEY_ALIASES: Record<string, SpecKey> = {
   Q: 'q', q: 'q', K: 'k', k: 'k', V: 'v', v: 'v', X: 'x', x: 'x',
@@ -144,6 +148,7 @@ export const KEY_ALIASES: Record<string, SpecKey> = {
   attention: 'weights', weights: 'weights',
   mask: 'mask', heads: 'heads', scale: 'scale', similarity: 'similarity',
   queryLabels: 'queryLabels', keyLabels: 'keyLabels', valueLabels: 'valueLabels', description: 'description',
+  axes: 'axes',
 };
 export const MATRIX_KEYS: ReadonlySet<SpecKey> = new Set<SpecKey>(['q', 'k', 'v', 'x', 'wq', 'wk', 'wv', 'wo', 'weights']);
 /** Keys that make an object an attention spec rather than some other JSON file. */
@@ -261,6 +266,11 @@ export function checkOption(key: SpecKey, node: JsonNode): ValueCheck | undefine
         ? undefined : bad('similarity must be "dot", "cosine", "laplacian" or "euclidean"');
     case 'description':
       return node.type === 'string' ? undefined : bad('description must be a string');
+    case 'axes':
+      if (node.type === 'string') return undefined;
+      if (node.type !== 'array') return bad('axes must be a string such as "layer,batch,head,query,key" or an array of names');
+      for (const it of node.items) if (it.type !== 'string') return { problem: `axes must hold names, not ${describeNode(it)}`, start: it.start, end: it.end };
+      return undefined;
     case 'queryLabels':
     case 'keyLabels':
     case 'valueLabels':
@@ -359,7 +369,7 @@ export function scanJson(text: string, file = '<json>'): JsonScan {
         entries.push(entry);
         const canon = KEY_ALIASES[key];
         if (!canon) {
-          if (!isIgnoredKey(key)) problems.push(errorAt(text, file, keyOffset, keyEnd, `unknown key "${key}" (expected Q, K, V, X, Wq, Wk, Wv, Wo, heads, mask, scale, similarity, queryLabels, keyLabels, valueLabels, description, attention or weights)`));
+          if (!isIgnoredKey(key)) problems.push(errorAt(text, file, keyOffset, keyEnd, `unknown key "${key}" (expected Q, K, V, X, Wq, Wk, Wv, Wo, heads, mask, scale, similarity, queryLabels, keyLabels, valueLabels, description, axes, attention or weights)`));
         } else {
           if (seen.has(canon)) problems.push(errorAt(text, file, keyOffset, keyEnd, `"${key}" is given twice`));
           seen.add(canon);

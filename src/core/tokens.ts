@@ -14,6 +14,7 @@ import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { isStringDType, MatrixError } from './ndarray';
 import { listMembers, openMatrix, readSafetensorsFile, splitRef } from './matrixFile';
+import { parseAxisNames } from './view/dumpAxes';
 
 export interface TokenLabels {
   queryLabels?: string[];
@@ -182,5 +183,49 @@ export async function tokensBeside(ref: string): Promise<{ tokens?: string[]; wa
     if (e instanceof MatrixError && /no member "tokens"/.test(e.message)) return {};
     if (e instanceof MatrixError) return { warning: `${e.message}; the token metrics are left out (pass --tokens)` };
     throw e;
+  }
+}
+
+/** Axis names stated as "layer,batch,head,query,key" or as a JSON array of strings; undefined when neither. */
+function statedNames(text: string): string[] | undefined {
+  const t = text.trim();
+  if (!t.startsWith('[')) return t ? parseAxisNames(t) : undefined;
+  try {
+    const v: unknown = JSON.parse(t);
+    return Array.isArray(v) && v.every((x) => typeof x === 'string') ? parseAxisNames(v) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The axis names a dump's file states, e.g. "layer,batch,head,query,key": an `axes` string member of an .npz
+ * (one string, or one string per axis) or an `axes` entry of a safetensors `__metadata__` (the text, or a JSON
+ * array). Undefined when the file says nothing; an `axes` that is not strings is an error naming the file.
+ */
+export async function storedAxisNames(file: string): Promise<string[] | undefined> {
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.safetensors') {
+    const text = (await readSafetensorsFile(file)).metadata?.axes;
+    if (text === undefined) return undefined;
+    const names = statedNames(text);
+    if (!names) throw new MatrixError(`__metadata__ "axes" is not axis names such as "layer,batch,head,query,key"`, file);
+    return names;
+  }
+  if (ext !== '.npz') return undefined;
+  const m = (await listMembers(file)).find((x) => x.name === 'axes');
+  if (!m) return undefined;
+  if (!isStringDType(m.info.dtype) || m.info.shape.length > 1) {
+    throw new MatrixError(`member "axes" is ${m.info.dtype} [${m.info.shape.join(', ')}]; save it as axes=np.array("layer,batch,head,query,key")`, file);
+  }
+  const h = await openMatrix(`${file}#axes`);
+  try {
+    const a = await h.readAny();
+    const strings = 'strings' in a ? a.strings : [];
+    const names = strings.length === 1 ? statedNames(strings[0]) : parseAxisNames(strings);
+    if (!names || names.length === 0) throw new MatrixError('member "axes" holds no axis names', file);
+    return names;
+  } finally {
+    await h.close();
   }
 }

@@ -11,7 +11,7 @@
 import type { CellDetails, RowDetails } from './inspect';
 import { MAX_SELECTION, type ColumnDetails, type SelectionDetails } from './tokenRows';
 import type { HeadMetric, NearHead, WireHeadTable } from './heads';
-import { VIEW_KINDS, type HeatmapGrid, type ViewKind } from './types';
+import { VIEW_KINDS, type AxisPicker, type HeatmapGrid, type ViewKind } from './types';
 
 // ------------------------------------------------------------------------------------------------ host → webview
 
@@ -50,7 +50,9 @@ export interface WireModel {
   keyLabels?: string[];
   valueLabels?: string[];
   grid?: HeatmapGrid;
-  selection?: { layer: number; head: number };
+  selection?: { layer: number; head: number; extra?: number[] };
+  /** A dump's axes before layers × heads (batch, sample…): a select each in the header. */
+  pickers?: AxisPicker[];
   info: { file?: string; shape?: number[]; dtype?: string };
   warnings: string[];
   /**
@@ -121,7 +123,8 @@ export type FromWebview =
   | { type: 'requestSelection'; id: number; kind: ViewKind; rows: number[] }
   /** What is on screen, so the host exports the same kind and region. `region` is absent at "fit". */
   | { type: 'viewState'; kind: ViewKind; region?: Region }
-  | { type: 'selectHead'; layer: number; head: number }
+  /** `extra`: an index on each picker axis of a dump (batch, sample…), in file order; absent keeps them. */
+  | { type: 'selectHead'; layer: number; head: number; extra?: number[] }
   | { type: 'export'; format: 'png' | 'csv' }
   | { type: 'png'; id: number; bytes?: Uint8Array; error?: string }
   | { type: 'copyCell'; kind: ViewKind; row: number; col: number }
@@ -151,6 +154,9 @@ export const HOST_REQUESTS = { exportPng: 'png' } as const satisfies Partial<Rec
 export function isHostReply(m: ToWebview): m is HostReply {
   return m.type === 'matrix' || m.type === 'tile' || m.type === 'cell' || m.type === 'row' || m.type === 'column' || m.type === 'selection';
 }
+
+/** Most picker axes a selectHead message may carry (a dump's axes before layers × heads). */
+export const MAX_PICKERS = 16;
 
 /** Largest PNG the host accepts from the webview (a 4K canvas with a legend is well under this). */
 export const MAX_PNG_BYTES = 64 * 1024 * 1024;
@@ -194,7 +200,10 @@ export function parseFromWebview(m: unknown): FromWebview | undefined {
       if (m.region === undefined) return { type: 'viewState', kind: m.kind };
       return isRegion(m.region) ? { type: 'viewState', kind: m.kind, region: pickRegion(m.region) } : undefined;
     case 'selectHead':
-      return isIndex(m.layer) && isIndex(m.head) ? { type: 'selectHead', layer: m.layer, head: m.head } : undefined;
+      if (!isIndex(m.layer) || !isIndex(m.head)) return undefined;
+      if (m.extra === undefined) return { type: 'selectHead', layer: m.layer, head: m.head };
+      return Array.isArray(m.extra) && m.extra.length <= MAX_PICKERS && m.extra.every(isIndex)
+        ? { type: 'selectHead', layer: m.layer, head: m.head, extra: [...(m.extra as number[])] } : undefined;
     case 'export':
       return m.format === 'png' || m.format === 'csv' ? { type: 'export', format: m.format } : undefined;
     case 'png':

@@ -25,7 +25,7 @@ export function computeSource(choice: ComputeChoice, env: SourceEnv): HeatmapSou
     title,
     files: trail.files,
     heads: () => heads,
-    load: async () => {
+    load: async (selection) => {
       const version = ++loads;
       const onRef = trail.start();
       const read = (ref: string | undefined) => (ref ? readRef(ref, env, onRef) : Promise.resolve(undefined));
@@ -36,10 +36,11 @@ export function computeSource(choice: ComputeChoice, env: SourceEnv): HeatmapSou
         similarity: choice.similarity, scale: choice.scale,
         mask: choice.mask === 'causal' ? 'causal' : undefined,
         heads: choice.heads > 1 ? choice.heads : undefined,
+        ...(choice.batch !== undefined ? { batch: choice.batch } : {}),
       };
       const result = await compute(spec, env);
       heads = resultHeads(result, undefined, `${computeSourceId(choice)}\u0000${version}`);
-      return buildModelFromSpec(spec, result, title);
+      return buildModelFromSpec(spec, result, title, selection);
     },
   };
 }
