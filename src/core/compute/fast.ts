@@ -13,6 +13,7 @@ import type { AttentionInput, AttentionResult, FastOptions, MaskSpec, PreparedAt
 import { findAsset } from './assets';
 import { loadBestWasm, runChunk, totalChunks, WasmKernel, wasmFits, WRITE_ERROR } from './kernel';
 import type { KernelJob } from './kernel';
+import { nativeFor, runNative } from './native';
 import { abortError, ComputePool } from './pool';
 
 /**
@@ -24,11 +25,12 @@ export const POOL_THRESHOLD = 448 * 448 * 128;
 
 export interface EngineOptions extends FastOptions {
   /**
-   * Force a path (tests, bench): `wasm` (the best build this runtime runs), `wasm-simd` (the build without
-   * fused multiply-add) or `ts` kernels; `pool` true/false; default chooses by size. The pool always runs the
-   * best build.
+   * Which kernel: `auto` (native when the addon loads, else WASM), `native` (or an error), `wasm` (the best
+   * build this runtime runs), `wasm-simd` (the build without fused multiply-add) or `ts`; default: the process
+   * preference (compute/native.ts). `pool` true/false applies to the WASM kernels; default chooses by size.
+   * The pool always runs the best build.
    */
-  kernel?: 'wasm' | 'wasm-simd' | 'ts';
+  kernel?: 'auto' | 'native' | 'wasm' | 'wasm-simd' | 'ts';
   pool?: boolean;
 }
 
@@ -240,21 +242,26 @@ export async function computeFast(input: AttentionInput, options: EngineOptions 
   const p = prepareAttention(input, { float32: true });
   const { heads, nq, nk, dk, dv } = p;
   const work = heads * nq * nk * (dk + dv);
-  const kernel = options.kernel === 'ts' ? undefined : getMainKernel(options.kernel === 'wasm-simd');
+  const native = nativeFor(options.kernel);
+  const kernel = native || options.kernel === 'ts' ? undefined : getMainKernel(options.kernel === 'wasm-simd');
   const threads = options.pool ?? (work >= POOL_THRESHOLD && nq >= 64);
-  const workers = threads && (options.kernel ?? 'wasm') === 'wasm' ? getPool() : undefined;
+  const workers = !native && threads && ['wasm', 'auto', undefined].includes(options.kernel) ? getPool() : undefined;
   const withScores = options.scores ?? true;
   const file = options.weightsFile;
   // Weights that only go to a file need no array when the WASM kernel runs every chunk (here or on the pool,
   // which loads the same build); the TypeScript kernel writes through one.
-  const keepWeights = !file || file.keepWeights !== false || !kernel || !wasmFits(p.similarity, withScores, p.scaleFactor);
+  // The native kernel writes from its own block buffers, for every similarity.
+  const keepWeights = !file || file.keepWeights !== false || (!native && (!kernel || !wasmFits(p.similarity, withScores, p.scaleFactor)));
   const job = buildJob(p, workers !== undefined, withScores, keepWeights);
   if (file) {
     job.weightsFd = file.fd;
     job.weightsFileOffset = file.offset;
   }
   let ran = false;
-  if (workers) {
+  if (native) {
+    await runNative(native, job, options);
+    ran = true;
+  } else if (workers) {
     try {
       await workers.run(job, options.onProgress, options.signal);
       ran = true;
