@@ -51,37 +51,56 @@ static inline AI vf FN(exp2v)(vf x) {
   return p * (vf)e;
 }
 
-/*
- * C[MR rows][P keys] = sim(A rows, K panel): A rows `lda` apart, the panel packed [dk][P]. For dot the sum of
- * products; for l1 / l2 minus the sum of |a − k| / (a − k)², so every similarity is "larger is closer".
- */
+/* C[MR rows][P keys] = A rows · K panel: A rows `lda` apart, the panel packed [dk][P]. */
 static inline AI void FN(qk_tile)(int op, const float *a, int lda, const float *b, int dk, float *c, int ldc) {
+  (void)op;
   vf acc0[MR], acc1[MR];
   for (int r = 0; r < MR; r++) acc0[r] = acc1[r] = FN(splat)(0.0f);
-  const vi absmask = (vi){0} + 0x7fffffff;
   for (int t = 0; t < dk; t++) {
     const vf b0 = *(const vf *)(b + t * P);
     const vf b1 = *(const vf *)(b + t * P + V);
 #pragma GCC unroll 16
     for (int r = 0; r < MR; r++) {
       const vf x = FN(splat)(a[r * lda + t]);
-      if (op == OP_DOT) {
-        acc0[r] += x * b0;
-        acc1[r] += x * b1;
-      } else if (op == OP_L1) {
-        acc0[r] += (vf)((vi)(x - b0) & absmask);
-        acc1[r] += (vf)((vi)(x - b1) & absmask);
-      } else {
-        const vf d0 = x - b0, d1 = x - b1;
-        acc0[r] += d0 * d0;
-        acc1[r] += d1 * d1;
-      }
+      acc0[r] += x * b0;
+      acc1[r] += x * b1;
     }
   }
   for (int r = 0; r < MR; r++) {
-    FN(storeu)(c + r * ldc, op == OP_DOT ? acc0[r] : -acc0[r]);
-    FN(storeu)(c + r * ldc + V, op == OP_DOT ? acc1[r] : -acc1[r]);
+    FN(storeu)(c + r * ldc, acc0[r]);
+    FN(storeu)(c + r * ldc + V, acc1[r]);
   }
+}
+
+/*
+ * The same for l1 / l2 in double precision, 2 rows at a time: their scores are sums of |a − k| or (a − k)²
+ * that grow with d (≈ −90 at d = 65), where float32 sums would already be off by 1e-5 and the weights with
+ * them. Differences of two floats are exact in double, so this matches the float64 reference closely.
+ */
+typedef double FN(vd) __attribute__((vector_size(V * 4)));
+typedef float FN(vh) __attribute__((vector_size(V * 2)));
+typedef long long FN(vl) __attribute__((vector_size(V * 4)));
+static inline AI void FN(dist_tile)(int op, const float *a, int lda, const float *b, int dk, float *c, int ldc) {
+  enum { H = V / 2, Q4 = 4 }; /* H doubles per vector; a panel row of P = 2V floats is 4 of them */
+  FN(vd) acc[2][Q4];
+  for (int r = 0; r < 2; r++)
+    for (int u = 0; u < Q4; u++) acc[r][u] = (FN(vd)){0};
+  const FN(vd) zero = (FN(vd)){0};
+  for (int t = 0; t < dk; t++) {
+    FN(vd) bv[Q4];
+    for (int u = 0; u < Q4; u++) bv[u] = __builtin_convertvector(*(const FN(vh) *)(b + t * P + u * H), FN(vd));
+    for (int r = 0; r < 2; r++) {
+      const FN(vd) x = (double)a[r * lda + t] - zero;
+      for (int u = 0; u < Q4; u++) {
+        const FN(vd) d = x - bv[u];
+        if (op == OP_L1) acc[r][u] += (FN(vd))((FN(vl))d & 0x7fffffffffffffffLL);
+        else acc[r][u] += d * d;
+      }
+    }
+  }
+  for (int r = 0; r < 2; r++)
+    for (int u = 0; u < Q4; u++)
+      for (int l = 0; l < H; l++) c[r * ldc + u * H + l] = (float)-acc[r][u][l];
 }
 
 /* S[rows][nkp] = sim(Q block, keys [0, kend)) for every packed panel that holds a key below kend. */
@@ -89,12 +108,13 @@ static void FN(scores)(int op, const float *qb, int rows, int dk, const float *k
   const int panels = (kend + P - 1) / P;
   for (int p = 0; p < panels; p++) {
     const float *b = kt + (size_t)p * dk * P;
-    for (int r = 0; r < rows; r += MR) {
-      switch (op) {
-        case OP_DOT: FN(qk_tile)(OP_DOT, qb + (size_t)r * dk, dk, b, dk, s + (size_t)r * nkp + p * P, nkp); break;
-        case OP_L1: FN(qk_tile)(OP_L1, qb + (size_t)r * dk, dk, b, dk, s + (size_t)r * nkp + p * P, nkp); break;
-        default: FN(qk_tile)(OP_L2, qb + (size_t)r * dk, dk, b, dk, s + (size_t)r * nkp + p * P, nkp); break;
-      }
+    float *c = s + p * P;
+    if (op == OP_DOT) {
+      for (int r = 0; r < rows; r += MR) FN(qk_tile)(OP_DOT, qb + (size_t)r * dk, dk, b, dk, c + (size_t)r * nkp, nkp);
+    } else if (op == OP_L1) {
+      for (int r = 0; r < rows; r += 2) FN(dist_tile)(OP_L1, qb + (size_t)r * dk, dk, b, dk, c + (size_t)r * nkp, nkp);
+    } else {
+      for (int r = 0; r < rows; r += 2) FN(dist_tile)(OP_L2, qb + (size_t)r * dk, dk, b, dk, c + (size_t)r * nkp, nkp);
     }
   }
 }
@@ -173,29 +193,38 @@ static float FN(softmax_row)(float *s, int lim, float c, int zero_to, float *max
   const int lv = (lim + V - 1) / V * V; /* full vectors; lanes past lim are treated as −inf */
   /* Four running maxima: one would wait on the compare-and-select latency every vector. */
   vf m0 = ninf, m1 = ninf, m2 = ninf, m3 = ninf;
+  vi nan = (vi){0}; /* any NaN score makes the whole row NaN, as in NumPy (tracked apart from the max) */
   const int l4 = lim / (4 * V) * (4 * V);
   int j = 0;
   for (; j < l4; j += 4 * V) {
     const vf x0 = FN(loadu)(s + j) * cf, x1 = FN(loadu)(s + j + V) * cf;
     const vf x2 = FN(loadu)(s + j + 2 * V) * cf, x3 = FN(loadu)(s + j + 3 * V) * cf;
-    m0 = FN(select)(~(x0 <= m0), x0, m0); /* NaN wins, as in NumPy */
-    m1 = FN(select)(~(x1 <= m1), x1, m1);
-    m2 = FN(select)(~(x2 <= m2), x2, m2);
-    m3 = FN(select)(~(x3 <= m3), x3, m3);
+    nan |= (x0 != x0) | (x1 != x1) | (x2 != x2) | (x3 != x3);
+    m0 = FN(select)(x0 > m0, x0, m0);
+    m1 = FN(select)(x1 > m1, x1, m1);
+    m2 = FN(select)(x2 > m2, x2, m2);
+    m3 = FN(select)(x3 > m3, x3, m3);
   }
   for (; j < lv; j += V) {
     vf x = FN(loadu)(s + j) * cf;
     if (j + V > lim) x = FN(select)((lanes + j) < lim, x, ninf);
-    m0 = FN(select)(~(x <= m0), x, m0);
+    nan |= x != x;
+    m0 = FN(select)(x > m0, x, m0);
   }
   float m = -INFINITY;
+  int any_nan = 0;
   for (int l = 0; l < V; l++) {
-    m = !(m0[l] <= m) ? m0[l] : m;
-    m = !(m1[l] <= m) ? m1[l] : m;
-    m = !(m2[l] <= m) ? m2[l] : m;
-    m = !(m3[l] <= m) ? m3[l] : m;
+    m = m0[l] > m ? m0[l] : m;
+    m = m1[l] > m ? m1[l] : m;
+    m = m2[l] > m ? m2[l] : m;
+    m = m3[l] > m ? m3[l] : m;
+    any_nan |= nan[l];
   }
   *max_out = m;
+  if (any_nan) {
+    *max_out = NAN;
+    return NAN;
+  }
   if (lim == 0 || m == -INFINITY) {
     for (int j = 0; j < zero_to; j++) s[j] = 0.0f;
     return 0.0f;
@@ -251,7 +280,7 @@ static void FN(block)(const Job *job, Scratch *sc, int h, int r0, int n, float *
                                         job->raw ? job->scaled + at : NULL, c);
     float m2;
     sc->inv[i] = FN(softmax_row)(s, sc->lim[i], cf, kend, &m2);
-    if (wdst) FN(write_weights)(s, sc->lim[i], nk, sc->inv[i], wdst + (size_t)i * nk);
+    if (wdst) FN(write_weights)(s, sc->inv[i] != sc->inv[i] ? nk : sc->lim[i], nk, sc->inv[i], wdst + (size_t)i * nk);
   }
   for (int i = n; i < rows; i++)
     for (int j = 0; j < kend; j++) sc->s[(size_t)i * nkp + j] = 0.0f;
