@@ -5,7 +5,7 @@
   "targets": [
     {
       "target_name": "attention",
-      "sources": ["native/attention.c", "native/binding.c"],
+      "sources": ["native/attention.c", "native/binding.c", "native/machine.c"],
       "defines": ["NAPI_VERSION=8"],
       "cflags!": ["-O2", "-O0", "-fno-omit-frame-pointer"],
       "cflags_c": ["-std=gnu11", "-O3", "-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-unused-parameter"],

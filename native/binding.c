@@ -8,12 +8,14 @@
  *   run(params) → number                  0, -1 (aborted through params.control), or a write errno
  *   runAsync(params) → Promise<number>    the same on a libuv thread, so the event loop keeps turning
  *   rowStats(params, rowMax, rowSum) → number
+ *   machine(threads, mebibytes) → { peakGflops, lanes, writeGBps, copyGBps }   the physical limits (bench)
  */
 #include <node_api.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "attention.h"
+#include "machine.h"
 
 #define CHECK(call)                                                              \
   do {                                                                           \
@@ -234,6 +236,24 @@ static napi_value set_variant(napi_env env, napi_callback_info info) {
   return v;
 }
 
+static napi_value machine(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t threads = 0, mib = 512;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc >= 1) napi_get_value_int32(env, argv[0], &threads);
+  if (argc >= 2) napi_get_value_int32(env, argv[1], &mib);
+  if (mib < 1) mib = 1;
+  int lanes = 0;
+  napi_value obj;
+  napi_create_object(env, &obj);
+  napi_set_named_property(env, obj, "peakGflops", number(env, machine_peak_gflops(threads, &lanes)));
+  napi_set_named_property(env, obj, "lanes", number(env, lanes));
+  napi_set_named_property(env, obj, "writeGBps", number(env, machine_write_gbps((size_t)mib << 20, 5)));
+  napi_set_named_property(env, obj, "copyGBps", number(env, machine_copy_gbps((size_t)mib << 20, 5)));
+  return obj;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
     {"info", NULL, info_fn, NULL, NULL, NULL, napi_default, NULL},
@@ -241,6 +261,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"run", NULL, run, NULL, NULL, NULL, napi_default, NULL},
     {"runAsync", NULL, run_async, NULL, NULL, NULL, napi_default, NULL},
     {"rowStats", NULL, row_stats, NULL, NULL, NULL, napi_default, NULL},
+    {"machine", NULL, machine, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

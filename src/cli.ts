@@ -12,8 +12,9 @@ Commands:
   compute --q FILE[#m] [--k FILE[#m]] [--v FILE[#m]]
       [--similarity dot|cosine|laplacian|euclidean] [--scale sqrt|dk|none|NUMBER]
       [--mask none|causal|FILE[#m]] [--heads H --wq F --wk F --wv F [--wo F]]
-      [--json] [--out DIR]
+      [--json] [--out DIR] [--kernel auto|native|wasm]
       Attention weights softmax(sim(Q, K) * scale) and output weights * V.
+      --kernel: native (C, AVX-512/AVX2) when built, else WASM (auto, the default).
 
 Options:
   -h, --help     this text

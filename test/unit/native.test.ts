@@ -38,12 +38,6 @@ function addon(): NativeAddon {
   return a;
 }
 
-/** Every variant this CPU runs, each made current in turn; the best one is restored after. */
-function eachVariant(): NativeVariant[] {
-  const { supported } = addon().info();
-  return NATIVE_VARIANTS.filter((v) => supported[v]);
-}
-
 async function agrees(input: AttentionInput, what: string, tol = 1e-5): Promise<void> {
   const ref = computeAttention(input);
   const r = await computeFast(input, { kernel: 'native' });

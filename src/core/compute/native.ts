@@ -55,6 +55,8 @@ export interface NativeAddon {
   run(p: NativeParams): number;
   runAsync(p: NativeParams): Promise<number>;
   rowStats(p: NativeParams, rowMax: Float32Array, rowSum: Float32Array): number;
+  /** The machine's measured limits (bench): peak float32 GFLOP/s on `threads` threads, memory GB/s. */
+  machine(threads: number, mebibytes: number): { peakGflops: number; lanes: number; writeGBps: number; copyGBps: number };
 }
 
 let preference: KernelChoice = parseChoice(process.env.ATTENTION_INSPECTOR_KERNEL) ?? 'auto';
