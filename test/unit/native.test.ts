@@ -10,7 +10,7 @@ import { computeFast, disposeComputePool } from '../../src/core/compute/fast';
 import {
   kernelName, loadNative, NATIVE_SYNC_WORK, NATIVE_VARIANTS, nativeUnavailableReason, resetNative, setKernelLog, setKernelPreference,
 } from '../../src/core/compute/native';
-import type { NativeAddon, NativeVariant } from '../../src/core/compute/native';
+import type { NativeAddon } from '../../src/core/compute/native';
 import type { NdArray } from '../../src/core/ndarray';
 import { assertClose, decode, fixtures, inputOf } from './engine-fixtures';
 
