@@ -250,14 +250,19 @@ static void work(Job *job) {
 
 /* ---- helper threads: persistent, woken per job ---- */
 
+/*
+ * A helper joins a job only while the job is open (pool_job set); the caller closes it once every block is
+ * taken and then waits only for the helpers that joined. So on a busy machine a helper scheduled late never
+ * delays a job it had no part in (it wakes, finds no job, and sleeps again).
+ */
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t job_lock = PTHREAD_MUTEX_INITIALIZER; /* one job at a time uses the helpers */
 static pthread_cond_t pool_wake = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t pool_done = PTHREAD_COND_INITIALIZER;
 static Job *pool_job;
 static unsigned pool_generation;
-static int pool_active; /* helpers still working on pool_job */
-static int pool_wanted; /* helpers that take part in this job */
+static int pool_active; /* helpers working on pool_job */
+static int pool_wanted; /* helpers that may join this job */
 static int pool_size;   /* helpers started */
 
 static void *helper(void *arg) {
@@ -267,8 +272,9 @@ static void *helper(void *arg) {
   for (;;) {
     while (pool_generation == seen) pthread_cond_wait(&pool_wake, &pool_lock);
     seen = pool_generation;
-    if (index >= pool_wanted) continue;
     Job *job = pool_job;
+    if (!job || index >= pool_wanted) continue;
+    pool_active++;
     pthread_mutex_unlock(&pool_lock);
     work(job);
     pthread_mutex_lock(&pool_lock);
@@ -282,7 +288,7 @@ int attn_threads(void) {
   return n < 1 ? 1 : n > 64 ? 64 : (int)n;
 }
 
-/* Run job on `threads` threads: this one plus threads − 1 helpers. */
+/* Run job on up to `threads` threads: this one plus threads − 1 helpers. */
 static void run_parallel(Job *job, int threads) {
   pthread_mutex_lock(&job_lock);
   pthread_mutex_lock(&pool_lock);
@@ -300,7 +306,6 @@ static void run_parallel(Job *job, int threads) {
   if (helpers > 0) {
     pool_job = job;
     pool_wanted = helpers;
-    pool_active = helpers;
     pool_generation++;
     pthread_cond_broadcast(&pool_wake);
   }
@@ -308,8 +313,8 @@ static void run_parallel(Job *job, int threads) {
   work(job);
   if (helpers > 0) {
     pthread_mutex_lock(&pool_lock);
+    pool_job = NULL; /* every block is taken: no one joins any more */
     while (pool_active > 0) pthread_cond_wait(&pool_done, &pool_lock);
-    pool_job = NULL;
     pthread_mutex_unlock(&pool_lock);
   }
   pthread_mutex_unlock(&job_lock);

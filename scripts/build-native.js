@@ -46,7 +46,11 @@ function isFresh() {
 
 function copyToDist() {
   fs.mkdirSync(path.dirname(target), { recursive: true });
-  if (!fs.existsSync(target) || fs.statSync(target).mtimeMs < fs.statSync(built).mtimeMs) fs.copyFileSync(built, target);
+  if (fs.existsSync(target) && fs.statSync(target).mtimeMs >= fs.statSync(built).mtimeMs) return;
+  // A new file renamed over the old one: a process that has the old one loaded keeps its own (unchanged) copy.
+  const temp = `${target}.${process.pid}.tmp`;
+  fs.copyFileSync(built, temp);
+  fs.renameSync(temp, target);
 }
 
 function fallback(reason) {
