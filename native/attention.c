@@ -27,6 +27,7 @@ typedef struct Job {
   size_t kt_stride, vp_stride;
   float *weights, *output, *raw, *scaled;
   float *row_max, *row_sum; /* row statistics mode when set */
+  int views_only;          /* score views mode */
   int total;               /* blocks over all heads */
   int per_head;            /* blocks per head */
   int next;                /* atomic: next block */
@@ -92,14 +93,15 @@ typedef struct Variant {
   int vcols;  /* value columns per P·V tile: dv is padded to a multiple */
   void (*block)(const Job *, Scratch *, int, int, int, float *);
   void (*stats)(const Job *, Scratch *, int, int, int, float *, float *);
+  void (*views)(const Job *, Scratch *, int, int, int);
 } Variant;
 
 static const Variant VARIANTS[] = {
 #ifdef X86
-  {"avx512", 32, 64, block_avx512, stats_avx512},
-  {"avx2", 16, 16, block_avx2, stats_avx2},
+  {"avx512", 32, 64, block_avx512, stats_avx512, views_avx512},
+  {"avx2", 16, 16, block_avx2, stats_avx2, views_avx2},
 #endif
-  {"portable", 8, 8, block_portable, stats_portable},
+  {"portable", 8, 8, block_portable, stats_portable, views_portable},
 };
 enum { NVARIANTS = sizeof VARIANTS / sizeof VARIANTS[0] };
 
@@ -229,7 +231,9 @@ static void work(Job *job) {
     const int h = b / job->per_head;
     const int r0 = (b % job->per_head) * job->br;
     const int n = job->nq - r0 < job->br ? job->nq - r0 : job->br;
-    if (job->row_max) {
+    if (job->views_only) {
+      var->views(job, sc, h, r0, n);
+    } else if (job->row_max) {
       const size_t at = (size_t)h * job->nq + r0;
       var->stats(job, sc, h, r0, n, job->row_max + at, job->row_sum + at);
     } else {
@@ -391,6 +395,22 @@ int attn_run(const AttnParams *p) {
     huge_pages(p->raw, cells);
     huge_pages(p->scaled, cells);
   }
+  run_parallel(&job, threads_for(p, &job));
+  return finish(&job, p);
+}
+
+int attn_score_views(const AttnParams *p) {
+  Job job;
+  if (!p->raw || !p->scaled) return EINVAL;
+  if (!prepare(&job, p)) {
+    free(job.kt);
+    free(job.vp);
+    return ENOMEM;
+  }
+  job.views_only = 1;
+  const size_t cells = (size_t)p->heads * p->nq * p->nk * 4;
+  huge_pages(p->raw, cells);
+  huge_pages(p->scaled, cells);
   run_parallel(&job, threads_for(p, &job));
   return finish(&job, p);
 }

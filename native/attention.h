@@ -33,6 +33,9 @@ typedef struct AttnParams {
 /** Compute; returns 0, -1 when aborted through control[0], or the errno of a failed weights write. */
 int attn_run(const AttnParams *p);
 
+/** The score views only: raw and scaled (masked −inf) scores into p->raw and p->scaled; no softmax. */
+int attn_score_views(const AttnParams *p);
+
 /**
  * Row statistics for a streamed pass over long contexts: per query row, the max of the scaled, masked scores
  * and Σ exp(score − max) over every key (weights and output untouched; out arrays [h][nq] each).

@@ -7,6 +7,7 @@
  *   setVariant(name) → boolean            force "avx512" | "avx2" | "portable" | "auto" (tests, bench)
  *   run(params) → number                  0, -1 (aborted through params.control), or a write errno
  *   runAsync(params) → Promise<number>    the same on a libuv thread, so the event loop keeps turning
+ *   scoreViews(params) → number            raw and scaled scores only (params.scores, params.scaled)
  *   rowStats(params, rowMax, rowSum) → number
  *   machine(threads, mebibytes) → { peakGflops, lanes, writeGBps, copyGBps }   the physical limits (bench)
  */
@@ -73,7 +74,7 @@ static int get_array(napi_env env, napi_value obj, const char *name, napi_typeda
 }
 
 /* Read and check params; on failure a TypeError naming the field is pending and 0 is returned. */
-static int read_params(napi_env env, napi_value obj, AttnParams *p) {
+static int read_params(napi_env env, napi_value obj, AttnParams *p, int need_output) {
   memset(p, 0, sizeof *p);
   double scale, fd_offset;
   int fd;
@@ -101,7 +102,7 @@ static int read_params(napi_env env, napi_value obj, AttnParams *p) {
       !get_array(env, obj, "k", napi_float32_array, h * p->nk * p->dk, 0, &k) ||
       !get_array(env, obj, "v", napi_float32_array, h * p->nk * p->dv, 0, &v) ||
       !get_array(env, obj, "weights", napi_float32_array, cells, 1, &w) ||
-      !get_array(env, obj, "output", napi_float32_array, h * p->nq * p->dv, 0, &o) ||
+      !get_array(env, obj, "output", napi_float32_array, h * p->nq * p->dv, !need_output, &o) ||
       !get_array(env, obj, "scores", napi_float32_array, cells, 1, &raw) ||
       !get_array(env, obj, "scaled", napi_float32_array, cells, 1, &scl) ||
       !get_array(env, obj, "mask", napi_uint8_array, (p->mask_per_head ? h : 1) * p->nq * p->nk,
@@ -131,7 +132,7 @@ static napi_value run(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return NULL;
   AttnParams p;
-  if (!read_params(env, argv[0], &p)) return NULL;
+  if (!read_params(env, argv[0], &p, 1)) return NULL;
   return number(env, attn_run(&p));
 }
 
@@ -167,7 +168,7 @@ static napi_value run_async(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "attention kernel: out of memory");
     return NULL;
   }
-  if (!read_params(env, argv[0], &a->p)) {
+  if (!read_params(env, argv[0], &a->p, 1)) {
     free(a);
     return NULL;
   }
@@ -183,12 +184,26 @@ static napi_value run_async(napi_env env, napi_callback_info info) {
   return promise;
 }
 
+static napi_value score_views(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return NULL;
+  AttnParams p;
+  if (!read_params(env, argv[0], &p, 0)) return NULL;
+  if (!p.raw) {
+    throw_type(env, "attention kernel: scoreViews needs scores and scaled");
+    return NULL;
+  }
+  p.weights = NULL, p.output = NULL, p.fd = -1;
+  return number(env, attn_score_views(&p));
+}
+
 static napi_value row_stats(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) return NULL;
   AttnParams p;
-  if (!read_params(env, argv[0], &p)) return NULL;
+  if (!read_params(env, argv[0], &p, 0)) return NULL;
   napi_value holder;
   napi_create_object(env, &holder);
   napi_set_named_property(env, holder, "max", argv[1]);
@@ -261,6 +276,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"run", NULL, run, NULL, NULL, NULL, napi_default, NULL},
     {"runAsync", NULL, run_async, NULL, NULL, NULL, napi_default, NULL},
     {"rowStats", NULL, row_stats, NULL, NULL, NULL, napi_default, NULL},
+    {"scoreViews", NULL, score_views, NULL, NULL, NULL, napi_default, NULL},
     {"machine", NULL, machine, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

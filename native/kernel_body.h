@@ -290,6 +290,29 @@ static void FN(block)(const Job *job, Scratch *sc, int h, int r0, int n, float *
     for (int t = 0; t < dv; t++) out[(size_t)i * dv + t] = sc->o[(size_t)i * dvp + t] * sc->inv[i];
 }
 
+/* The score views only (raw and scaled scores of rows [r0, r0 + n) of head h, every key): no softmax. */
+static void FN(views)(const Job *job, Scratch *sc, int h, int r0, int n) {
+  const int dk = job->dk, nkp = job->nkp, nk = job->nk;
+  const int rows = (n + 7) & ~7;
+  const float *q = job->q + ((size_t)h * job->nq + r0) * dk;
+  for (size_t i = 0; i < (size_t)n * dk; i++) sc->q[i] = q[i];
+  for (size_t i = (size_t)n * dk; i < (size_t)rows * dk; i++) sc->q[i] = 0.0f;
+  FN(scores)(job->op, sc->q, rows, dk, job->kt + (size_t)h * job->kt_stride, nk, sc->s, nkp);
+  for (int i = 0; i < n; i++) {
+    const int g = r0 + i;
+    const uint8_t *mrow = job->mask_kind == MASK_MATRIX
+      ? job->mask + (job->mask_per_head ? (size_t)h * job->nq * nk : 0) + (size_t)g * nk : NULL;
+    const size_t at = ((size_t)h * job->nq + g) * nk;
+    /* With the mask folded in after the views are written; the row's S is not needed past this. */
+    FN(views_and_mask)(job, sc->s + (size_t)i * nkp, row_limit(job, g), NULL, job->raw + at, job->scaled + at, 1.0f);
+    if (mrow) {
+      float *scl = job->scaled + at;
+      for (int j = 0; j < nk; j++)
+        if (!mrow[j]) scl[j] = -INFINITY;
+    }
+  }
+}
+
 /* Row statistics only: max of the scaled, masked scores (natural units) and Σ exp(x − max), per row. */
 static void FN(stats)(const Job *job, Scratch *sc, int h, int r0, int n, float *rmax, float *rsum) {
   const int dk = job->dk, nkp = job->nkp, nk = job->nk;

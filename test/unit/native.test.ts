@@ -46,6 +46,11 @@ async function agrees(input: AttentionInput, what: string, tol = 1e-5): Promise<
   assertClose(r.scores, ref.scores, tol, tol, `${what} scores`);
   assertClose(r.scaled, ref.scaled, tol, tol, `${what} scaled`);
   assert.deepStrictEqual(r.warnings, ref.warnings, `${what} warnings`);
+  // The score views on demand (scores: false): made by the native kernel on first access.
+  const lazy = await computeFast(input, { kernel: 'native', scores: false });
+  assertClose(lazy.weights, ref.weights, tol, 0, `${what} weights (scores on demand)`);
+  assertClose(lazy.scores, ref.scores, tol, tol, `${what} scores on demand`);
+  assertClose(lazy.scaled, ref.scaled, tol, tol, `${what} scaled on demand`);
 }
 
 describe('native kernel: every variant agrees with the reference and NumPy', function () {

@@ -13,7 +13,7 @@ import type { AttentionInput, AttentionResult, FastOptions, MaskSpec, PreparedAt
 import { findAsset } from './assets';
 import { loadBestWasm, runChunk, totalChunks, WasmKernel, wasmFits, WRITE_ERROR } from './kernel';
 import type { KernelJob } from './kernel';
-import { nativeFor, runNative } from './native';
+import { nativeFor, nativeScoreViews, runNative } from './native';
 import { abortError, ComputePool } from './pool';
 
 /**
@@ -285,7 +285,8 @@ export async function computeFast(input: AttentionInput, options: EngineOptions 
   const lazyScores = () => {
     if (!scores) {
       const s = { scores: allocFloat32(heads * nq * nk, 'scores'), scaled: allocFloat32(heads * nq * nk, 'scaled scores') };
-      for (let h = 0; h < heads; h++) {
+      if (native) nativeScoreViews(native, job, s.scores, s.scaled);
+      else for (let h = 0; h < heads; h++) {
         attendRows({ q: p.q[h], k: p.k[h], v: p.v[h], nq, nk, dk, dv }, h, p.similarity, p.scaleFactor, p.mask, 0, nq,
           { scores: s.scores, scaled: s.scaled, weightsOffset: h * nq * nk, outputOffset: 0 });
       }

@@ -39,7 +39,7 @@ export interface NativeParams {
   k: Float32Array;
   v: Float32Array;
   weights?: Float32Array;
-  output: Float32Array;
+  output?: Float32Array;
   scores?: Float32Array;
   scaled?: Float32Array;
   fd: number;
@@ -55,6 +55,7 @@ export interface NativeAddon {
   run(p: NativeParams): number;
   runAsync(p: NativeParams): Promise<number>;
   rowStats(p: NativeParams, rowMax: Float32Array, rowSum: Float32Array): number;
+  scoreViews(p: NativeParams): number;
   /** The machine's measured limits (bench): peak float32 GFLOP/s on `threads` threads, memory GB/s. */
   machine(threads: number, mebibytes: number): { peakGflops: number; lanes: number; writeGBps: number; copyGBps: number };
 }
@@ -197,4 +198,10 @@ export async function runNative(
     throw err;
   }
   options.onProgress?.(1);
+}
+
+/** Raw and scaled scores of a job into `scores` and `scaled` ([h, nq, nk] each), for the score views on demand. */
+export function nativeScoreViews(addon: NativeAddon, job: KernelJob, scores: Float32Array, scaled: Float32Array): void {
+  const code = addon.scoreViews({ ...paramsOf(job), weights: undefined, output: undefined, scores, scaled, fd: -1 });
+  if (code !== 0) throw new Error(`the native kernel failed: ${errnoName(code)}`);
 }
