@@ -28,6 +28,7 @@ typedef struct Job {
   float *weights, *output, *raw, *scaled;
   float *row_max, *row_sum; /* row statistics mode when set */
   int views_only;          /* score views mode */
+  int stream;              /* weights written with non-temporal stores */
   int total;               /* blocks over all heads */
   int per_head;            /* blocks per head */
   int next;                /* atomic: next block */
@@ -49,13 +50,16 @@ static inline int row_limit(const Job *job, int i) {
 
 #if defined(__x86_64__) || defined(__i386__)
 #define X86 1
+#include <immintrin.h>
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512dq,avx512vl,avx512bw,fma")
 #define V 16
 #define MR 8
 #define NV 4
 #define FN(x) x##_avx512
+#define NT_STORE(p, x) _mm512_stream_ps((p), (__m512)(x))
 #include "kernel_body.h"
+#undef NT_STORE
 #undef V
 #undef MR
 #undef NV
@@ -68,7 +72,9 @@ static inline int row_limit(const Job *job, int i) {
 #define MR 4
 #define NV 2
 #define FN(x) x##_avx2
+#define NT_STORE(p, x) _mm256_stream_ps((p), (__m256)(x))
 #include "kernel_body.h"
+#undef NT_STORE
 #undef V
 #undef MR
 #undef NV
@@ -250,6 +256,9 @@ static void work(Job *job) {
     }
     if (control) __atomic_fetch_add(&control[1], n, __ATOMIC_RELAXED);
   }
+#ifdef X86
+  if (job->stream) _mm_sfence(); /* non-temporal stores are weakly ordered: done before the job says so */
+#endif
 }
 
 /* ---- helper threads: persistent, woken per job ---- */
@@ -391,6 +400,8 @@ int attn_run(const AttnParams *p) {
   }
   const size_t cells = (size_t)p->heads * p->nq * p->nk * 4;
   huge_pages(p->weights, cells);
+  /* Weights beyond what the caches hold go around them (16 MiB: n ≈ 2048 and up). */
+  job.stream = p->weights && cells >= (16u << 20);
   if (p->raw) {
     huge_pages(p->raw, cells);
     huge_pages(p->scaled, cells);

@@ -244,10 +244,31 @@ static float FN(softmax_row)(float *s, int lim, float c, int zero_to, float *max
   return 1.0f / sum;
 }
 
-/* w[0, nk) = e · inv below lim, 0 from lim on. */
-static void FN(write_weights)(const float *e, int lim, int nk, float inv, float *w) {
+/*
+ * w[0, nk) = e · inv below lim, 0 from lim on. `stream`: non-temporal stores for weights far larger than the
+ * caches (no read-for-ownership of lines about to be overwritten: half the memory traffic).
+ */
+static void FN(write_weights)(const float *e, int lim, int nk, float inv, float *w, int stream) {
   const vf iv = FN(splat)(inv);
   int j = 0;
+#ifdef NT_STORE
+  if (stream) {
+    const vf zero = FN(splat)(0.0f);
+    const vi lanes = FN(iota)();
+    for (; j < nk && ((uintptr_t)(w + j) & (V * 4 - 1)); j++) w[j] = j < lim ? e[j] * inv : 0.0f;
+    for (; j + V <= nk; j += V) {
+      /* e past lim is not the row's (stale scratch): lanes from lim on are written as 0. */
+      const vf x = j + V <= lim ? FN(loadu)(e + j) * iv
+                 : j >= lim     ? zero
+                                : FN(select)((lanes + j) < lim, FN(loadu)(e + j) * iv, zero);
+      NT_STORE(w + j, x);
+    }
+    for (; j < nk; j++) w[j] = j < lim ? e[j] * inv : 0.0f;
+    return;
+  }
+#else
+  (void)stream;
+#endif
   for (; j + V <= lim; j += V) FN(storeu)(w + j, FN(loadu)(e + j) * iv);
   for (; j < lim; j++) w[j] = e[j] * inv;
   for (; j < nk; j++) w[j] = 0.0f;
@@ -280,7 +301,7 @@ static void FN(block)(const Job *job, Scratch *sc, int h, int r0, int n, float *
                                         job->raw ? job->scaled + at : NULL, c);
     float m2;
     sc->inv[i] = FN(softmax_row)(s, sc->lim[i], cf, kend, &m2);
-    if (wdst) FN(write_weights)(s, sc->inv[i] != sc->inv[i] ? nk : sc->lim[i], nk, sc->inv[i], wdst + (size_t)i * nk);
+    if (wdst) FN(write_weights)(s, sc->inv[i] != sc->inv[i] ? nk : sc->lim[i], nk, sc->inv[i], wdst + (size_t)i * nk, job->stream && wdst == job->weights + ((size_t)h * job->nq + r0) * nk);
   }
   for (int i = n; i < rows; i++)
     for (int j = 0; j < kend; j++) sc->s[(size_t)i * nkp + j] = 0.0f;

@@ -151,6 +151,15 @@ describe('native kernel: every variant agrees with the reference and NumPy', fun
         await assert.rejects(p, (e: Error) => e.name === 'AbortError');
       });
 
+      it('weights past 16 MiB (written around the caches) with odd row starts, causal', async () => {
+        const n = 2051; // 16.8 MB of weights; rows start at every alignment
+        const input: AttentionInput = { q: random(n, 5, 60), k: random(n, 5, 61), v: random(n, 3, 62), mask: 'causal' };
+        const ref = computeAttention(input);
+        const r = await computeFast(input, { kernel: 'native', scores: false });
+        assertClose(r.weights, ref.weights, 1e-5, 0, 'weights');
+        assertClose(r.output, ref.output, 1e-5, 1e-5, 'output');
+      });
+
       it('NaN in Q makes that row NaN, like NumPy; other rows are unaffected', async () => {
         const q = random(10, 8, 24);
         (q.data as Float32Array)[2 * 8 + 3] = NaN;
