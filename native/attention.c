@@ -412,16 +412,17 @@ int attn_run(const AttnParams *p) {
 
 int attn_score_views(const AttnParams *p) {
   Job job;
-  if (!p->raw || !p->scaled) return EINVAL;
+  if (!p->raw && !p->scaled) return EINVAL;
   if (!prepare(&job, p)) {
     free(job.kt);
     free(job.vp);
     return ENOMEM;
   }
   job.views_only = 1;
+  job.scaled = p->scaled; /* either view alone is fine here */
   const size_t cells = (size_t)p->heads * p->nq * p->nk * 4;
-  huge_pages(p->raw, cells);
-  huge_pages(p->scaled, cells);
+  if (p->raw) huge_pages(p->raw, cells);
+  if (p->scaled) huge_pages(p->scaled, cells);
   run_parallel(&job, threads_for(p, &job));
   return finish(&job, p);
 }

@@ -7,7 +7,7 @@
  *   setVariant(name) → boolean            force "avx512" | "avx2" | "portable" | "auto" (tests, bench)
  *   run(params) → number                  0, -1 (aborted through params.control), or a write errno
  *   runAsync(params) → Promise<number>    the same on a libuv thread, so the event loop keeps turning
- *   scoreViews(params) → number            raw and scaled scores only (params.scores, params.scaled)
+ *   scoreViews(params) → number            raw and/or scaled scores only (params.scores, params.scaled)
  *   rowStats(params, rowMax, rowSum) → number
  *   machine(threads, mebibytes) → { peakGflops, lanes, writeGBps, copyGBps }   the physical limits (bench)
  */
@@ -111,7 +111,7 @@ static int read_params(napi_env env, napi_value obj, AttnParams *p, int need_out
     throw_type(env, "attention kernel: an array is missing, of the wrong type, or shorter than its shape");
     return 0;
   }
-  if ((raw == NULL) != (scl == NULL)) {
+  if ((raw == NULL) != (scl == NULL) && need_output) {
     throw_type(env, "attention kernel: scores and scaled come together");
     return 0;
   }
@@ -190,8 +190,8 @@ static napi_value score_views(napi_env env, napi_callback_info info) {
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return NULL;
   AttnParams p;
   if (!read_params(env, argv[0], &p, 0)) return NULL;
-  if (!p.raw) {
-    throw_type(env, "attention kernel: scoreViews needs scores and scaled");
+  if (!p.raw && !p.scaled) {
+    throw_type(env, "attention kernel: scoreViews needs scores or scaled");
     return NULL;
   }
   p.weights = NULL, p.output = NULL, p.fd = -1;

@@ -156,20 +156,18 @@ static float FN(views_and_mask)(const Job *job, float *s, int lim, const uint8_t
   const int nk = job->nk;
   const vf ninf = FN(splat)(-INFINITY);
   const vi lanes = FN(iota)();
-  if (raw) {
+  if (raw)
+    for (int j = 0; j < nk; j++) raw[j] = s[j];
+  if (scl) {
     const vf sf = FN(splat)(job->scale);
     int j = 0;
     for (; j + V <= nk; j += V) {
       const vf x = FN(loadu)(s + j);
-      FN(storeu)(raw + j, x);
       vi vis = (lanes + j) < lim;
       if (mrow) vis &= __builtin_convertvector(*(const vb *)(mrow + j), vi) != 0;
       FN(storeu)(scl + j, FN(select)(vis, x * sf, ninf));
     }
-    for (; j < nk; j++) {
-      raw[j] = s[j];
-      scl[j] = j < lim && (!mrow || mrow[j]) ? s[j] * job->scale : -INFINITY;
-    }
+    for (; j < nk; j++) scl[j] = j < lim && (!mrow || mrow[j]) ? s[j] * job->scale : -INFINITY;
   }
   if (!mrow) return c;
   const vf cf = FN(splat)(c);
@@ -325,8 +323,9 @@ static void FN(views)(const Job *job, Scratch *sc, int h, int r0, int n) {
       ? job->mask + (job->mask_per_head ? (size_t)h * job->nq * nk : 0) + (size_t)g * nk : NULL;
     const size_t at = ((size_t)h * job->nq + g) * nk;
     /* With the mask folded in after the views are written; the row's S is not needed past this. */
-    FN(views_and_mask)(job, sc->s + (size_t)i * nkp, row_limit(job, g), NULL, job->raw + at, job->scaled + at, 1.0f);
-    if (mrow) {
+    FN(views_and_mask)(job, sc->s + (size_t)i * nkp, row_limit(job, g), NULL, job->raw ? job->raw + at : NULL,
+                       job->scaled ? job->scaled + at : NULL, 1.0f);
+    if (mrow && job->scaled) {
       float *scl = job->scaled + at;
       for (int j = 0; j < nk; j++)
         if (!mrow[j]) scl[j] = -INFINITY;

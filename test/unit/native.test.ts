@@ -51,6 +51,17 @@ async function agrees(input: AttentionInput, what: string, tol = 1e-5): Promise<
   assertClose(lazy.weights, ref.weights, tol, 0, `${what} weights (scores on demand)`);
   assertClose(lazy.scores, ref.scores, tol, tol, `${what} scores on demand`);
   assertClose(lazy.scaled, ref.scaled, tol, tol, `${what} scaled on demand`);
+  // Single cells for hover, without the views: every cell of the first and last rows of each head.
+  const cellwise = await computeFast(input, { kernel: 'native', scores: false });
+  for (let h = 0; h < ref.heads; h++) {
+    for (const i of [0, ref.nq - 1]) {
+      for (let j = 0; j < ref.nk; j++) {
+        const c = cellwise.scoreAt?.(h, i, j);
+        const e = (h * ref.nq + i) * ref.nk + j;
+        assertClose([c?.score ?? NaN, c?.scaled ?? NaN], [ref.scores[e], ref.scaled[e]], tol, tol, `${what} scoreAt(${h}, ${i}, ${j})`);
+      }
+    }
+  }
 }
 
 describe('native kernel: every variant agrees with the reference and NumPy', function () {
@@ -315,6 +326,24 @@ describe('native kernel: choosing and falling back', function () {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('scores on demand and scoreAt on the WASM and TypeScript paths too; results name their kernel', async () => {
+    const masked: AttentionInput = { q: random(30, 8, 53), k: random(25, 8, 54), v: random(25, 3, 55), mask: maskWithEmptyRow(30, 25, 56) };
+    for (const inp of [input, masked, { ...input, similarity: 'laplacian' as const }]) {
+      const ref = computeAttention(inp);
+      for (const kernel of ['wasm', 'ts'] as const) {
+        const r = await computeFast(inp, { kernel, scores: false });
+        assert.match(r.kernel ?? '', kernel === 'ts' || inp.similarity === 'laplacian' ? /^ts$/ : /^wasm \((fma|simd)\)$/);
+        for (let j = 0; j < ref.nk; j++) {
+          const c = r.scoreAt?.(0, 3, j);
+          assertClose([c?.score ?? NaN, c?.scaled ?? NaN], [ref.scores[3 * ref.nk + j], ref.scaled[3 * ref.nk + j]], 1e-5, 1e-5, `${kernel} scoreAt`);
+        }
+        assertClose(r.scaled, ref.scaled, 1e-5, 1e-5, `${kernel} scaled on demand`);
+      }
+    }
+    assert.match((await computeFast(input, { kernel: 'native' })).kernel ?? '', /^native \((avx512|avx2|portable)\)$/);
+    assert.strictEqual(computeAttention(input).kernel, undefined);
   });
 
   it('kernel "wasm" (option or preference) runs WASM even where the addon loads', async () => {

@@ -200,8 +200,8 @@ export async function runNative(
   options.onProgress?.(1);
 }
 
-/** Raw and scaled scores of a job into `scores` and `scaled` ([h, nq, nk] each), for the score views on demand. */
-export function nativeScoreViews(addon: NativeAddon, job: KernelJob, scores: Float32Array, scaled: Float32Array): void {
+/** Raw and/or scaled scores of a job into `scores` / `scaled` ([h, nq, nk] each), for the score views on demand. */
+export function nativeScoreViews(addon: NativeAddon, job: KernelJob, scores: Float32Array | undefined, scaled: Float32Array | undefined): void {
   const code = addon.scoreViews({ ...paramsOf(job), weights: undefined, output: undefined, scores, scaled, fd: -1 });
   if (code !== 0) throw new Error(`the native kernel failed: ${errnoName(code)}`);
 }
