@@ -130,7 +130,8 @@ export async function compute(spec: AttentionSpec, env: SourceEnv): Promise<Atte
   if (cells < FAST_THRESHOLD) return computeAttention(input);
   const run = env.runLong ?? runDirect;
   return run(`Computing attention (${nq}×${nk}${spec.heads && spec.heads > 1 ? ` × ${spec.heads} heads` : ''})`,
-    (signal, report) => computeAttentionFast(input, { signal, onProgress: report }));
+    // Weights and output only: the score views are made when a view shows them (scores: false).
+    (signal, report) => computeAttentionFast(input, { signal, onProgress: report, kernel: env.settings().kernel, scores: false }));
 }
 
 /** `onInfo` hears the header of the array the load opened (the custom editor's subtitle, without a second open). */
