@@ -146,9 +146,9 @@ describe('native kernel: every variant agrees with the reference and NumPy', fun
       });
 
       it('a large job on the async path: equal to the sync path, progress up to 1, cancellable', async () => {
-        const n = 700; // above NATIVE_SYNC_WORK with d = 64
-        assert.ok(n * n * 128 >= NATIVE_SYNC_WORK);
-        const input: AttentionInput = { q: random(n, 64, 21), k: random(n, 64, 22), v: random(n, 64, 23), mask: 'causal' };
+        const n = 700; // above NATIVE_SYNC_WORK with d = 512
+        assert.ok(n * n * 1024 >= NATIVE_SYNC_WORK);
+        const input: AttentionInput = { q: random(n, 512, 21), k: random(n, 512, 22), v: random(n, 512, 23), mask: 'causal' };
         const seen: number[] = [];
         const r = await computeFast(input, { kernel: 'native', onProgress: (f) => seen.push(f) });
         assert.strictEqual(seen[seen.length - 1], 1);
@@ -231,7 +231,7 @@ describe('native kernel: every variant agrees with the reference and NumPy', fun
     try {
       for (const [label, input] of [
         ['small (sync)', { q: random(150, 8, 31), k: random(101, 8, 32), v: random(101, 4, 33), similarity: 'cosine', mask: 'causal' }],
-        ['large (async)', { q: random(700, 64, 34), k: random(650, 64, 35), v: random(650, 8, 36), similarity: 'laplacian' }],
+        ['large (async)', { q: random(700, 600, 34), k: random(650, 600, 35), v: random(650, 600, 36), mask: 'causal' }],
       ] as [string, AttentionInput][]) {
         const ref = computeAttention(input);
         const file = path.join(dir, 'w.bin');

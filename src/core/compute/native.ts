@@ -142,10 +142,11 @@ export function kernelName(kernel?: string): string {
 
 /**
  * Jobs below this many multiply-adds (h·n_q·n_k·(d_k + d_v)) run synchronously on the calling thread (with the
- * addon's helper threads): a few milliseconds at most, less than a hop to the libuv pool and back costs them in
- * latency. Larger ones run asynchronously so the event loop keeps turning, with progress and cancellation.
+ * addon's helper threads): up to n ≈ 1536 at d = 64, ~10 ms on two cores, well inside the host's 50 ms stall
+ * budget, where the hop to the libuv pool and back (two more thread wake-ups, slow on a busy machine) would cost
+ * more than it saves. Larger ones run asynchronously so the event loop keeps turning, with progress and cancellation.
  */
-export const NATIVE_SYNC_WORK = 512 * 512 * 128;
+export const NATIVE_SYNC_WORK = 1536 * 1536 * 128;
 
 function errnoName(code: number): string {
   return Object.entries(os.constants.errno).find(([, v]) => v === code)?.[0] ?? `errno ${code}`;
