@@ -39,9 +39,19 @@ function buildWasm() {
   }
 }
 
+/**
+ * The native kernel (native/*.c) is rebuilt by node-gyp when its sources changed and copied to dist/; a failed
+ * build says so in one line and the WASM kernel is used (see scripts/build-native.js).
+ */
+function buildNative() {
+  const script = path.join(__dirname, 'scripts', 'build-native.js');
+  if (fs.existsSync(script)) require(script).buildNative({ quiet: true });
+}
+
 async function main() {
   fs.mkdirSync('dist', { recursive: true });
   buildWasm();
+  buildNative();
   if (watch) {
     const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
     await Promise.all(contexts.map((c) => c.watch()));

@@ -153,7 +153,8 @@ export async function compute(spec: AttentionSpec, env: SourceEnv): Promise<Atte
   if (cells < FAST_THRESHOLD) return computeAttention(input);
   const run = env.runLong ?? runDirect;
   return run(`Computing attention (${nq}×${nk}${heads > 1 ? ` × ${heads} heads` : ''})`,
-    (signal, report) => computeAttentionFast(input, { signal, onProgress: report }));
+    // Weights and output only: the score views are made when a view shows them (scores: false).
+    (signal, report) => computeAttentionFast(input, { signal, onProgress: report, kernel: env.settings().kernel, scores: false }));
 }
 
 /** `onInfo` hears the header of the array the load opened (the custom editor's subtitle, without a second open). */

@@ -1,7 +1,7 @@
 /**
  * `attention-inspector compute --q FILE[#m] [--k FILE[#m]] [--v FILE[#m]]
  *     [--similarity dot|cosine|laplacian|euclidean] [--scale sqrt|dk|none|NUMBER] [--mask none|causal|FILE[#m]]
- *     [--heads H --wq F --wk F --wv F [--wo F]] [--batch B] [--json] [--out DIR]`
+ *     [--heads H --wq F --wk F --wv F [--wo F]] [--batch B] [--json] [--out DIR] [--kernel auto|native|wasm]`
  *
  * Stable contract (other parts' tests rely on it):
  * - `--k`/`--v` default to `--q`. `--q FILE.json` may be an attention spec: its Q (or X), K, V, weights and
@@ -21,6 +21,8 @@ import * as path from 'path';
 import { reportError } from './report';
 import { attentionShape, computeAttentionFast, disposeAttentionWorkers, SIMILARITIES } from '../core/attention';
 import { WRITE_ERROR } from '../core/compute/kernel';
+import { KERNEL_CHOICES, setKernelPreference } from '../core/compute/native';
+import type { KernelChoice } from '../core/compute/native';
 import type { AttentionInput, AttentionResult, Scale, Similarity } from '../core/attention';
 import { loadSpec } from '../core/jsonSpec';
 import { specToInput } from '../core/specInput';
@@ -32,7 +34,7 @@ import { npyHeaderText, writeNpy } from '../core/npyWrite';
 
 interface ComputeArgs {
   q?: string; k?: string; v?: string; mask?: string; wq?: string; wk?: string; wv?: string; wo?: string;
-  similarity?: Similarity; scale?: Scale; heads?: number; batch?: number; json: boolean; out?: string;
+  similarity?: Similarity; scale?: Scale; heads?: number; batch?: number; json: boolean; out?: string; kernel?: KernelChoice;
 }
 
 const FILE_OPTIONS = ['q', 'k', 'v', 'mask', 'wq', 'wk', 'wv', 'wo'] as const;
@@ -75,6 +77,10 @@ export function parseComputeArgs(args: string[]): ComputeArgs {
       const b = Number(s);
       if (!Number.isInteger(b) || b < 0) throw new MatrixError(`--batch must be a whole number (got ${JSON.stringify(s)})`);
       out.batch = b;
+    } else if (a === '--kernel') {
+      const s = take('auto, native or wasm');
+      if (!(KERNEL_CHOICES as readonly string[]).includes(s)) throw new MatrixError(`--kernel must be auto, native or wasm (got ${JSON.stringify(s)})`);
+      out.kernel = s as KernelChoice;
     } else if (a === '--out') out.out = take('a directory');
     else if (a.startsWith('-')) throw new MatrixError(`unknown option ${a} (try --help)`);
     else throw new MatrixError(`unexpected argument ${JSON.stringify(a)} (compute takes --q FILE and options)`);
@@ -300,6 +306,7 @@ export async function computeAndSave(
 export async function runCompute(args: string[]): Promise<number> {
   try {
     const a = parseComputeArgs(args);
+    if (a.kernel) setKernelPreference(a.kernel);
     const input = await buildInput(a);
     // Scores are only printed with --json; --out alone saves weights and output, and keeps in memory only
     // weights small enough to be printed in the summary.

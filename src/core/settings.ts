@@ -5,6 +5,7 @@
 import { SIMILARITIES } from './attention';
 import type { Scale, Similarity } from './attention';
 import { isColorMapName } from '../shared/colormap';
+import type { KernelChoice } from './compute/native';
 
 export interface InspectorSettings {
   readonly similarity: Similarity;
@@ -13,7 +14,11 @@ export interface InspectorSettings {
   readonly watchGlobs: readonly string[];
   readonly overviewSize: number;
   readonly maxCells: number;
+  /** Which kernel computes: `auto` (native where it loads, else WASM), `native`, `wasm`. */
+  readonly kernel: KernelChoice;
 }
+
+const KERNELS: readonly KernelChoice[] = ['auto', 'native', 'wasm'];
 
 export const DEFAULT_SETTINGS: InspectorSettings = {
   similarity: 'dot',
@@ -22,6 +27,7 @@ export const DEFAULT_SETTINGS: InspectorSettings = {
   watchGlobs: ['**/*.{npy,npz,safetensors}', '**/*.json'],
   overviewSize: 512,
   maxCells: 67108864,
+  kernel: 'auto',
 };
 
 /** "sqrt" | "dk" | "none" | a positive finite number (also as text, since the setting is a string). */
@@ -41,6 +47,7 @@ export function parseSettings(get: (key: string) => unknown): InspectorSettings 
   const globs = get('watchGlobs');
   const overview = get('overviewSize');
   const maxCells = get('maxCells');
+  const kernel = get('kernel');
   return {
     similarity: SIMILARITIES.includes(similarity as Similarity) ? (similarity as Similarity) : DEFAULT_SETTINGS.similarity,
     scale: parseScale(get('defaultScale')) ?? DEFAULT_SETTINGS.scale,
@@ -51,6 +58,7 @@ export function parseSettings(get: (key: string) => unknown): InspectorSettings 
       ? Math.min(4096, Math.max(64, Math.round(overview))) : DEFAULT_SETTINGS.overviewSize,
     maxCells: typeof maxCells === 'number' && Number.isFinite(maxCells) && maxCells >= 1024
       ? Math.floor(maxCells) : DEFAULT_SETTINGS.maxCells,
+    kernel: KERNELS.includes(kernel as KernelChoice) ? (kernel as KernelChoice) : DEFAULT_SETTINGS.kernel,
   };
 }
 

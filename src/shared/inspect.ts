@@ -46,7 +46,8 @@ export function isQueryKeyKind(kind: ViewKind): boolean {
 }
 
 function at(m: Matrix2D | undefined, r: number, c: number): number | undefined {
-  return m && r < m.rows && c < m.cols ? m.data[r * m.cols + c] : undefined;
+  if (!m || r >= m.rows || c >= m.cols) return undefined;
+  return m.cell ? m.cell(r, c) : m.data[r * m.cols + c];
 }
 
 /** 1-based rank of row[c] among row (descending), ties sharing the better rank. */
@@ -60,7 +61,7 @@ export function rankInRow(row: ArrayLike<number>, c: number): number {
 export function cellDetails(src: InspectSource, kind: ViewKind, row: number, col: number): CellDetails | undefined {
   const m = src.kinds[kind];
   if (!m || row < 0 || col < 0 || row >= m.rows || col >= m.cols) return undefined;
-  const value = m.data[row * m.cols + col];
+  const value = at(m, row, col) as number;
   if (!isQueryKeyKind(kind)) {
     return { kind, row, col, rowLabel: labelOf(src.queryLabels, row), colLabel: labelOf(src.valueLabels, col), value };
   }

@@ -37,6 +37,8 @@ export interface Matrix2D {
   rows: number;
   cols: number;
   data: Float32Array;
+  /** One cell without reading `data`, where `data` is made on first access (the host's score views). */
+  cell?(row: number, col: number): number;
 }
 
 export interface HeatmapGrid {

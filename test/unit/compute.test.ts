@@ -6,6 +6,7 @@ import { computeAttention, computeAttentionFast } from '../../src/core/attention
 import type { AttentionInput } from '../../src/core/attention';
 import { findAsset } from '../../src/core/compute/assets';
 import { computeFast, disposeComputePool, dropSpareMemory, releaseResult, spareBuffers, WARM_SPARE_MIN_BYTES, wasmAvailable, wasmBuild } from '../../src/core/compute/fast';
+import { setKernelPreference } from '../../src/core/compute/native';
 import type { NdArray } from '../../src/core/ndarray';
 import { assertClose, decode, fixtures, inputOf } from './engine-fixtures';
 
@@ -30,7 +31,12 @@ function randomMask(rows: number, cols: number, seed: number): NdArray {
 
 describe('compute: fast paths agree with the reference', function () {
   this.timeout(60000);
-  after(() => disposeComputePool());
+  // These tests are about the WASM kernels and the worker pool; test/unit/native.test.ts covers the native one.
+  before(() => setKernelPreference('wasm'));
+  after(() => {
+    setKernelPreference('auto');
+    disposeComputePool();
+  });
 
   it('finds dist/attention.wasm and dist/worker.js (built by npm run build)', () => {
     assert.ok(findAsset('attention.wasm'), 'dist/attention.wasm missing: run npm run build');

@@ -4,6 +4,7 @@
  * this thread and on the worker pool, the TypeScript kernel, and the shape rules.
  */
 import * as assert from 'assert';
+import { loadNative } from '../../src/core/compute/native';
 import * as fs from 'fs';
 import * as path from 'path';
 import { attentionShape, computeAttention, validateInput } from '../../src/core/attention';
@@ -66,10 +67,20 @@ describe('per-head Q/K/V and grouped-query attention (vs NumPy)', function () {
     it(`${c.name}: the reference matches NumPy`, async () => {
       await check(computeAttention(await inputOf(c)), c, `${c.name} reference`, 1e-6);
     });
-    const paths: [string, EngineOptions][] = [['wasm', { kernel: 'wasm', pool: false }], ['ts kernel', { kernel: 'ts', pool: false }], ['worker pool', { pool: true }]];
+    const paths: [string, EngineOptions][] = [['wasm', { kernel: 'wasm', pool: false }], ['ts kernel', { kernel: 'ts', pool: false }],
+      ['worker pool', { kernel: 'wasm', pool: true }], ['native kernel', { kernel: 'native' }]];
     for (const [label, opts] of paths) {
-      it(`${c.name}: the fast path (${label}) matches NumPy`, async () => {
-        await check(await computeFast(await inputOf(c), opts), c, `${c.name} ${label}`, 2e-5);
+      it(`${c.name}: the fast path (${label}) matches NumPy`, async function () {
+        // The native kernel is tested where npm install could build it (test/unit/native.test.ts says which).
+        if (opts.kernel === 'native' && !loadNative()) this.skip();
+        const r = await computeFast(await inputOf(c), opts);
+        await check(r, c, `${c.name} ${label}`, 2e-5);
+        // Hover reads one score row on demand: query head h's row against its K/V head's keys.
+        const ref = computeAttention(await inputOf(c));
+        const h = r.heads - 1, i = r.nq - 1, j = 0;
+        const e = (h * r.nq + i) * r.nk + j;
+        const got = r.scoreAt?.(h, i, j);
+        if (got) assert.ok(Math.abs(got.scaled - ref.scaled[e]) < 1e-4, `${label} scaled score of head ${h}: ${got.scaled} vs ${ref.scaled[e]}`);
       });
     }
   }

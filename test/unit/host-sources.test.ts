@@ -38,11 +38,11 @@ function assertClose(m: Matrix2D | undefined, want: number[][], tol = 1e-6): voi
 describe('host: settings and remembered choices (schema checks)', () => {
   it('reads valid settings and falls back to defaults for anything malformed', () => {
     const good = parseSettings((k) => ({
-      defaultSimilarity: 'cosine', defaultScale: '0.5', colorMap: 'magma', watchGlobs: ['**/*.npy'], overviewSize: 300, maxCells: 4096,
+      defaultSimilarity: 'cosine', defaultScale: '0.5', colorMap: 'magma', watchGlobs: ['**/*.npy'], overviewSize: 300, maxCells: 4096, kernel: 'wasm',
     } as Record<string, unknown>)[k]);
-    assert.deepStrictEqual(good, { similarity: 'cosine', scale: 0.5, colorMap: 'magma', watchGlobs: ['**/*.npy'], overviewSize: 300, maxCells: 4096 });
+    assert.deepStrictEqual(good, { similarity: 'cosine', scale: 0.5, colorMap: 'magma', watchGlobs: ['**/*.npy'], overviewSize: 300, maxCells: 4096, kernel: 'wasm' });
     const bad = parseSettings((k) => ({
-      defaultSimilarity: 'rm -rf', defaultScale: '-3', colorMap: 42, watchGlobs: ['ok', 7], overviewSize: 1e9, maxCells: 10,
+      defaultSimilarity: 'rm -rf', defaultScale: '-3', colorMap: 42, watchGlobs: ['ok', 7], overviewSize: 1e9, maxCells: 10, kernel: 'gpu',
     } as Record<string, unknown>)[k]);
     assert.deepStrictEqual(bad, { ...DEFAULT_SETTINGS, overviewSize: 4096 });
   });

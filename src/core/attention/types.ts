@@ -66,6 +66,13 @@ export interface AttentionResult extends AttentionDims {
   values: Float32Array;
   valueDim: number;
   warnings: string[];
+  /** Which kernel computed it, e.g. `native (avx512)` or `wasm (fma)`; absent for the float64 reference. */
+  kernel?: string;
+  /**
+   * The raw and scaled score of one cell, without making the n_q×n_k score views (hover on a large map); present
+   * where `scores` and `scaled` are made on first access.
+   */
+  scoreAt?(head: number, row: number, col: number): { score: number; scaled: number };
 }
 
 /** How a mask is applied inside the kernels. Matrix masks are [h?, nq, nk] bytes, 1 = attend. */
@@ -128,4 +135,10 @@ export interface FastOptions {
    * still fills an array). Write errors reject with a WeightsWriteError whose message is the error code.
    */
   weightsFile?: { fd: number; offset: number; keepWeights?: boolean };
+  /**
+   * Which kernel: `auto` (native when the addon loads, else WASM), `native` (or an error), `wasm`; the engine's
+   * own `wasm-simd` and `ts` force those builds (tests, bench). Default: the process preference
+   * (compute/native.ts: the attentionInspector.kernel setting, the CLI's --kernel).
+   */
+  kernel?: 'auto' | 'native' | 'wasm' | 'wasm-simd' | 'ts';
 }

@@ -3,16 +3,17 @@
  * combineHeads), with float32 kernels: WASM SIMD for dot/cosine, TypeScript for laplacian/euclidean or
  * when the .wasm is missing; on the worker pool when the job is large, in this thread otherwise.
  *
- * Raw and scaled scores come out of the same kernels by default; with `scores: false` they are computed on
- * first access (by the reference kernel, on this thread), for callers that only need weights and output:
- * two fewer n_q×n_k arrays to fill.
+ * Raw and scaled scores come out of the same kernels by default; with `scores: false` each is computed on first
+ * access (by the native kernel where it ran, else by the reference rows on this thread), and `scoreAt` gives
+ * single cells from one row at a time: the score views cost nothing until a view shows them.
  */
 import { allocFloat32, combineHeads, prepareAttention, stackValues } from '../attention/project';
 import { attendRows, maskAllows, maskedRowsWarning } from '../attention/rows';
 import type { AttentionInput, AttentionResult, FastOptions, MaskSpec, PreparedAttention } from '../attention/types';
 import { findAsset } from './assets';
-import { loadBestWasm, runChunk, totalChunks, WasmKernel, wasmFits, WRITE_ERROR } from './kernel';
+import { kvHeadOf, loadBestWasm, runChunk, totalChunks, WasmKernel, wasmFits, WRITE_ERROR } from './kernel';
 import type { KernelJob } from './kernel';
+import { nativeFor, nativeScoreViews, runNative } from './native';
 import { abortError, ComputePool } from './pool';
 
 /**
@@ -23,12 +24,7 @@ import { abortError, ComputePool } from './pool';
 export const POOL_THRESHOLD = 448 * 448 * 128;
 
 export interface EngineOptions extends FastOptions {
-  /**
-   * Force a path (tests, bench): `wasm` (the best build this runtime runs), `wasm-simd` (the build without
-   * fused multiply-add) or `ts` kernels; `pool` true/false; default chooses by size. The pool always runs the
-   * best build.
-   */
-  kernel?: 'wasm' | 'wasm-simd' | 'ts';
+  /** WASM kernels only: run on the worker pool (true) or this thread (false); default chooses by size. */
   pool?: boolean;
 }
 
@@ -193,6 +189,14 @@ function shareMask(mask: MaskSpec, shared: boolean): MaskSpec {
   return { ...mask, data };
 }
 
+/** Row i of head h's mask, as the mask of a one-row job. */
+function rowMask(mask: MaskSpec, h: number, i: number, nq: number, nk: number): MaskSpec {
+  if (mask.kind === 'causal') return { kind: 'causal', offset: mask.offset + i };
+  if (mask.kind === 'none') return mask;
+  const base = (mask.perHead ? h * nq * nk : 0) + i * nk;
+  return { kind: 'matrix', data: mask.data.subarray(base, base + nk), perHead: false };
+}
+
 function maskedRows(p: PreparedAttention, h: number): number[] {
   const rows: number[] = [];
   if (p.mask.kind === 'none') return rows;
@@ -244,21 +248,26 @@ export async function computeFast(input: AttentionInput, options: EngineOptions 
   const p = prepareAttention(input, { float32: true });
   const { heads, nq, nk, dk, dv } = p;
   const work = heads * nq * nk * (dk + dv);
-  const kernel = options.kernel === 'ts' ? undefined : getMainKernel(options.kernel === 'wasm-simd');
+  const native = nativeFor(options.kernel);
+  const kernel = native || options.kernel === 'ts' ? undefined : getMainKernel(options.kernel === 'wasm-simd');
   const threads = options.pool ?? (work >= POOL_THRESHOLD && nq >= 64);
-  const workers = threads && (options.kernel ?? 'wasm') === 'wasm' ? getPool() : undefined;
+  const workers = !native && threads && ['wasm', 'auto', undefined].includes(options.kernel) ? getPool() : undefined;
   const withScores = options.scores ?? true;
   const file = options.weightsFile;
   // Weights that only go to a file need no array when the WASM kernel runs every chunk (here or on the pool,
   // which loads the same build); the TypeScript kernel writes through one.
-  const keepWeights = !file || file.keepWeights !== false || !kernel || !wasmFits(p.similarity, withScores, p.scaleFactor);
+  // The native kernel writes from its own block buffers, for every similarity.
+  const keepWeights = !file || file.keepWeights !== false || (!native && (!kernel || !wasmFits(p.similarity, withScores, p.scaleFactor)));
   const job = buildJob(p, workers !== undefined, withScores, keepWeights);
   if (file) {
     job.weightsFd = file.fd;
     job.weightsFileOffset = file.offset;
   }
   let ran = false;
-  if (workers) {
+  if (native) {
+    await runNative(native, job, options);
+    ran = true;
+  } else if (workers) {
     try {
       await workers.run(job, options.onProgress, options.signal);
       ran = true;
@@ -278,17 +287,44 @@ export async function computeFast(input: AttentionInput, options: EngineOptions 
     if (w) warnings.push(w);
   }
   const { output, outputDim } = combineHeads(p, job.output);
-  let scores: { scores: Float32Array; scaled: Float32Array } | undefined;
-  const lazyScores = () => {
-    if (!scores) {
-      const s = { scores: allocFloat32(heads * nq * nk, 'scores'), scaled: allocFloat32(heads * nq * nk, 'scaled scores') };
-      for (let h = 0; h < heads; h++) {
-        attendRows({ q: p.q[h], k: p.k[h], v: p.v[h], nq, nk, dk, dv }, h, p.similarity, p.scaleFactor, p.mask, 0, nq,
-          { scores: s.scores, scaled: s.scaled, weightsOffset: h * nq * nk, outputOffset: 0 });
-      }
-      scores = s;
+  // The score views on demand, each on its own (a view shows one of them): by the native kernel where it ran,
+  // else by the reference rows on this thread.
+  const cells = heads * nq * nk;
+  const views: { scores?: Float32Array; scaled?: Float32Array } = {};
+  const makeView = (which: 'scores' | 'scaled'): Float32Array => {
+    let a = views[which];
+    if (a) return a;
+    a = allocFloat32(cells, which === 'scores' ? 'scores' : 'scaled scores');
+    if (native) nativeScoreViews(native, job, which === 'scores' ? a : undefined, which === 'scaled' ? a : undefined);
+    else for (let h = 0; h < heads; h++) {
+      attendRows({ q: p.q[h], k: p.k[h], v: p.v[h], nq, nk, dk, dv }, h, p.similarity, p.scaleFactor, p.mask, 0, nq,
+        { [which]: a, weightsOffset: h * nq * nk, outputOffset: 0 });
     }
-    return scores;
+    views[which] = a;
+    return a;
+  };
+  // One row of both views, kept for the next hover (the pointer mostly moves along a row).
+  let lastRow: { h: number; i: number; scores: Float32Array; scaled: Float32Array } | undefined;
+  const scoreAt = (h: number, i: number, j: number): { score: number; scaled: number } => {
+    if (views.scores && views.scaled) {
+      const e = (h * nq + i) * nk + j;
+      return { score: views.scores[e], scaled: views.scaled[e] };
+    }
+    if (!lastRow || lastRow.h !== h || lastRow.i !== i) {
+      const row = { h, i, scores: new Float32Array(nk), scaled: new Float32Array(nk) };
+      if (native) {
+        const g = kvHeadOf(job, h);
+        const one = { ...job, heads: 1, kvHeads: 1, nq: 1, q: job.q.subarray((h * nq + i) * dk, (h * nq + i + 1) * dk),
+          k: job.k.subarray(g * nk * dk, (g + 1) * nk * dk), v: job.v.subarray(g * nk * dv, (g + 1) * nk * dv),
+          mask: rowMask(p.mask, h, i, nq, nk) };
+        nativeScoreViews(native, one, row.scores, row.scaled);
+      } else {
+        attendRows({ q: p.q[h], k: p.k[h], v: p.v[h], nq, nk, dk, dv }, h, p.similarity, p.scaleFactor, p.mask, i, i + 1,
+          { scores: row.scores, scaled: row.scaled, weightsOffset: -i * nk, outputOffset: 0 });
+      }
+      lastRow = row;
+    }
+    return { score: lastRow.scores[j], scaled: lastRow.scaled[j] };
   };
   const result = {
     heads, nq, nk, dk, dv, queryIsVector: p.queryIsVector, valuesAreScalars: p.valuesAreScalars,
@@ -296,12 +332,14 @@ export async function computeFast(input: AttentionInput, options: EngineOptions 
     scaleFactor: p.scaleFactor, weights: job.weights ?? new Float32Array(0), headOutputs: job.output, output, outputDim,
     values: stackValues(p), valueDim: dv, warnings,
   } as AttentionResult;
+  result.kernel = native ? `native (${native.info().variant})` : kernel && wasmFits(p.similarity, withScores, p.scaleFactor) ? `wasm (${wasmBuild()})` : 'ts';
   if (job.scores && job.scaled) {
     result.scores = job.scores;
     result.scaled = job.scaled;
   } else {
-    Object.defineProperty(result, 'scores', { enumerable: true, get: () => lazyScores().scores });
-    Object.defineProperty(result, 'scaled', { enumerable: true, get: () => lazyScores().scaled });
+    Object.defineProperty(result, 'scores', { enumerable: true, get: () => makeView('scores') });
+    Object.defineProperty(result, 'scaled', { enumerable: true, get: () => makeView('scaled') });
+    result.scoreAt = scoreAt;
   }
   return result;
 }

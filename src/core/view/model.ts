@@ -146,11 +146,25 @@ export function buildModelFromSpec(
   // Views of the result's arrays, not copies: nothing writes to a model's matrices, and a copy of a 4096² head
   // costs the host ~25 ms of page faults and copying per kind.
   const part = (all: Float32Array) => matrix(nq, nk, all.subarray(head * cells, (head + 1) * cells));
-  const kinds: Partial<Record<ViewKind, Matrix2D>> = {
-    weights: part(result.weights),
-    scores: part(result.scores),
-    scaled: part(result.scaled),
-  };
+  const kinds: Partial<Record<ViewKind, Matrix2D>> = { weights: part(result.weights) };
+  const scoreAt = result.scoreAt;
+  if (scoreAt) {
+    // Score views on demand: the engine makes a view's n_q×n_k array when a view first reads it; a hover reads
+    // single cells (one computed row at a time), so a panel that only shows weights holds one n×n array.
+    for (const which of ['scores', 'scaled'] as const) {
+      let data: Float32Array | undefined;
+      kinds[which] = {
+        rows: nq, cols: nk,
+        get data() {
+          return (data ??= result[which].subarray(head * cells, (head + 1) * cells));
+        },
+        cell: (r, c) => (data ? data[r * nk + c] : which === 'scores' ? scoreAt(head, r, c).score : scoreAt(head, r, c).scaled),
+      };
+    }
+  } else {
+    kinds.scores = part(result.scores);
+    kinds.scaled = part(result.scaled);
+  }
   let values: Matrix2D | undefined;
   const vd = result.valueDim;
   if (vd > 0 && result.values.length >= heads * nk * vd) {
@@ -180,6 +194,7 @@ export function buildModelFromSpec(
     // Grouped-query attention: which KV head this query head reads.
     result.kvHeads !== undefined && result.kvHeads < heads ? `KV head ${Math.floor((head * result.kvHeads) / heads)} of ${result.kvHeads}` : undefined,
     `${spec.similarity ?? 'dot'} · scale ${describeScale(result.scaleFactor)}`,
+    result.kernel, // which kernel computed it (native (avx512), wasm (fma), …); absent for the exact reference
   ].filter(Boolean).join(' · ');
   let grid: HeatmapGrid | undefined;
   if (heads > 1) {

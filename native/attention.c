@@ -1,0 +1,446 @@
+/*
+ * The native attention kernel (see attention.h): three builds of one kernel body (kernel_body.h), each
+ * compiled for its instruction set with GCC's target pragma, chosen at run time from cpuid, so one binary
+ * runs on every x86-64 CPU (and the portable build everywhere else). Work is split into blocks of query rows
+ * taken from an atomic counter by the calling thread and persistent helper threads.
+ */
+#define _GNU_SOURCE
+#include "attention.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define AI __attribute__((always_inline))
+
+typedef struct Job {
+  const AttnParams *p;
+  int heads, nq, nk, dk, dv, nkp, dvp, op, mask_kind, mask_offset, mask_per_head, br;
+  float scale;
+  const uint8_t *mask;
+  const float *q;
+  float *kt, *vp; /* packed K panels and padded V, per head */
+  size_t kt_stride, vp_stride;
+  float *weights, *output, *raw, *scaled;
+  float *row_max, *row_sum; /* row statistics mode when set */
+  int views_only;          /* score views mode */
+  int stream;              /* weights written with non-temporal stores */
+  int total;               /* blocks over all heads */
+  int per_head;            /* blocks per head */
+  int next;                /* atomic: next block */
+  int err;                 /* atomic: first write errno */
+} Job;
+
+typedef struct Scratch {
+  float *q, *s, *o, *inv, *w;
+  int *lim;
+  float *base; /* the one allocation the parts are carved from */
+  size_t cap;  /* its size in floats */
+} Scratch;
+
+static inline int row_limit(const Job *job, int i) {
+  if (job->mask_kind != MASK_CAUSAL) return job->nk;
+  long lim = (long)i + job->mask_offset + 1;
+  return lim < 0 ? 0 : lim > job->nk ? job->nk : (int)lim;
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+#define X86 1
+#include <immintrin.h>
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq,avx512vl,avx512bw,fma")
+#define V 16
+#define MR 8
+#define NV 4
+#define FN(x) x##_avx512
+#define NT_STORE(p, x) _mm512_stream_ps((p), (__m512)(x))
+#include "kernel_body.h"
+#undef NT_STORE
+#undef V
+#undef MR
+#undef NV
+#undef FN
+#pragma GCC pop_options
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+#define V 8
+#define MR 4
+#define NV 2
+#define FN(x) x##_avx2
+#define NT_STORE(p, x) _mm256_stream_ps((p), (__m256)(x))
+#include "kernel_body.h"
+#undef NT_STORE
+#undef V
+#undef MR
+#undef NV
+#undef FN
+#pragma GCC pop_options
+#endif
+
+/* Portable: 128-bit vectors (SSE2 on x86-64, NEON on arm64, scalar code elsewhere). */
+#define V 4
+#define MR 4
+#define NV 2
+#define FN(x) x##_portable
+#include "kernel_body.h"
+#undef V
+#undef MR
+#undef NV
+#undef FN
+
+typedef struct Variant {
+  const char *name;
+  int panel;  /* keys per packed K panel (2 vectors) */
+  int vcols;  /* value columns per P·V tile: dv is padded to a multiple */
+  void (*block)(const Job *, Scratch *, int, int, int, float *);
+  void (*stats)(const Job *, Scratch *, int, int, int, float *, float *);
+  void (*views)(const Job *, Scratch *, int, int, int);
+} Variant;
+
+static const Variant VARIANTS[] = {
+#ifdef X86
+  {"avx512", 32, 64, block_avx512, stats_avx512, views_avx512},
+  {"avx2", 16, 16, block_avx2, stats_avx2, views_avx2},
+#endif
+  {"portable", 8, 8, block_portable, stats_portable, views_portable},
+};
+enum { NVARIANTS = sizeof VARIANTS / sizeof VARIANTS[0] };
+
+static int supported(const Variant *v) {
+#ifdef X86
+  __builtin_cpu_init();
+  if (strcmp(v->name, "avx512") == 0)
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw");
+  if (strcmp(v->name, "avx2") == 0) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+  return 1;
+}
+
+static const Variant *chosen;
+
+static const Variant *variant(void) {
+  if (chosen) return chosen;
+  const char *env = getenv("ATTN_NATIVE_VARIANT");
+  if (env && *env && strcmp(env, "auto") != 0 && attn_set_variant(env)) return chosen;
+  for (int i = 0; i < NVARIANTS; i++)
+    if (supported(&VARIANTS[i])) return chosen = &VARIANTS[i];
+  return chosen = &VARIANTS[NVARIANTS - 1];
+}
+
+const char *attn_variant(void) { return variant()->name; }
+
+int attn_supports(const char *name) {
+  for (int i = 0; i < NVARIANTS; i++)
+    if (strcmp(VARIANTS[i].name, name) == 0) return supported(&VARIANTS[i]);
+  return 0;
+}
+
+int attn_set_variant(const char *name) {
+  if (!name || strcmp(name, "auto") == 0) {
+    chosen = NULL;
+    for (int i = 0; i < NVARIANTS; i++)
+      if (supported(&VARIANTS[i])) return (chosen = &VARIANTS[i]) != NULL;
+  }
+  for (int i = 0; i < NVARIANTS; i++) {
+    if (strcmp(VARIANTS[i].name, name) == 0 && supported(&VARIANTS[i])) {
+      chosen = &VARIANTS[i];
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* ---- memory ---- */
+
+static void *alloc64(size_t bytes) {
+  void *p = NULL;
+  return posix_memalign(&p, 64, bytes ? bytes : 64) == 0 ? p : NULL;
+}
+
+/* Per-thread scratch, grown to the largest job seen and kept (the helpers and callers are long-lived). */
+static _Thread_local Scratch tls;
+
+static int scratch_for(const Job *job, Scratch *sc) {
+  const size_t rows = (size_t)job->br;
+  const size_t need = rows * ((size_t)job->dk + job->nkp + job->dvp + 2 + (job->p->fd >= 0 ? job->nk : 0)) + 64 * 6;
+  if (sc->cap < need) {
+    free(sc->base);
+    sc->base = alloc64(need * 4);
+    sc->cap = sc->base ? need : 0;
+    if (!sc->base) return 0;
+  }
+  /* Carve the one allocation into 64-byte aligned parts. */
+  float *at = sc->base;
+#define TAKE(n) (at = (float *)(((uintptr_t)(at) + 63) & ~(uintptr_t)63), at += (n), at - (n))
+  sc->q = TAKE(rows * job->dk);
+  sc->s = TAKE(rows * job->nkp);
+  sc->o = TAKE(rows * job->dvp);
+  sc->inv = TAKE(rows);
+  sc->lim = (int *)TAKE(rows);
+  sc->w = job->p->fd >= 0 ? TAKE(rows * job->nk) : NULL;
+#undef TAKE
+  return 1;
+}
+
+/* Big outputs get transparent huge pages before their first write: a 64 MiB weights array then faults in
+ * 32 pages instead of 16384 (the kernel's THP mode is usually "madvise"). Harmless where unsupported. */
+static void huge_pages(void *p, size_t bytes) {
+#ifdef MADV_HUGEPAGE
+  const uintptr_t huge = 2u << 20;
+  if (!p || bytes < 2 * huge) return;
+  const uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+  const uintptr_t b = ((uintptr_t)p + bytes) & ~(huge - 1);
+  if (b > a) madvise((void *)a, b - a, MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
+/* ---- the work of one thread ---- */
+
+static int write_all(int fd, const void *buf, size_t bytes, int64_t at) {
+  const char *c = buf;
+  while (bytes > 0) {
+    ssize_t n = pwrite(fd, c, bytes, (off_t)at);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno ? errno : EIO;
+    }
+    c += n;
+    bytes -= (size_t)n;
+    at += n;
+  }
+  return 0;
+}
+
+static void work(Job *job) {
+  const Variant *var = variant();
+  Scratch *sc = &tls;
+  const int ok = scratch_for(job, sc);
+  int32_t *control = job->p->control;
+  for (;;) {
+    if (control && __atomic_load_n(&control[0], __ATOMIC_RELAXED)) break;
+    if (__atomic_load_n(&job->err, __ATOMIC_RELAXED)) break;
+    const int b = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
+    if (b >= job->total) break;
+    if (!ok) {
+      __atomic_store_n(&job->err, ENOMEM, __ATOMIC_RELAXED);
+      break;
+    }
+    const int h = b / job->per_head;
+    const int r0 = (b % job->per_head) * job->br;
+    const int n = job->nq - r0 < job->br ? job->nq - r0 : job->br;
+    if (job->views_only) {
+      var->views(job, sc, h, r0, n);
+    } else if (job->row_max) {
+      const size_t at = (size_t)h * job->nq + r0;
+      var->stats(job, sc, h, r0, n, job->row_max + at, job->row_sum + at);
+    } else {
+      const size_t at = ((size_t)h * job->nq + r0) * job->nk;
+      float *w = job->weights ? job->weights + at : sc->w;
+      var->block(job, sc, h, r0, n, w);
+      if (job->p->fd >= 0 && w) {
+        const int e = write_all(job->p->fd, w, (size_t)n * job->nk * 4, job->p->fd_offset + (int64_t)at * 4);
+        if (e) {
+          int zero = 0;
+          __atomic_compare_exchange_n(&job->err, &zero, e, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+        }
+      }
+    }
+    if (control) __atomic_fetch_add(&control[1], n, __ATOMIC_RELAXED);
+  }
+#ifdef X86
+  if (job->stream) _mm_sfence(); /* non-temporal stores are weakly ordered: done before the job says so */
+#endif
+}
+
+/* ---- helper threads: persistent, woken per job ---- */
+
+/*
+ * A helper joins a job only while the job is open (pool_job set); the caller closes it once every block is
+ * taken and then waits only for the helpers that joined. So on a busy machine a helper scheduled late never
+ * delays a job it had no part in (it wakes, finds no job, and sleeps again).
+ */
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t job_lock = PTHREAD_MUTEX_INITIALIZER; /* one job at a time uses the helpers */
+static pthread_cond_t pool_wake = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t pool_done = PTHREAD_COND_INITIALIZER;
+static Job *pool_job;
+static unsigned pool_generation;
+static int pool_active; /* helpers working on pool_job */
+static int pool_wanted; /* helpers that may join this job */
+static int pool_size;   /* helpers started */
+
+static void *helper(void *arg) {
+  const int index = (int)(intptr_t)arg;
+  unsigned seen = 0;
+  pthread_mutex_lock(&pool_lock);
+  for (;;) {
+    while (pool_generation == seen) pthread_cond_wait(&pool_wake, &pool_lock);
+    seen = pool_generation;
+    Job *job = pool_job;
+    if (!job || index >= pool_wanted) continue;
+    pool_active++;
+    pthread_mutex_unlock(&pool_lock);
+    work(job);
+    pthread_mutex_lock(&pool_lock);
+    if (--pool_active == 0) pthread_cond_signal(&pool_done);
+  }
+  return NULL;
+}
+
+int attn_threads(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+}
+
+/* Run job on up to `threads` threads: this one plus threads − 1 helpers. */
+static void run_parallel(Job *job, int threads) {
+  pthread_mutex_lock(&job_lock);
+  pthread_mutex_lock(&pool_lock);
+  while (pool_size < threads - 1) {
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    const int fail = pthread_create(&t, &attr, helper, (void *)(intptr_t)pool_size);
+    pthread_attr_destroy(&attr);
+    if (fail) break;
+    pool_size++;
+  }
+  const int helpers = threads - 1 < pool_size ? threads - 1 : pool_size;
+  if (helpers > 0) {
+    pool_job = job;
+    pool_wanted = helpers;
+    pool_generation++;
+    pthread_cond_broadcast(&pool_wake);
+  }
+  pthread_mutex_unlock(&pool_lock);
+  work(job);
+  if (helpers > 0) {
+    pthread_mutex_lock(&pool_lock);
+    pool_job = NULL; /* every block is taken: no one joins any more */
+    while (pool_active > 0) pthread_cond_wait(&pool_done, &pool_lock);
+    pthread_mutex_unlock(&pool_lock);
+  }
+  pthread_mutex_unlock(&job_lock);
+}
+
+/* ---- job setup ---- */
+
+static int prepare(Job *job, const AttnParams *p) {
+  const Variant *var = variant();
+  memset(job, 0, sizeof *job);
+  job->p = p;
+  job->heads = p->heads, job->nq = p->nq, job->nk = p->nk, job->dk = p->dk, job->dv = p->dv;
+  job->op = p->op, job->scale = p->scale, job->mask_kind = p->mask_kind, job->mask_offset = p->mask_offset;
+  job->mask = p->mask, job->mask_per_head = p->mask_per_head, job->q = p->q;
+  job->weights = p->weights, job->output = p->output, job->raw = p->raw, job->scaled = p->raw ? p->scaled : NULL;
+  job->nkp = (p->nk + 31) & ~31;
+  job->dvp = (p->dv + var->vcols - 1) / var->vcols * var->vcols;
+  /* Query rows per block: the block's scores (rows × nkp floats) stay within ~512 KiB of L2. */
+  int br = (int)((1u << 17) / (unsigned)job->nkp) & ~7;
+  job->br = br < 8 ? 8 : br > 64 ? 64 : br;
+  job->per_head = (p->nq + job->br - 1) / job->br;
+  job->total = job->per_head * p->heads;
+  job->kt_stride = (size_t)job->nkp * p->dk;
+  job->vp_stride = (size_t)p->nk * job->dvp;
+  job->kt = alloc64(job->kt_stride * p->heads * 4);
+  job->vp = alloc64(job->vp_stride * p->heads * 4);
+  if (!job->kt || !job->vp) return 0;
+  const int P = var->panel;
+  const int kv_heads = p->kv_heads > 0 ? p->kv_heads : p->heads;
+  for (int h = 0; h < p->heads; h++) {
+    /* Grouped-query attention: query head h reads K/V head h*kv_heads/heads (repeat_kv); packed per query head. */
+    const size_t g = (size_t)((long long)h * kv_heads / p->heads);
+    const float *k = p->k + g * p->nk * p->dk;
+    float *kt = job->kt + h * job->kt_stride;
+    for (int j0 = 0; j0 < job->nkp; j0 += P)
+      for (int t = 0; t < p->dk; t++)
+        for (int l = 0; l < P; l++) {
+          const int j = j0 + l;
+          kt[(size_t)j0 * p->dk + (size_t)t * P + l] = j < p->nk ? k[(size_t)j * p->dk + t] : 0.0f;
+        }
+    const float *v = p->v + g * p->nk * p->dv;
+    float *vp = job->vp + h * job->vp_stride;
+    for (int j = 0; j < p->nk; j++) {
+      memcpy(vp + (size_t)j * job->dvp, v + (size_t)j * p->dv, (size_t)p->dv * 4);
+      memset(vp + (size_t)j * job->dvp + p->dv, 0, (size_t)(job->dvp - p->dv) * 4);
+    }
+  }
+  return 1;
+}
+
+static int threads_for(const AttnParams *p, const Job *job) {
+  int threads = p->threads > 0 ? p->threads : attn_threads();
+  /* A job this small (n = 256 at d = 64: ~0.2 ms) is done before a helper would wake up for it, and on a busy
+   * machine a helper preempted in the middle of its block would make the caller wait for it. */
+  const double work = (double)p->heads * p->nq * p->nk * (p->dk + p->dv);
+  if (work < 384.0 * 384 * 128) threads = 1;
+  return threads > job->total ? job->total : threads;
+}
+
+static int finish(Job *job, const AttnParams *p) {
+  free(job->kt);
+  free(job->vp);
+  if (job->err) return job->err;
+  if (p->control && __atomic_load_n(&p->control[0], __ATOMIC_RELAXED)) return -1;
+  return 0;
+}
+
+int attn_run(const AttnParams *p) {
+  Job job;
+  if (!prepare(&job, p)) {
+    free(job.kt);
+    free(job.vp);
+    return ENOMEM;
+  }
+  const size_t cells = (size_t)p->heads * p->nq * p->nk * 4;
+  huge_pages(p->weights, cells);
+  /* Weights beyond what the caches hold go around them (16 MiB: n ≈ 2048 and up). */
+  job.stream = p->weights && cells >= (16u << 20);
+  if (p->raw) {
+    huge_pages(p->raw, cells);
+    huge_pages(p->scaled, cells);
+  }
+  run_parallel(&job, threads_for(p, &job));
+  return finish(&job, p);
+}
+
+int attn_score_views(const AttnParams *p) {
+  Job job;
+  if (!p->raw && !p->scaled) return EINVAL;
+  if (!prepare(&job, p)) {
+    free(job.kt);
+    free(job.vp);
+    return ENOMEM;
+  }
+  job.views_only = 1;
+  job.scaled = p->scaled; /* either view alone is fine here */
+  const size_t cells = (size_t)p->heads * p->nq * p->nk * 4;
+  if (p->raw) huge_pages(p->raw, cells);
+  if (p->scaled) huge_pages(p->scaled, cells);
+  run_parallel(&job, threads_for(p, &job));
+  return finish(&job, p);
+}
+
+int attn_row_stats(const AttnParams *p, float *row_max, float *row_sum) {
+  Job job;
+  if (!prepare(&job, p)) {
+    free(job.kt);
+    free(job.vp);
+    return ENOMEM;
+  }
+  job.raw = job.scaled = NULL;
+  job.row_max = row_max;
+  job.row_sum = row_sum;
+  run_parallel(&job, threads_for(p, &job));
+  return finish(&job, p);
+}

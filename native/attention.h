@@ -1,0 +1,53 @@
+/*
+ * The native attention kernel: softmax(sim(Q, K) · scale, masked) · V for every head, float32, on all cores.
+ * Pure computation over caller-owned arrays (no I/O except the optional positional write of finished weight
+ * rows to an open file descriptor). Runtime CPU dispatch picks AVX-512, AVX2 + FMA or a portable build.
+ */
+#ifndef ATTENTION_NATIVE_H
+#define ATTENTION_NATIVE_H
+
+#include <stdint.h>
+
+enum { OP_DOT = 0, OP_L1 = 1, OP_L2 = 2 };
+enum { MASK_NONE = 0, MASK_CAUSAL = 1, MASK_MATRIX = 2 };
+
+/** One computation, described by the caller (the Node-API binding); the kernel adds its packed copies. */
+typedef struct AttnParams {
+  int heads, nq, nk, dk, dv;
+  int kv_heads;    /* K/V heads (grouped-query attention): query head h reads K/V head h*kv_heads/heads */
+  int op;          /* OP_DOT (cosine arrives as unit rows), OP_L1 (laplacian), OP_L2 (euclidean) */
+  float scale;     /* the scores' factor before the softmax */
+  int mask_kind;   /* MASK_* */
+  int mask_offset; /* causal: query i sees keys j <= i + offset */
+  const uint8_t *mask; /* MASK_MATRIX: [heads or 1][nq][nk], 1 = attend */
+  int mask_per_head;
+  const float *q, *k, *v; /* [h][nq][dk], [kv_heads][nk][dk], [kv_heads][nk][dv] */
+  float *weights;  /* out [h][nq][nk], or NULL */
+  float *output;   /* out [h][nq][dv] */
+  float *raw, *scaled; /* out [h][nq][nk] score views, or NULL */
+  int fd;          /* >= 0: also pwrite each block's weights here at fd_offset + 4·element */
+  int64_t fd_offset;
+  int32_t *control; /* optional [abort flag, rows done], read and written atomically; may be shared with JS */
+  int threads;     /* 0 = every core */
+} AttnParams;
+
+/** Compute; returns 0, -1 when aborted through control[0], or the errno of a failed weights write. */
+int attn_run(const AttnParams *p);
+
+/** The score views only: raw and scaled (masked −inf) scores into p->raw and p->scaled; no softmax. */
+int attn_score_views(const AttnParams *p);
+
+/**
+ * Row statistics for a streamed pass over long contexts: per query row, the max of the scaled, masked scores
+ * and Σ exp(score − max) over every key (weights and output untouched; out arrays [h][nq] each).
+ */
+int attn_row_stats(const AttnParams *p, float *row_max, float *row_sum);
+
+/** The variant in use and whether each is supported here: "avx512", "avx2", "portable". */
+const char *attn_variant(void);
+int attn_supports(const char *variant);
+/** Force a variant (tests, bench); returns 0 if this CPU cannot run it. NULL or "auto" = the best one. */
+int attn_set_variant(const char *variant);
+int attn_threads(void);
+
+#endif

@@ -1,0 +1,291 @@
+/*
+ * Node-API binding of the native attention kernel (plain node_api.h: ABI-stable across Node, Electron and
+ * code-server). Typed arrays in, typed arrays out; the JavaScript side (src/core/compute/native.ts) validates
+ * shapes and sizes before calling, and this file checks each array is at least as long as the shapes say.
+ *
+ *   info() → { variant, supported: { avx512, avx2, portable }, threads }
+ *   setVariant(name) → boolean            force "avx512" | "avx2" | "portable" | "auto" (tests, bench)
+ *   run(params) → number                  0, -1 (aborted through params.control), or a write errno
+ *   runAsync(params) → Promise<number>    the same on a libuv thread, so the event loop keeps turning
+ *   scoreViews(params) → number            raw and/or scaled scores only (params.scores, params.scaled)
+ *   rowStats(params, rowMax, rowSum) → number
+ *   machine(threads, mebibytes) → { peakGflops, lanes, writeGBps, copyGBps }   the physical limits (bench)
+ */
+#include <node_api.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attention.h"
+#include "machine.h"
+
+#define CHECK(call)                                                              \
+  do {                                                                           \
+    if ((call) != napi_ok) return 0;                                             \
+  } while (0)
+
+static void throw_type(napi_env env, const char *what) { napi_throw_type_error(env, NULL, what); }
+
+static int get_int(napi_env env, napi_value obj, const char *name, int *out, int dflt) {
+  napi_value v;
+  napi_valuetype t;
+  CHECK(napi_get_named_property(env, obj, name, &v));
+  CHECK(napi_typeof(env, v, &t));
+  if (t == napi_undefined || t == napi_null) {
+    *out = dflt;
+    return 1;
+  }
+  int32_t x;
+  if (napi_get_value_int32(env, v, &x) != napi_ok) return 0;
+  *out = x;
+  return 1;
+}
+
+static int get_double(napi_env env, napi_value obj, const char *name, double *out, double dflt) {
+  napi_value v;
+  napi_valuetype t;
+  CHECK(napi_get_named_property(env, obj, name, &v));
+  CHECK(napi_typeof(env, v, &t));
+  if (t == napi_undefined || t == napi_null) {
+    *out = dflt;
+    return 1;
+  }
+  return napi_get_value_double(env, v, out) == napi_ok;
+}
+
+/* A typed array of the given type with at least `min` elements, or NULL when absent and optional. */
+static int get_array(napi_env env, napi_value obj, const char *name, napi_typedarray_type want, size_t min,
+                     int optional, void **out) {
+  napi_value v;
+  napi_valuetype t;
+  bool is;
+  *out = NULL;
+  CHECK(napi_get_named_property(env, obj, name, &v));
+  CHECK(napi_typeof(env, v, &t));
+  if (t == napi_undefined || t == napi_null) return optional;
+  CHECK(napi_is_typedarray(env, v, &is));
+  if (!is) return 0;
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  CHECK(napi_get_typedarray_info(env, v, &type, &length, &data, NULL, NULL));
+  if (type != want || length < min) return 0;
+  *out = data ? data : (void *)"";
+  return 1;
+}
+
+/* Read and check params; on failure a TypeError naming the field is pending and 0 is returned. */
+static int read_params(napi_env env, napi_value obj, AttnParams *p, int need_output) {
+  memset(p, 0, sizeof *p);
+  double scale, fd_offset;
+  int fd;
+  if (!get_int(env, obj, "heads", &p->heads, 1) || !get_int(env, obj, "nq", &p->nq, -1) ||
+      !get_int(env, obj, "nk", &p->nk, -1) || !get_int(env, obj, "dk", &p->dk, -1) ||
+      !get_int(env, obj, "dv", &p->dv, -1) || !get_int(env, obj, "op", &p->op, OP_DOT) ||
+      !get_double(env, obj, "scale", &scale, 1) || !get_int(env, obj, "maskKind", &p->mask_kind, MASK_NONE) ||
+      !get_int(env, obj, "maskOffset", &p->mask_offset, 0) || !get_int(env, obj, "maskPerHead", &p->mask_per_head, 0) ||
+      !get_int(env, obj, "fd", &fd, -1) || !get_double(env, obj, "fdOffset", &fd_offset, 0) ||
+      !get_int(env, obj, "threads", &p->threads, 0) || !get_int(env, obj, "kvHeads", &p->kv_heads, 0)) {
+    throw_type(env, "attention kernel: a size or option is not a number");
+    return 0;
+  }
+  if (p->kv_heads == 0) p->kv_heads = p->heads;
+  if (p->kv_heads < 1 || p->kv_heads > p->heads || p->heads % p->kv_heads != 0) {
+    throw_type(env, "attention kernel: kvHeads must divide heads");
+    return 0;
+  }
+  if (p->heads < 1 || p->nq < 1 || p->nk < 1 || p->dk < 1 || p->dv < 1 || p->op < OP_DOT || p->op > OP_L2 ||
+      p->mask_kind < MASK_NONE || p->mask_kind > MASK_MATRIX || p->threads < 0 || fd_offset < 0) {
+    throw_type(env, "attention kernel: sizes must be positive and options in range");
+    return 0;
+  }
+  p->scale = (float)scale;
+  p->fd = fd;
+  p->fd_offset = (int64_t)fd_offset;
+  const size_t h = (size_t)p->heads, cells = h * p->nq * p->nk;
+  void *q, *k, *v, *w, *o, *raw, *scl, *mask, *control;
+  if (!get_array(env, obj, "q", napi_float32_array, h * p->nq * p->dk, 0, &q) ||
+      !get_array(env, obj, "k", napi_float32_array, (size_t)p->kv_heads * p->nk * p->dk, 0, &k) ||
+      !get_array(env, obj, "v", napi_float32_array, (size_t)p->kv_heads * p->nk * p->dv, 0, &v) ||
+      !get_array(env, obj, "weights", napi_float32_array, cells, 1, &w) ||
+      !get_array(env, obj, "output", napi_float32_array, h * p->nq * p->dv, !need_output, &o) ||
+      !get_array(env, obj, "scores", napi_float32_array, cells, 1, &raw) ||
+      !get_array(env, obj, "scaled", napi_float32_array, cells, 1, &scl) ||
+      !get_array(env, obj, "mask", napi_uint8_array, (p->mask_per_head ? h : 1) * p->nq * p->nk,
+                 p->mask_kind != MASK_MATRIX, &mask) ||
+      !get_array(env, obj, "control", napi_int32_array, 2, 1, &control)) {
+    throw_type(env, "attention kernel: an array is missing, of the wrong type, or shorter than its shape");
+    return 0;
+  }
+  if ((raw == NULL) != (scl == NULL) && need_output) {
+    throw_type(env, "attention kernel: scores and scaled come together");
+    return 0;
+  }
+  p->q = q, p->k = k, p->v = v, p->weights = w, p->output = o, p->raw = raw, p->scaled = scl;
+  p->mask = p->mask_kind == MASK_MATRIX ? mask : NULL;
+  p->control = control;
+  return 1;
+}
+
+static napi_value number(napi_env env, double x) {
+  napi_value v;
+  napi_create_double(env, x, &v);
+  return v;
+}
+
+static napi_value run(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return NULL;
+  AttnParams p;
+  if (!read_params(env, argv[0], &p, 1)) return NULL;
+  return number(env, attn_run(&p));
+}
+
+typedef struct AsyncRun {
+  AttnParams p;
+  int result;
+  napi_ref keep; /* the params object, so its arrays outlive the work */
+  napi_deferred deferred;
+  napi_async_work work;
+} AsyncRun;
+
+static void async_execute(napi_env env, void *data) {
+  (void)env;
+  AsyncRun *a = data;
+  a->result = attn_run(&a->p);
+}
+
+static void async_complete(napi_env env, napi_status status, void *data) {
+  AsyncRun *a = data;
+  napi_value v = number(env, status == napi_ok ? a->result : -1);
+  napi_resolve_deferred(env, a->deferred, v);
+  napi_delete_reference(env, a->keep);
+  napi_delete_async_work(env, a->work);
+  free(a);
+}
+
+static napi_value run_async(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return NULL;
+  AsyncRun *a = calloc(1, sizeof *a);
+  if (!a) {
+    napi_throw_error(env, NULL, "attention kernel: out of memory");
+    return NULL;
+  }
+  if (!read_params(env, argv[0], &a->p, 1)) {
+    free(a);
+    return NULL;
+  }
+  napi_value promise, name;
+  napi_create_string_utf8(env, "attention", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_reference(env, argv[0], 1, &a->keep) != napi_ok ||
+      napi_create_promise(env, &a->deferred, &promise) != napi_ok ||
+      napi_create_async_work(env, NULL, name, async_execute, async_complete, a, &a->work) != napi_ok ||
+      napi_queue_async_work(env, a->work) != napi_ok) {
+    napi_throw_error(env, NULL, "attention kernel: could not start the work");
+    return NULL;
+  }
+  return promise;
+}
+
+static napi_value score_views(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return NULL;
+  AttnParams p;
+  if (!read_params(env, argv[0], &p, 0)) return NULL;
+  if (!p.raw && !p.scaled) {
+    throw_type(env, "attention kernel: scoreViews needs scores or scaled");
+    return NULL;
+  }
+  p.weights = NULL, p.output = NULL, p.fd = -1;
+  return number(env, attn_score_views(&p));
+}
+
+static napi_value row_stats(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) return NULL;
+  AttnParams p;
+  if (!read_params(env, argv[0], &p, 0)) return NULL;
+  napi_value holder;
+  napi_create_object(env, &holder);
+  napi_set_named_property(env, holder, "max", argv[1]);
+  napi_set_named_property(env, holder, "sum", argv[2]);
+  void *mx, *sm;
+  const size_t rows = (size_t)p.heads * p.nq;
+  if (!get_array(env, holder, "max", napi_float32_array, rows, 0, &mx) ||
+      !get_array(env, holder, "sum", napi_float32_array, rows, 0, &sm)) {
+    throw_type(env, "attention kernel: rowMax and rowSum must be Float32Arrays of heads × nq");
+    return NULL;
+  }
+  p.weights = NULL, p.raw = p.scaled = NULL, p.fd = -1;
+  return number(env, attn_row_stats(&p, mx, sm));
+}
+
+static napi_value info_fn(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value obj, sup, v;
+  napi_create_object(env, &obj);
+  napi_create_string_utf8(env, attn_variant(), NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, "variant", v);
+  napi_create_object(env, &sup);
+  const char *names[] = {"avx512", "avx2", "portable"};
+  for (int i = 0; i < 3; i++) {
+    napi_get_boolean(env, attn_supports(names[i]), &v);
+    napi_set_named_property(env, sup, names[i], v);
+  }
+  napi_set_named_property(env, obj, "supported", sup);
+  napi_set_named_property(env, obj, "threads", number(env, attn_threads()));
+  return obj;
+}
+
+static napi_value set_variant(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  char name[32] = "auto";
+  size_t len;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc >= 1 && napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len) != napi_ok) {
+    throw_type(env, "setVariant takes a name");
+    return NULL;
+  }
+  napi_value v;
+  napi_get_boolean(env, attn_set_variant(name), &v);
+  return v;
+}
+
+static napi_value machine(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t threads = 0, mib = 512;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc >= 1) napi_get_value_int32(env, argv[0], &threads);
+  if (argc >= 2) napi_get_value_int32(env, argv[1], &mib);
+  if (mib < 1) mib = 1;
+  int lanes = 0;
+  napi_value obj;
+  napi_create_object(env, &obj);
+  napi_set_named_property(env, obj, "peakGflops", number(env, machine_peak_gflops(threads, &lanes)));
+  napi_set_named_property(env, obj, "lanes", number(env, lanes));
+  napi_set_named_property(env, obj, "writeGBps", number(env, machine_write_gbps((size_t)mib << 20, 5)));
+  napi_set_named_property(env, obj, "copyGBps", number(env, machine_copy_gbps((size_t)mib << 20, 5)));
+  return obj;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  const napi_property_descriptor props[] = {
+    {"info", NULL, info_fn, NULL, NULL, NULL, napi_default, NULL},
+    {"setVariant", NULL, set_variant, NULL, NULL, NULL, napi_default, NULL},
+    {"run", NULL, run, NULL, NULL, NULL, napi_default, NULL},
+    {"runAsync", NULL, run_async, NULL, NULL, NULL, napi_default, NULL},
+    {"rowStats", NULL, row_stats, NULL, NULL, NULL, napi_default, NULL},
+    {"scoreViews", NULL, score_views, NULL, NULL, NULL, napi_default, NULL},
+    {"machine", NULL, machine, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

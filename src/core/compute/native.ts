@@ -1,0 +1,210 @@
+/**
+ * The native kernel: native/attention.c as a Node-API addon (dist/attention.node, built by node-gyp at
+ * `npm install`), with AVX-512 / AVX2 + FMA / portable code chosen at run time inside it. WebAssembly stops at
+ * 128-bit vectors; this runs the 256- and 512-bit ones NumPy's BLAS uses, on every core through the addon's own
+ * threads. Loaded on first use with a try: where it is missing or does not load, the WASM kernel runs instead
+ * and one log line says why.
+ *
+ * Which kernel runs: the per-call `kernel` option, else the process preference (`setKernelPreference`, from the
+ * `attentionInspector.kernel` setting or the CLI's `--kernel`, default `auto`): `auto` = native when it loads,
+ * else WASM; `wasm` = always WASM; `native` = native or a clear error (never a silent fallback when it was asked
+ * for by name).
+ */
+import * as os from 'os';
+import { findAsset } from './assets';
+import type { KernelJob } from './kernel';
+import { WRITE_ERROR } from './kernel';
+import { abortError } from './pool';
+
+export type KernelChoice = 'auto' | 'native' | 'wasm';
+export const KERNEL_CHOICES: readonly KernelChoice[] = ['auto', 'native', 'wasm'];
+export type NativeVariant = 'avx512' | 'avx2' | 'portable';
+export const NATIVE_VARIANTS: readonly NativeVariant[] = ['avx512', 'avx2', 'portable'];
+
+/** What the addon takes (see native/binding.c): sizes, options and typed arrays. */
+export interface NativeParams {
+  heads: number;
+  /** K/V heads (grouped-query attention; K and V are [kvHeads, nk, d]): query head h reads ⌊h·kvHeads/heads⌋. */
+  kvHeads?: number;
+  nq: number;
+  nk: number;
+  dk: number;
+  dv: number;
+  /** 0 dot (and cosine, as unit rows), 1 laplacian (−L1), 2 euclidean (−L2²). */
+  op: 0 | 1 | 2;
+  scale: number;
+  maskKind: 0 | 1 | 2;
+  maskOffset: number;
+  mask?: Uint8Array;
+  maskPerHead: 0 | 1;
+  q: Float32Array;
+  k: Float32Array;
+  v: Float32Array;
+  weights?: Float32Array;
+  output?: Float32Array;
+  scores?: Float32Array;
+  scaled?: Float32Array;
+  fd: number;
+  fdOffset: number;
+  /** [abort flag, rows done], shared with the addon's threads. */
+  control?: Int32Array;
+  threads?: number;
+}
+
+export interface NativeAddon {
+  info(): { variant: NativeVariant; supported: Record<NativeVariant, boolean>; threads: number };
+  setVariant(name: NativeVariant | 'auto'): boolean;
+  run(p: NativeParams): number;
+  runAsync(p: NativeParams): Promise<number>;
+  rowStats(p: NativeParams, rowMax: Float32Array, rowSum: Float32Array): number;
+  scoreViews(p: NativeParams): number;
+  /** The machine's measured limits (bench): peak float32 GFLOP/s on `threads` threads, memory GB/s. */
+  machine(threads: number, mebibytes: number): { peakGflops: number; lanes: number; writeGBps: number; copyGBps: number };
+}
+
+let preference: KernelChoice = parseChoice(process.env.ATTENTION_INSPECTOR_KERNEL) ?? 'auto';
+let loaded: { addon?: NativeAddon; reason?: string } | undefined;
+let log: (line: string) => void = (line) => console.warn(line);
+
+function parseChoice(s: string | undefined): KernelChoice | undefined {
+  return KERNEL_CHOICES.find((k) => k === s);
+}
+
+/** The process-wide kernel choice (the host's setting, the CLI's flag); per-call options override it. */
+export function setKernelPreference(choice: KernelChoice): void {
+  preference = choice;
+}
+
+export function kernelPreference(): KernelChoice {
+  return preference;
+}
+
+/** Where the one "native kernel unavailable" line goes (the host sends it to its output channel). */
+export function setKernelLog(sink: (line: string) => void): void {
+  log = sink;
+}
+
+/** Load dist/attention.node once; undefined (with the reason kept and logged once) when it cannot be used. */
+export function loadNative(): NativeAddon | undefined {
+  if (loaded) return loaded.addon;
+  const file = findAsset('attention.node');
+  if (!file) {
+    loaded = { reason: 'dist/attention.node was not built (no C compiler at install time?)' };
+  } else {
+    try {
+      // A computed path loaded at run time: the bundles must not (and cannot) inline a binary.
+      const m = { exports: {} as NativeAddon };
+      process.dlopen(m, file);
+      m.exports.info();
+      loaded = { addon: m.exports };
+    } catch (err) {
+      loaded = { reason: `${file} did not load: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` };
+    }
+  }
+  if (!loaded.addon) log(`attention-inspector: native kernel unavailable (${loaded.reason}); using the WASM kernel`);
+  return loaded.addon;
+}
+
+/** Why the native kernel is not loaded, or undefined when it is. */
+export function nativeUnavailableReason(): string | undefined {
+  loadNative();
+  return loaded?.reason;
+}
+
+/** Forget the load attempt (tests point the assets folder elsewhere and try again). */
+export function resetNative(): void {
+  loaded = undefined;
+}
+
+/**
+ * The native addon when this call should use it: `kernel` is the call's option (the engine's own values
+ * `wasm-simd` and `ts` also mean "not native"), else the process preference. Throws when native was asked for
+ * by name and cannot run.
+ */
+export function nativeFor(kernel: string | undefined): NativeAddon | undefined {
+  const choice = kernel ?? preference;
+  if (choice !== 'auto' && choice !== 'native') return undefined;
+  const addon = loadNative();
+  if (!addon && choice === 'native') {
+    throw new Error(`the native kernel was requested but is not available: ${loaded?.reason ?? 'unknown'}. Use kernel "auto" or "wasm".`);
+  }
+  return addon;
+}
+
+/** A short name of the kernel a call with this option runs here: `native (avx512)` or `wasm`. */
+export function kernelName(kernel?: string): string {
+  let addon: NativeAddon | undefined;
+  try {
+    addon = nativeFor(kernel);
+  } catch {
+    return 'unavailable';
+  }
+  return addon ? `native (${addon.info().variant})` : 'wasm';
+}
+
+/**
+ * Jobs below this many multiply-adds (h·n_q·n_k·(d_k + d_v)) run synchronously on the calling thread (with the
+ * addon's helper threads): up to n ≈ 1536 at d = 64, ~10 ms on two cores, well inside the host's 50 ms stall
+ * budget, where the hop to the libuv pool and back (two more thread wake-ups, slow on a busy machine) would cost
+ * more than it saves. Larger ones run asynchronously so the event loop keeps turning, with progress and cancellation.
+ */
+export const NATIVE_SYNC_WORK = 1536 * 1536 * 128;
+
+function errnoName(code: number): string {
+  return Object.entries(os.constants.errno).find(([, v]) => v === code)?.[0] ?? `errno ${code}`;
+}
+
+function paramsOf(job: KernelJob): NativeParams {
+  const { mask } = job;
+  return {
+    heads: job.heads, kvHeads: job.kvHeads ?? job.heads, nq: job.nq, nk: job.nk, dk: job.dk, dv: job.dv,
+    op: job.similarity === 'laplacian' ? 1 : job.similarity === 'euclidean' ? 2 : 0,
+    scale: job.scaleFactor,
+    maskKind: mask.kind === 'none' ? 0 : mask.kind === 'causal' ? 1 : 2,
+    maskOffset: mask.kind === 'causal' ? mask.offset : 0,
+    mask: mask.kind === 'matrix' ? mask.data : undefined,
+    maskPerHead: mask.kind === 'matrix' && mask.perHead ? 1 : 0,
+    q: job.q, k: job.k, v: job.v, weights: job.weights, output: job.output, scores: job.scores, scaled: job.scaled,
+    fd: job.weightsFd ?? -1, fdOffset: job.weightsFileOffset ?? 0,
+  };
+}
+
+/** Compute a whole job with the addon; rejects with AbortError when cancelled, WeightsWriteError on a failed write. */
+export async function runNative(
+  addon: NativeAddon, job: KernelJob, options: { signal?: AbortSignal; onProgress?: (fraction: number) => void },
+): Promise<void> {
+  if (options.signal?.aborted) throw abortError();
+  const params = paramsOf(job);
+  const work = job.heads * job.nq * job.nk * (job.dk + job.dv);
+  let code: number;
+  if (work < NATIVE_SYNC_WORK) {
+    code = addon.run(params);
+  } else {
+    const control = new Int32Array(new SharedArrayBuffer(8));
+    params.control = control;
+    const onAbort = () => Atomics.store(control, 0, 1);
+    options.signal?.addEventListener('abort', onAbort);
+    const total = job.heads * job.nq;
+    const timer = options.onProgress ? setInterval(() => options.onProgress?.(Math.min(1, Atomics.load(control, 1) / total)), 16) : undefined;
+    try {
+      code = await addon.runAsync(params);
+    } finally {
+      if (timer) clearInterval(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+  if (code === -1 || options.signal?.aborted) throw abortError();
+  if (code > 0) {
+    const err = new Error(errnoName(code));
+    if (job.weightsFd !== undefined && code !== os.constants.errno.ENOMEM) err.name = WRITE_ERROR;
+    else err.message = `the native kernel failed: ${err.message}`;
+    throw err;
+  }
+  options.onProgress?.(1);
+}
+
+/** Raw and/or scaled scores of a job into `scores` / `scaled` ([h, nq, nk] each), for the score views on demand. */
+export function nativeScoreViews(addon: NativeAddon, job: KernelJob, scores: Float32Array | undefined, scaled: Float32Array | undefined): void {
+  const code = addon.scoreViews({ ...paramsOf(job), weights: undefined, output: undefined, scores, scaled, fd: -1 });
+  if (code !== 0) throw new Error(`the native kernel failed: ${errnoName(code)}`);
+}

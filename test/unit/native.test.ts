@@ -1,0 +1,384 @@
+import * as assert from 'assert';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { computeAttention } from '../../src/core/attention';
+import type { AttentionInput } from '../../src/core/attention';
+import { findAsset, setComputeAssetsDir } from '../../src/core/compute/assets';
+import { computeFast, disposeComputePool } from '../../src/core/compute/fast';
+import {
+  kernelName, loadNative, NATIVE_SYNC_WORK, NATIVE_VARIANTS, nativeUnavailableReason, resetNative, setKernelLog, setKernelPreference,
+} from '../../src/core/compute/native';
+import type { NativeAddon } from '../../src/core/compute/native';
+import type { NdArray } from '../../src/core/ndarray';
+import { assertClose, decode, fixtures, inputOf } from './engine-fixtures';
+
+function random(rows: number, cols: number, seed: number, spread = 4): NdArray {
+  let s = seed >>> 0;
+  const data = new Float32Array(rows * cols);
+  for (let i = 0; i < data.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    data[i] = (s / 4294967296 - 0.5) * spread;
+  }
+  return { shape: [rows, cols], dtype: 'float32', data };
+}
+
+function maskWithEmptyRow(rows: number, cols: number, seed: number, heads = 1): NdArray {
+  const r = random(heads * rows, cols, seed);
+  const data = new Uint8Array(r.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = Number(r.data[i]) > -0.8 ? 1 : 0;
+  for (let j = 0; j < cols; j++) data[Math.min(3, rows - 1) * cols + j] = 0; // a fully masked row
+  return { shape: heads > 1 ? [heads, rows, cols] : [rows, cols], dtype: 'bool', data };
+}
+
+function addon(): NativeAddon {
+  const a = loadNative();
+  assert.ok(a, `the native kernel did not load: ${nativeUnavailableReason()} (node scripts/build-native.js builds it)`);
+  return a;
+}
+
+async function agrees(input: AttentionInput, what: string, tol = 1e-5): Promise<void> {
+  const ref = computeAttention(input);
+  const r = await computeFast(input, { kernel: 'native' });
+  assertClose(r.weights, ref.weights, tol, 0, `${what} weights`);
+  assertClose(r.output, ref.output, tol, tol, `${what} output`);
+  assertClose(r.scores, ref.scores, tol, tol, `${what} scores`);
+  assertClose(r.scaled, ref.scaled, tol, tol, `${what} scaled`);
+  assert.deepStrictEqual(r.warnings, ref.warnings, `${what} warnings`);
+  // The score views on demand (scores: false): made by the native kernel on first access.
+  const lazy = await computeFast(input, { kernel: 'native', scores: false });
+  assertClose(lazy.weights, ref.weights, tol, 0, `${what} weights (scores on demand)`);
+  assertClose(lazy.scores, ref.scores, tol, tol, `${what} scores on demand`);
+  assertClose(lazy.scaled, ref.scaled, tol, tol, `${what} scaled on demand`);
+  // Single cells for hover, without the views: every cell of the first and last rows of each head.
+  const cellwise = await computeFast(input, { kernel: 'native', scores: false });
+  for (let h = 0; h < ref.heads; h++) {
+    for (const i of [0, ref.nq - 1]) {
+      for (let j = 0; j < ref.nk; j++) {
+        const c = cellwise.scoreAt?.(h, i, j);
+        const e = (h * ref.nq + i) * ref.nk + j;
+        assertClose([c?.score ?? NaN, c?.scaled ?? NaN], [ref.scores[e], ref.scaled[e]], tol, tol, `${what} scoreAt(${h}, ${i}, ${j})`);
+      }
+    }
+  }
+}
+
+describe('native kernel: every variant agrees with the reference and NumPy', function () {
+  this.timeout(120000);
+  after(() => {
+    addon().setVariant('auto');
+    disposeComputePool();
+  });
+
+  it('loads dist/attention.node (built by npm install / npm run build) and picks the best variant this CPU runs', () => {
+    assert.ok(findAsset('attention.node'), 'dist/attention.node missing: node scripts/build-native.js');
+    const info = addon().info();
+    const best = NATIVE_VARIANTS.find((v) => info.supported[v]);
+    assert.strictEqual(info.variant, best);
+    assert.ok(info.threads >= 1);
+    assert.strictEqual(kernelName(), `native (${best})`);
+    assert.strictEqual(addon().setVariant('portable'), true);
+    assert.strictEqual(addon().info().variant, 'portable');
+    addon().setVariant('auto');
+    assert.strictEqual(addon().info().variant, best);
+  });
+
+  for (const variant of NATIVE_VARIANTS) {
+    describe(`variant ${variant}`, () => {
+      before(function () {
+        if (!addon().info().supported[variant]) this.skip(); // a CPU without it cannot run it at all
+        assert.ok(addon().setVariant(variant));
+      });
+      after(() => addon().setVariant('auto'));
+
+      it('the NumPy fixtures (every similarity, scale, mask, heads, projections)', async () => {
+        for (const [name, c] of Object.entries(fixtures().cases)) {
+          const r = await computeFast(inputOf(c), { kernel: 'native' });
+          assertClose(r.weights, decode(c.expected.weights), 1e-6, 1e-5, `${name} weights`);
+          assertClose(r.output, decode(c.expected.output), 1e-5, 1e-5, `${name} output`);
+          assertClose(r.scaled, decode(c.expected.scaled), 1e-5, 1e-5, `${name} scaled`);
+          assertClose(r.scores, decode(c.expected.scores), 1e-5, 1e-5, `${name} scores`);
+        }
+      });
+
+      const shapes: [string, number, number, number, number][] = [
+        ['n a multiple of every vector width', 64, 64, 16, 16],
+        ['odd sizes', 37, 53, 7, 5],
+        ['d = 1', 33, 17, 1, 1],
+        ['d = 3', 19, 41, 3, 3],
+        ['d = 65', 45, 70, 65, 65],
+        ['one query', 1, 19, 3, 2],
+        ['n_q > n_k', 90, 23, 8, 9],
+        ['more rows than a block, wide values', 150, 40, 16, 130],
+      ];
+      const variants: Partial<AttentionInput>[] = [
+        {}, { mask: 'causal' }, { similarity: 'cosine' }, { similarity: 'laplacian' }, { similarity: 'euclidean', scale: 0.5 },
+        { scale: 'none' }, { scale: 0 }, { scale: -0.3 }, { similarity: 'laplacian', mask: 'causal' },
+      ];
+      it('odd shapes × similarities × scales × masks', async () => {
+        for (const [label, nq, nk, dk, dv] of shapes) {
+          for (const v of variants) {
+            const input: AttentionInput = { q: random(nq, dk, 1), k: random(nk, dk, 2), v: random(nk, dv, 3), ...v };
+            await agrees(input, `${label} ${nq}×${nk} d_k=${dk} d_v=${dv} ${JSON.stringify(v)}`);
+          }
+          const masked: AttentionInput = { q: random(nq, dk, 4), k: random(nk, dk, 5), v: random(nk, dv, 6), mask: maskWithEmptyRow(nq, nk, 7) };
+          await agrees(masked, `${label} explicit mask with a fully masked row`);
+        }
+      });
+
+      it('a fully masked row has zero weights and output, never NaN', async () => {
+        const input: AttentionInput = { q: random(12, 8, 8), k: random(40, 8, 9), v: random(40, 4, 10), mask: maskWithEmptyRow(12, 40, 11) };
+        const r = await computeFast(input, { kernel: 'native' });
+        for (let j = 0; j < 40; j++) assert.strictEqual(r.weights[3 * 40 + j], 0);
+        for (let c = 0; c < 4; c++) assert.strictEqual(r.output[3 * 4 + c], 0);
+        assert.ok(!r.weights.some(Number.isNaN));
+        assert.match(r.warnings.join('\n'), /1 query row is fully masked \(row 3\)/);
+      });
+
+      it('multi-head with a per-head mask, and projections with a causal mask', async () => {
+        const heads = 3;
+        const x = random(29, 12, 12);
+        await agrees({ q: x, heads, mask: maskWithEmptyRow(29, 29, 13, heads) }, 'per-head mask');
+        await agrees({ q: x, heads: 2, wq: random(12, 8, 14, 1), wk: random(12, 8, 15, 1), wv: random(12, 6, 16, 1), wo: random(6, 5, 17, 1), mask: 'causal' },
+          'projected heads, causal');
+        await agrees({ q: random(20, 12, 18), k: random(31, 12, 19), v: random(31, 9, 20), heads: 3, mask: 'causal' }, 'cross heads, causal, n_q < n_k');
+      });
+
+      it('a large job on the async path: equal to the sync path, progress up to 1, cancellable', async () => {
+        const n = 700; // above NATIVE_SYNC_WORK with d = 512
+        assert.ok(n * n * 1024 >= NATIVE_SYNC_WORK);
+        const input: AttentionInput = { q: random(n, 512, 21), k: random(n, 512, 22), v: random(n, 512, 23), mask: 'causal' };
+        const seen: number[] = [];
+        const r = await computeFast(input, { kernel: 'native', onProgress: (f) => seen.push(f) });
+        assert.strictEqual(seen[seen.length - 1], 1);
+        for (let i = 1; i < seen.length; i++) assert.ok(seen[i] >= seen[i - 1]);
+        const ref = computeAttention(input);
+        assertClose(r.weights, ref.weights, 1e-5, 0, 'weights');
+        assertClose(r.output, ref.output, 1e-5, 1e-5, 'output');
+        const ac = new AbortController();
+        const p = computeFast(input, { kernel: 'native', signal: ac.signal });
+        ac.abort();
+        await assert.rejects(p, (e: Error) => e.name === 'AbortError');
+      });
+
+      it('weights past 16 MiB (written around the caches) with odd row starts, causal', async () => {
+        const n = 2051; // 16.8 MB of weights; rows start at every alignment
+        const input: AttentionInput = { q: random(n, 5, 60), k: random(n, 5, 61), v: random(n, 3, 62), mask: 'causal' };
+        const ref = computeAttention(input);
+        const r = await computeFast(input, { kernel: 'native', scores: false });
+        assertClose(r.weights, ref.weights, 1e-5, 0, 'weights');
+        assertClose(r.output, ref.output, 1e-5, 1e-5, 'output');
+      });
+
+      it('NaN in Q makes that row NaN, like NumPy; other rows are unaffected', async () => {
+        const q = random(10, 8, 24);
+        (q.data as Float32Array)[2 * 8 + 3] = NaN;
+        const input: AttentionInput = { q, k: random(20, 8, 25), v: random(20, 4, 26) };
+        const r = await computeFast(input, { kernel: 'native' });
+        const ref = computeAttention(input);
+        for (let i = 0; i < 10; i++) {
+          for (let j = 0; j < 20; j++) {
+            const a = r.weights[i * 20 + j];
+            if (i === 2) assert.ok(Number.isNaN(a), `row 2 weight ${j} is ${a}`);
+            else assert.ok(Math.abs(a - ref.weights[i * 20 + j]) <= 1e-5);
+          }
+        }
+      });
+
+      it('the polynomial 2^x keeps tiny weights to 1e-5 relative over 80 orders of magnitude', async () => {
+        const nk = 40;
+        const q: NdArray = { shape: [1, 1], dtype: 'float32', data: Float32Array.of(1) };
+        const k: NdArray = { shape: [nk, 1], dtype: 'float32', data: Float32Array.from({ length: nk }, (_, j) => -4.6 * j) };
+        const input: AttentionInput = { q, k, v: random(nk, 2, 27), scale: 'none' };
+        const r = await computeFast(input, { kernel: 'native' });
+        const ref = computeAttention(input);
+        for (let j = 0; j < nk; j++) {
+          if (ref.weights[j] < 1e-37) continue;
+          const rel = Math.abs(r.weights[j] - ref.weights[j]) / ref.weights[j];
+          assert.ok(rel < 1e-5, `weight ${j}: ${r.weights[j]} vs ${ref.weights[j]}`);
+        }
+      });
+
+      it('row statistics for streamed passes: max of the scaled scores and Σ exp(x − max) per row', () => {
+        const nq = 21;
+        const nk = 57;
+        const dk = 9;
+        const q = random(nq, dk, 28).data as Float32Array;
+        const k = random(nk, dk, 29).data as Float32Array;
+        const scale = 1 / 3;
+        const ref = computeAttention({ q: random(nq, dk, 28), k: random(nk, dk, 29), v: random(nk, 1, 30), mask: 'causal', scale });
+        const rowMax = new Float32Array(nq);
+        const rowSum = new Float32Array(nq);
+        const code = addon().rowStats({
+          heads: 1, nq, nk, dk, dv: 1, op: 0, scale, maskKind: 1, maskOffset: nk - nq, maskPerHead: 0,
+          q, k, v: new Float32Array(nk), output: new Float32Array(nq), fd: -1, fdOffset: 0,
+        }, rowMax, rowSum);
+        assert.strictEqual(code, 0);
+        for (let i = 0; i < nq; i++) {
+          const row = ref.scaled.subarray(i * nk, (i + 1) * nk);
+          const m = Math.max(...row);
+          const s = row.reduce((a, x) => a + Math.exp(x - m), 0);
+          assert.ok(Math.abs(rowMax[i] - m) <= 1e-5 * Math.max(1, Math.abs(m)), `row ${i} max ${rowMax[i]} vs ${m}`);
+          assert.ok(Math.abs(rowSum[i] - s) <= 1e-5 * s, `row ${i} sum ${rowSum[i]} vs ${s}`);
+        }
+      });
+    });
+  }
+
+  it('weightsFile: finished rows go to the file at the offset with no weights array; a failed write is a WeightsWriteError', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attn-native-'));
+    try {
+      for (const [label, input] of [
+        ['small (sync)', { q: random(150, 8, 31), k: random(101, 8, 32), v: random(101, 4, 33), similarity: 'cosine', mask: 'causal' }],
+        ['large (async)', { q: random(700, 600, 34), k: random(650, 600, 35), v: random(650, 600, 36), mask: 'causal' }],
+      ] as [string, AttentionInput][]) {
+        const ref = computeAttention(input);
+        const file = path.join(dir, 'w.bin');
+        const offset = 128;
+        fs.writeFileSync(file, Buffer.alloc(offset + ref.weights.length * 4, 0xff));
+        const fd = fs.openSync(file, 'r+');
+        let r;
+        try {
+          r = await computeFast(input, { kernel: 'native', scores: false, weightsFile: { fd, offset, keepWeights: false } });
+        } finally {
+          fs.closeSync(fd);
+        }
+        const bytes = fs.readFileSync(file);
+        assertClose(new Float32Array(bytes.buffer.slice(bytes.byteOffset + offset, bytes.byteOffset + bytes.length)), ref.weights, 1e-5, 0, `${label} file`);
+        assert.ok(bytes.subarray(0, offset).every((b) => b === 0xff));
+        assert.strictEqual(r.weights.length, 0);
+        assertClose(r.output, ref.output, 1e-5, 1e-5, `${label} output`);
+      }
+      const ro = path.join(dir, 'ro.bin');
+      fs.writeFileSync(ro, '');
+      const fd = fs.openSync(ro, 'r');
+      try {
+        await assert.rejects(computeFast({ q: random(120, 8, 40), k: random(64, 8, 41), v: random(64, 4, 42) }, { kernel: 'native', weightsFile: { fd, offset: 0 } }),
+          (e: Error) => e.name === 'WeightsWriteError' && e.message === 'EBADF');
+      } finally {
+        fs.closeSync(fd);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects arrays shorter than their shapes instead of reading past them', () => {
+    const base = {
+      heads: 1, nq: 4, nk: 4, dk: 2, dv: 2, op: 0 as const, scale: 1, maskKind: 0 as const, maskOffset: 0, maskPerHead: 0 as const,
+      q: new Float32Array(8), k: new Float32Array(8), v: new Float32Array(8), output: new Float32Array(8), fd: -1, fdOffset: 0,
+    };
+    assert.strictEqual(addon().run(base), 0);
+    assert.throws(() => addon().run({ ...base, k: new Float32Array(7) }), TypeError);
+    assert.throws(() => addon().run({ ...base, weights: new Float32Array(15) }), TypeError);
+    assert.throws(() => addon().run({ ...base, maskKind: 2 }), TypeError);
+    assert.throws(() => addon().run({ ...base, nq: 0 }), TypeError);
+  });
+});
+
+describe('native kernel: choosing and falling back', function () {
+  this.timeout(60000);
+  const input: AttentionInput = { q: random(30, 8, 50), k: random(25, 8, 51), v: random(25, 3, 52), mask: 'causal' };
+  afterEach(() => {
+    setComputeAssetsDir(undefined);
+    resetNative();
+    setKernelPreference('auto');
+    setKernelLog((line) => console.warn(line));
+  });
+
+  it('without an addon, auto runs the WASM kernel after one log line; native asks by name and gets a clear error', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attn-nonative-'));
+    try {
+      // Only the WASM builds and the worker: what a platform without a native build ships.
+      for (const f of ['attention.wasm', 'attention-fma.wasm', 'worker.js'] as const) fs.copyFileSync(findAsset(f) as string, path.join(dir, f));
+      setComputeAssetsDir(dir);
+      resetNative();
+      const lines: string[] = [];
+      setKernelLog((l) => lines.push(l));
+      assert.strictEqual(kernelName(), 'wasm');
+      const r = await computeFast(input);
+      await computeFast(input);
+      assertClose(r.weights, computeAttention(input).weights, 1e-5, 0, 'wasm fallback weights');
+      assert.strictEqual(lines.length, 1, lines.join('\n'));
+      assert.match(lines[0], /native kernel unavailable .*attention\.node.*; using the WASM kernel/);
+      await assert.rejects(computeFast(input, { kernel: 'native' }), /native kernel was requested but is not available/);
+      setKernelPreference('native');
+      await assert.rejects(computeFast(input), /native kernel was requested/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a broken addon file also falls back with one line', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attn-badnative-'));
+    try {
+      for (const f of ['attention.wasm', 'attention-fma.wasm', 'worker.js'] as const) fs.copyFileSync(findAsset(f) as string, path.join(dir, f));
+      fs.writeFileSync(path.join(dir, 'attention.node'), 'not an ELF file');
+      setComputeAssetsDir(dir);
+      resetNative();
+      const lines: string[] = [];
+      setKernelLog((l) => lines.push(l));
+      const r = await computeFast(input);
+      assertClose(r.output, computeAttention(input).output, 1e-5, 1e-5, 'output');
+      assert.strictEqual(lines.length, 1);
+      assert.match(lines[0], /did not load/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('scores on demand and scoreAt on the WASM and TypeScript paths too; results name their kernel', async () => {
+    const masked: AttentionInput = { q: random(30, 8, 53), k: random(25, 8, 54), v: random(25, 3, 55), mask: maskWithEmptyRow(30, 25, 56) };
+    for (const inp of [input, masked, { ...input, similarity: 'laplacian' as const }]) {
+      const ref = computeAttention(inp);
+      for (const kernel of ['wasm', 'ts'] as const) {
+        const r = await computeFast(inp, { kernel, scores: false });
+        assert.match(r.kernel ?? '', kernel === 'ts' || inp.similarity === 'laplacian' ? /^ts$/ : /^wasm \((fma|simd)\)$/);
+        for (let j = 0; j < ref.nk; j++) {
+          const c = r.scoreAt?.(0, 3, j);
+          assertClose([c?.score ?? NaN, c?.scaled ?? NaN], [ref.scores[3 * ref.nk + j], ref.scaled[3 * ref.nk + j]], 1e-5, 1e-5, `${kernel} scoreAt`);
+        }
+        assertClose(r.scaled, ref.scaled, 1e-5, 1e-5, `${kernel} scaled on demand`);
+      }
+    }
+    assert.match((await computeFast(input, { kernel: 'native' })).kernel ?? '', /^native \((avx512|avx2|portable)\)$/);
+    assert.strictEqual(computeAttention(input).kernel, undefined);
+  });
+
+  it('kernel "wasm" (option or preference) runs WASM even where the addon loads', async () => {
+    addon();
+    setKernelPreference('wasm');
+    assert.strictEqual(kernelName(), 'wasm');
+    assert.strictEqual(kernelName('auto'), `native (${addon().info().variant})`);
+    const r = await computeFast(input);
+    assertClose(r.weights, computeAttention(input).weights, 1e-5, 0, 'weights');
+    setKernelPreference('auto');
+    assert.match(kernelName(), /^native/);
+    assert.strictEqual(kernelName('wasm'), 'wasm');
+  });
+
+  it('scripts/build-native.js never fails npm install: a broken node-gyp prints one line and exits 0', () => {
+    const root = path.join(__dirname, '..', '..', '..');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attn-gyp-'));
+    try {
+      // A copy of what the script needs, so the repository's build/ and dist/ are untouched.
+      fs.mkdirSync(path.join(dir, 'scripts'));
+      fs.cpSync(path.join(root, 'native'), path.join(dir, 'native'), { recursive: true });
+      fs.copyFileSync(path.join(root, 'binding.gyp'), path.join(dir, 'binding.gyp'));
+      fs.copyFileSync(path.join(root, 'scripts', 'build-native.js'), path.join(dir, 'scripts', 'build-native.js'));
+      const broken = path.join(dir, 'broken-node-gyp.js');
+      fs.writeFileSync(broken, 'process.stderr.write("gyp ERR! build error\\n"); process.exit(1);\n');
+      const run = spawnSync(process.execPath, [path.join(dir, 'scripts', 'build-native.js')], {
+        encoding: 'utf8', env: { ...process.env, ATTN_NODE_GYP: broken },
+      });
+      assert.strictEqual(run.status, 0, run.stderr);
+      const lines = run.stdout.trim().split('\n');
+      assert.strictEqual(lines.length, 1, run.stdout);
+      assert.match(lines[0], /native kernel not built \(gyp ERR! build error\); the WASM kernel will be used\./);
+      assert.ok(!fs.existsSync(path.join(dir, 'dist', 'attention.node')));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
