@@ -46,6 +46,7 @@ export class TokenView {
   /** The texts laid out last (a new model with the same tokens keeps its layout and scroll). */
   private laidOutFor: { self: boolean; q: readonly string[]; k: readonly string[] } | undefined;
   private readonly cache = new Map<string, TokenLine>();
+  private readonly observers: ResizeObserver[] = [];
 
   constructor(private readonly host: TokenHost, readonly tok: TokenState = createTokenState()) {
     this.panes = new TokenPanes(tok, host);
@@ -195,9 +196,11 @@ export class TokenView {
         panes.render(p);
       });
     });
-    new ResizeObserver(() => {
+    const resize = new ResizeObserver(() => {
       if (tok.enabled && p.shown.length) panes.layout(p);
-    }).observe(p.scroller);
+    });
+    resize.observe(p.scroller);
+    this.observers.push(resize);
     p.win.addEventListener('pointerover', (e) => {
       const t0 = performance.now();
       const i = tokenAt(e.target);
@@ -289,6 +292,12 @@ export class TokenView {
       void selection.set(spanRows(anchor, next));
     }
     this.goTo({ side: p.side, i: next });
+  }
+
+  /** The heatmap goes away (a notebook output disposed): stop watching the texts' size. */
+  dispose(): void {
+    for (const o of this.observers.splice(0)) o.disconnect();
+    this.cache.clear();
   }
 
   /** The map's hover moved: mark its cell's tokens in the text. */

@@ -99,6 +99,7 @@ export class OutputView {
   dispose(): void {
     this.disposed = true;
     for (const c of this.cleanups.splice(0)) c();
+    this.tokens.dispose();
     if (this.pngUrl) URL.revokeObjectURL(this.pngUrl);
     this.frame.remove();
   }
