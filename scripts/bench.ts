@@ -6,7 +6,7 @@
  * Rows: compute-only for n = 512…4096 (d = 64, float32): ours (WASM SIMD + workers), ours (plain TypeScript,
  * n ≤ 1024), NumPy (same maths incl. the safe softmax) and the ratio ours/NumPy; the whole job (load three
  * .npy, compute, save weights and output) for both; the largest main-thread event-loop stall during a
- * 4096 compute; and the file benches of scripts/benchFiles.ts when that file exists.
+ * 4096 compute; the file benches of scripts/benchFiles.ts; and the head metrics of scripts/benchHeads.ts.
  */
 import { spawn, spawnSync } from 'child_process';
 import type { ChildProcessWithoutNullStreams } from 'child_process';
@@ -22,6 +22,7 @@ import type { NdArray } from '../src/core/ndarray';
 import { writeNpy } from '../src/core/npyWrite';
 import { computeAndSave } from '../src/cli/compute';
 import { benchFiles } from './benchFiles';
+import { benchHeads } from './benchHeads';
 import { benchMemory } from './benchMemory';
 import { median, timeMedian } from './timing';
 
@@ -271,6 +272,7 @@ async function main(): Promise<void> {
       note: `setInterval(1) gap ${fmt(stall.intervalMs)} ms, monitorEventLoopDelay max ${fmt(stall.histogramMs)} ms` });
 
     if (!engineOnly) for (const r of await benchFiles()) rows.push({ name: r.name, ms: r.ms, note: r.note });
+    if (!engineOnly) for (const r of await benchHeads(quick ? 3 : 5)) rows.push({ ...r, ratio: r.numpyMs ? r.ms / r.numpyMs : null });
   } finally {
     disposeComputePool();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 /**
  * Fuzzing the matrix-file readers: mutated and truncated copies of the NumPy-made fixtures (bit flips, truncations,
- * header edits, inflated shape claims, damaged zip directories, zip-bomb members, deep JSON nesting) must each either
+ * header edits, inflated shape claims, string dtypes, damaged zip directories, zip-bomb members, deep JSON nesting,
+ * safetensors headers with broken lengths, offsets, shapes, dtypes and metadata) must each either
  * parse or throw a MatrixError, within a time bound. test/unit/fuzz.test.ts runs a short seeded round of it;
  * `npm run fuzz -- [seed] [iterations]` runs a longer one and saves crashers to test/fixtures/files/regressions/.
  */
@@ -9,12 +10,14 @@ import * as os from 'os';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { MatrixError, product } from '../src/core/ndarray';
-import type { NdArray } from '../src/core/ndarray';
+import type { NdArray, StringArray } from '../src/core/ndarray';
+import { tokenLabels } from '../src/core/tokens';
 import { listMembers, openMatrix } from '../src/core/matrixFile';
 import { scanJson } from '../src/core/jsonMatrix';
 import { loadSpec } from '../src/core/jsonSpec';
 
-export type Ext = '.npy' | '.npz' | '.json';
+export type Ext = '.npy' | '.npz' | '.json' | '.safetensors';
+const EXTS: readonly string[] = ['.npy', '.npz', '.json', '.safetensors'];
 export interface CorpusFile { name: string; ext: Ext; bytes: Uint8Array }
 export type Outcome = { outcome: 'parsed' | 'refused'; ms: number } | { outcome: 'failed'; ms: number; problem: string };
 
@@ -60,20 +63,28 @@ export const REGRESSION_DIR = path.join(FIXTURE_DIR, 'regressions');
  */
 export function regressionFiles(dir = REGRESSION_DIR): string[] {
   if (!fs.existsSync(dir)) throw new Error(`the fuzz regressions folder ${dir} is missing`);
-  const files = fs.readdirSync(dir).filter((n) => /\.(npy|npz|json)$/.test(n)).sort();
-  if (files.length === 0) throw new Error(`the fuzz regressions folder ${dir} holds no .npy, .npz or .json file`);
+  const files = fs.readdirSync(dir).filter((n) => /\.(npy|npz|json|safetensors)$/.test(n)).sort();
+  if (files.length === 0) throw new Error(`the fuzz regressions folder ${dir} holds no .npy, .npz, .json or .safetensors file`);
   return files.map((n) => path.join(dir, n));
 }
 
-/** The fixture files (and saved regressions) the mutations start from; every folder must be there. */
+/** String arrays, token bundles and safetensors files (test/fixtures/formats). */
+export const FORMATS_DIR = path.resolve(FIXTURE_DIR, '../formats');
+
+/**
+ * The fixture files (and saved regressions) the mutations start from, the formats fixtures with the files ones;
+ * every folder must be there.
+ */
 export function loadCorpus(dir = FIXTURE_DIR, withRegressions = true): CorpusFile[] {
   const out: CorpusFile[] = [];
-  for (const sub of withRegressions ? ['', 'bad', 'regressions'] : ['', 'bad']) {
-    const d = path.join(dir, sub);
+  const subs = withRegressions ? ['', 'bad', 'regressions'] : ['', 'bad'];
+  const dirs = subs.map((sub) => [path.join(dir, sub), sub] as const);
+  if (dir === FIXTURE_DIR) dirs.push([FORMATS_DIR, 'formats'], [path.join(FORMATS_DIR, 'bad'), path.join('formats', 'bad')]);
+  for (const [d, sub] of dirs) {
     if (!fs.existsSync(d)) throw new Error(`the fuzz corpus folder ${d} is missing`);
     for (const name of fs.readdirSync(d).sort()) {
       const ext = path.extname(name) as Ext;
-      if (!['.npy', '.npz', '.json'].includes(ext) || name === 'expected.json') continue;
+      if (!EXTS.includes(ext) || name === 'expected.json') continue;
       const full = path.join(d, name);
       if (fs.statSync(full).size > 256 * 1024) continue; // the float16 tables: big, and nothing new to mutate
       out.push({ name: path.join(sub, name), ext, bytes: new Uint8Array(fs.readFileSync(full)) });
@@ -117,7 +128,7 @@ function editNpyHeader(b: Uint8Array, edit: (h: string) => string): Uint8Array {
 
 const HUGE_SHAPES = ['(2147483648, 2147483648)', '(1000000, 1000000)', '(4294967297,)', '(99999999999999999999,)', '(-1, 3)',
   '(0,)', '()', '(3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33)', '(1e3,)', '[3, 4]', "('3',)", '(3, None)'];
-const DESCRS = ["'|O'", "'<c8'", "'<f16'", "'>f2'", "'|b1'", "'<U4'", "'x'", "'<i8'", "'>u8'", "[('a', '<f4')]", "'<f4", 'None', "'|V8'", "'=f8'", "'<M8[s]'"];
+const DESCRS = ["'<U5'", "'>U2'", "'|S3'", "'|S0'", "'<U0'", "'<U1000000000'", "'|S99999999999'", "'|U4'", "'|O'", "'<c8'", "'<f16'", "'>f2'", "'|b1'", "'<U4'", "'x'", "'<i8'", "'>u8'", "[('a', '<f4')]", "'<f4", 'None', "'|V8'", "'=f8'", "'<M8[s]'"];
 
 function npyHeaderMutation(r: Rand, b: Uint8Array): [string, Uint8Array] {
   switch (int(r, 7)) {
@@ -225,6 +236,76 @@ export function zipOne(name: string, payload: Buffer, method: 0 | 8, declared: n
   return Buffer.concat([local, n, payload, central, n, end]);
 }
 
+const ST_DTYPES = ['F64', 'F32', 'F16', 'BF16', 'I64', 'I32', 'I16', 'I8', 'U64', 'U32', 'U16', 'U8', 'BOOL', 'F8_E4M3', 'F8_E5M2', 'F4', 'C64', '', 'bf16'];
+const ST_NUMBERS = [0, 1, -1, 8, 16, 2 ** 31, 2 ** 32 + 1, 2 ** 53, 2 ** 64, 1e300, 0.5, -0, 4096];
+
+/** Rewrites a safetensors header (its JSON and, unless the mutation is of the length itself, a consistent length). */
+function safetensorsMutation(r: Rand, b: Uint8Array): [string, Uint8Array] {
+  if (b.length < 8) return ['st-short', b];
+  const buf = Buffer.from(b);
+  const n = Number(buf.readBigUInt64LE(0));
+  if (n > b.length - 8) return ['st-short', b];
+  const data = buf.subarray(8 + n);
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8'));
+    if (typeof header !== 'object' || header === null || Array.isArray(header)) return ['st-short', b];
+  } catch {
+    return ['st-short', b];
+  }
+  const names = Object.keys(header).filter((k) => k !== '__metadata__');
+  const tensor = (): Record<string, unknown> | undefined => {
+    const v = names.length ? header[pick(r, names)] : undefined;
+    return typeof v === 'object' && v !== null ? v as Record<string, unknown> : undefined;
+  };
+  const write = (h: unknown, length?: number): Uint8Array => {
+    const text = Buffer.from(typeof h === 'string' ? h : JSON.stringify(h));
+    const pre = Buffer.alloc(8);
+    pre.writeBigUInt64LE(BigInt(length ?? text.length));
+    return new Uint8Array(Buffer.concat([pre, text, data]));
+  };
+  switch (int(r, 7)) {
+    case 0: {
+      const out = new Uint8Array(b);
+      const len = pick(r, [0, 1, 7, n - 1, n + 1, b.length, 100_000_001, 2 ** 32, 2 ** 53]);
+      Buffer.from(out.buffer).writeBigUInt64LE(BigInt(len), 0);
+      if (int(r, 4) === 0) Buffer.from(out.buffer).writeUInt32LE(0xffffffff, 4);
+      return ['st-header-length', out];
+    }
+    case 1: {
+      const t = tensor();
+      if (t) t.data_offsets = pick(r, [[pick(r, ST_NUMBERS), pick(r, ST_NUMBERS)], [0], [0, 8, 16], '0,8', null, [-8, 8], [8, 0]]);
+      return ['st-offsets', write(header)];
+    }
+    case 2: {
+      const t = tensor();
+      if (t) t.shape = pick(r, [[pick(r, ST_NUMBERS)], [pick(r, ST_NUMBERS), pick(r, ST_NUMBERS)], [], '3', null, [[2]], Array(40).fill(2)]);
+      return ['st-shape', write(header)];
+    }
+    case 3: {
+      const t = tensor();
+      if (t) t.dtype = pick(r, [...ST_DTYPES, 5, null]);
+      return ['st-dtype', write(header)];
+    }
+    case 4: {
+      header.__metadata__ = pick(r, [
+        { tokens: '["a", "b"]' }, { tokens: '[1, 2]' }, { tokens: 'not json' }, { tokens: 3 }, { query_tokens: '["x"]', key_tokens: '{}' },
+        [], 'x', null, { a: { b: 'c' } }, { tokens: JSON.stringify(Array(5000).fill('Ġtok')) },
+      ]);
+      return ['st-metadata', write(header)];
+    }
+    case 5: {
+      const text = JSON.stringify(header);
+      const at = int(r, text.length + 1);
+      return ['st-header-garbage', write(text.slice(0, at) + pick(r, ['{', '}', '"', ',', ':', '[', '\\', '\u0000', '\ud800', '\uffff', ' ', '1e999']) + text.slice(at))];
+    }
+    default: {
+      const json = JSON.stringify(header);
+      return ['st-header-encoding', write(pick(r, [` ${json}`, `${json}${'\u0000'.repeat(3)}`, Buffer.from(json).toString('latin1') + '\u00ff', `[${json}]`, '{}', '']))];
+    }
+  }
+}
+
 function jsonMutation(r: Rand, b: Uint8Array): [string, Uint8Array] {
   const text = Buffer.from(b).toString('utf8');
   const at = int(r, text.length + 1);
@@ -266,11 +347,16 @@ export function mutate(r: Rand, src: CorpusFile, corpus: readonly CorpusFile[]):
   if (kind === 4) return { mutation: 'append', bytes: new Uint8Array(Buffer.concat([b, Buffer.alloc(int(r, 64), int(r, 256))])), ext: src.ext };
   if (src.ext === '.npy') { const [m, out] = npyHeaderMutation(r, b); return { mutation: m, bytes: out, ext: '.npy' }; }
   if (src.ext === '.npz') { const [m, out] = zipMutation(r, b); return { mutation: m, bytes: out, ext: '.npz' }; }
+  if (src.ext === '.safetensors') { const [m, out] = safetensorsMutation(r, b); return { mutation: m, bytes: out, ext: '.safetensors' }; }
   const [m, out] = jsonMutation(r, b);
   return { mutation: m, bytes: out, ext: '.json' };
 }
 
-function checkArray(a: NdArray, what: string): void {
+function checkArray(a: NdArray | StringArray, what: string): void {
+  if ('strings' in a) {
+    if (a.strings.length !== product(a.shape) || !a.strings.every((s) => typeof s === 'string')) throw new Error(`${what}: ${a.strings.length} strings for shape [${a.shape}]`);
+    return;
+  }
   if (a.data.length !== product(a.shape)) throw new Error(`${what}: ${a.data.length} elements for shape [${a.shape}]`);
   if (a.data.byteOffset !== 0 || a.data.buffer.byteLength !== a.data.byteLength) throw new Error(`${what}: array does not own its buffer`);
 }
@@ -300,8 +386,8 @@ async function exercise(file: string, ext: Ext, bytes: Uint8Array): Promise<'par
       await step(async () => {
         const h = await openMatrix(m.name ? `${file}#${m.name}` : file, opts);
         try {
-          checkArray(await h.read(), m.name);
-          if (h.info.shape.length > 0 && h.info.shape[0] > 0) checkArray(await h.read([h.info.shape[0] - 1]), `${m.name}[-1]`);
+          checkArray(await h.readAny(), m.name);
+          if (h.info.shape.length > 0 && h.info.shape[0] > 0) checkArray(await h.readAny([h.info.shape[0] - 1]), `${m.name}[-1]`);
         } finally {
           await h.close();
         }
@@ -312,6 +398,12 @@ async function exercise(file: string, ext: Ext, bytes: Uint8Array): Promise<'par
     const h = await openMatrix(file, opts);
     try { checkArray(await h.read(), 'whole'); } finally { await h.close(); }
   });
+  if (ext === '.npz' || ext === '.safetensors') {
+    await step(async () => {
+      const t = await tokenLabels(file, { queries: 5, keys: 5 });
+      for (const labels of [t.queryLabels, t.keyLabels]) if (labels && !labels.every((s) => typeof s === 'string')) throw new Error('token labels that are not strings');
+    });
+  }
   return refused ? 'refused' : 'parsed';
 }
 

@@ -157,4 +157,45 @@ write_json('manifest.attention.json', {
     'similarity': 'dot',
     'scale': 'sqrt',
 })
+# 8. A model run with its tokens, as people save it from transformers (output_attentions=True): a
+# [layers, heads, T, T] dump beside the tokens, once as .npz and once as bfloat16 safetensors (tokens in its
+# __metadata__ as JSON, since safetensors holds numbers only). The heads are the textbook ones: previous token,
+# attention sink (first token), the current token, and "it" resolving to "cat".
+tokens = ['<|endoftext|>', 'The', 'Ġcat', 'Ġsat', 'Ġon', 'Ġthe', 'Ġmat', 'Ġbecause', 'Ġit', 'Ġwas', 'Ġtired', '.']
+T = len(tokens)
+L, H = 3, 4
+scores = rng.normal(scale=0.5, size=(L, H, T, T)).astype(np.float32)
+scores[:, 0] += 5 * np.eye(T, k=-1, dtype=np.float32)      # previous-token heads
+scores[:, 1, :, 0] += 5                                     # attention sink on the first token
+scores[0, 2] += 5 * np.eye(T, dtype=np.float32)             # the current token
+scores[2, 3, tokens.index('Ġit'), tokens.index('Ġcat')] += 8  # "it" → "cat"
+scores[2, 3, tokens.index('Ġtired'), tokens.index('Ġcat')] += 5
+scores = np.where(np.tril(np.ones((T, T), dtype=bool)), scores, -np.inf)
+run = softmax(scores).astype(np.float32)
+np.savez(os.path.join(OUT, 'run-with-tokens.npz'), attentions=run, tokens=np.array(tokens))
+
+
+def bf16_bits(a):
+    """float32 -> bfloat16 bits, round to nearest even (what torch's .to(torch.bfloat16) does)."""
+    u = np.asarray(a, np.float32).view(np.uint32).astype(np.uint64)
+    return ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype('<u2')
+
+
+def save_safetensors(path, tensors, metadata):
+    """The safetensors layout, as safetensors.numpy.save_file writes it: u64 header length, JSON, data."""
+    header, offset, blobs = {'__metadata__': metadata}, 0, []
+    for name, (dtype, shape, raw) in tensors.items():
+        header[name] = {'dtype': dtype, 'shape': list(shape), 'data_offsets': [offset, offset + len(raw)]}
+        offset += len(raw)
+        blobs.append(raw)
+    text = json.dumps(header, separators=(',', ':')).encode('utf-8')
+    text += b' ' * ((8 - len(text) % 8) % 8)
+    with open(path, 'wb') as f:
+        f.write(len(text).to_bytes(8, 'little') + text + b''.join(blobs))
+
+
+save_safetensors(os.path.join(OUT, 'run-with-tokens.safetensors'),
+                 {'attentions': ('BF16', run.shape, bf16_bits(run).tobytes())},
+                 {'tokens': json.dumps(tokens), 'format': 'pt'})
+
 print('wrote', sorted(os.listdir(OUT)))

@@ -8,12 +8,19 @@ export const USAGE = `Usage: attention-inspector <command> [options]
 
 Commands:
   inspect FILE[#member] [--index I,J,...] [--data] [--json]
-      Shape, dtype and statistics of a .npy, .npz member or JSON matrix.
+      Shape, dtype and statistics of a .npy, .npz member, safetensors tensor or JSON matrix
+      (a .npz or .safetensors without #member lists its arrays).
   compute --q FILE[#m] [--k FILE[#m]] [--v FILE[#m]]
       [--similarity dot|cosine|laplacian|euclidean] [--scale sqrt|dk|none|NUMBER]
       [--mask none|causal|FILE[#m]] [--heads H --wq F --wk F --wv F [--wo F]]
-      [--json] [--out DIR]
+      [--batch B] [--json] [--out DIR]
       Attention weights softmax(sim(Q, K) * scale) and output weights * V.
+      Per-head Q [H,n_q,d], K and V [H_kv,n_k,d] (H_kv dividing H: grouped-query
+      attention) give weights [H,n_q,n_k] and output [H,n_q,d_v]; --batch picks
+      the entry of [B,H,n,d] inputs.
+  heads FILE[#member] [--tokens FILE[#member]] [--json] [--sort METRIC]
+      Per-head metrics of [L, H, n, n] / [H, n, n] attention maps: entropy, max, bos, self, previous_token,
+      and with tokens duplicate_token and induction; a table sorted by METRIC (default entropy), highest first.
 
 Options:
   -h, --help     this text
@@ -28,6 +35,8 @@ async function loadCommand(name: string): Promise<Command | undefined> {
       return (await import('./cli/inspect')).runInspect;
     case 'compute':
       return (await import('./cli/compute')).runCompute;
+    case 'heads':
+      return (await import('./cli/heads')).runHeads;
     default:
       return undefined;
   }

@@ -41,7 +41,7 @@ export async function currentFile(deps: CommandDeps, ask: boolean): Promise<vsco
     ?? (editorDoc && fileKindOf(editorDoc.path) ? editorDoc : undefined);
   if (found || !ask) return found;
   const picked = await vscode.window.showOpenDialog({
-    canSelectMany: false, openLabel: 'Open Heatmap', filters: { 'Matrix files': ['json', 'npy', 'npz'] },
+    canSelectMany: false, openLabel: 'Open Heatmap', filters: { 'Matrix files': ['json', 'npy', 'npz', 'safetensors'] },
   });
   return picked?.[0];
 }

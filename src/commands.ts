@@ -14,6 +14,7 @@ import { exportView } from './exportCommand';
 import { selectLayerHead } from './layerHeadCommand';
 import { openHeatmap, showInSidePanel } from './openCommands';
 import { openSamples } from './samplesCommand';
+import { setAxes } from './setAxesCommand';
 
 export function registerCommands(deps: CommandDeps): vscode.Disposable {
   const register = (id: string, fn: (...args: unknown[]) => unknown) =>
@@ -29,7 +30,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable {
     register('openHeatmap', (uri, member) => openHeatmap(deps, asUri(uri), typeof member === 'string' ? member : undefined)),
     register('computeAttention', () => computeAttentionCommand(deps)),
     register('showInSidePanel', (uri) => showInSidePanel(deps, asUri(uri))),
-    register('selectLayerHead', (layer, head) => selectLayerHead(deps, layer, head)),
+    register('selectLayerHead', (layer, head, extra) => selectLayerHead(deps, layer, head, extra)),
+    register('setAxes', (names) => setAxes(deps, names)),
     register('compareWith', (uri) => compareWith(deps, asUri(uri))),
     register('exportPng', (target) => exportView(deps, 'png', asUri(target))),
     register('exportCsv', (target) => exportView(deps, 'csv', asUri(target))),

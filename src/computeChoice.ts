@@ -14,6 +14,8 @@ export interface ComputeChoice {
   readonly scale: Scale;
   readonly mask: 'none' | 'causal';
   readonly heads: number;
+  /** The batch entry of [B, H, n, d] inputs. */
+  readonly batch?: number;
 }
 
 /** workspaceState survives versions and hand edits: check every field before trusting a stored choice. */
@@ -27,8 +29,10 @@ export function parseComputeChoice(value: unknown): ComputeChoice | undefined {
   if (scale === undefined) return undefined;
   if (v.mask !== 'none' && v.mask !== 'causal') return undefined;
   if (typeof v.heads !== 'number' || !Number.isInteger(v.heads) || v.heads < 1 || v.heads > 1024) return undefined;
+  if (v.batch !== undefined && (typeof v.batch !== 'number' || !Number.isSafeInteger(v.batch) || v.batch < 0)) return undefined;
   return {
     q: v.q as string, k: v.k as string | undefined, v: v.v as string | undefined,
     similarity: v.similarity as Similarity, scale, mask: v.mask, heads: v.heads,
+    ...(v.batch !== undefined ? { batch: v.batch as number } : {}),
   };
 }

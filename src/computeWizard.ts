@@ -52,6 +52,16 @@ export async function computeAttentionCommand(deps: CommandDeps): Promise<void> 
   const vPicks = ROLE_NAMES.v.test(vItems[0]?.name ?? '') || (last?.v && vItems[0]?.ref === last.v) ? [...vItems, sameK] : [sameK, ...vItems];
   const v = await pickOne(vPicks, `${title} (3/6)`, 'V: the values');
   if (!v) return;
+  // Q split into heads ([H, n, d]): the heads come from its shape; [B, H, n, d] asks which batch entry.
+  const perHead = (q.shape?.length ?? 0) >= 3;
+  let batch: number | undefined;
+  const batches = q.shape?.length === 4 ? q.shape[0] : 1;
+  if (batches > 1) {
+    const items = Array.from({ length: batches }, (_, b) => ({ label: `batch ${b}`, description: `of ${batches}`, b }));
+    const picked = await pickOne(items, title, 'Q, K and V have a batch axis: which entry to compute');
+    if (!picked) return;
+    batch = picked.b;
+  }
 
   const similarityDefault = last?.similarity ?? settings.similarity;
   const sim = await pickOne(
@@ -82,7 +92,7 @@ export async function computeAttentionCommand(deps: CommandDeps): Promise<void> 
     `${title} (6/6)`, 'Mask');
   if (!mask) return;
 
-  const headsText = await vscode.window.showInputBox({
+  const headsText = perHead ? '1' : await vscode.window.showInputBox({
     title, prompt: 'Number of heads (1 = single-head attention; widths are split evenly among heads)',
     value: String(last?.heads ?? 1), ignoreFocusOut: true,
     validateInput: (s) => (/^\d+$/.test(s.trim()) && Number(s) >= 1 && Number(s) <= 1024 ? undefined : 'A whole number from 1 to 1024'),
@@ -92,6 +102,7 @@ export async function computeAttentionCommand(deps: CommandDeps): Promise<void> 
   const choice: ComputeChoice = {
     q: q.ref, k: kRef, v: v.ref || kRef,
     similarity: sim.label as ComputeChoice['similarity'], scale, mask: mask.label as 'none' | 'causal', heads: Number(headsText.trim()),
+    ...(batch !== undefined ? { batch } : {}),
   };
   await state.update(LAST_COMPUTE_KEY, choice);
   await deps.panels.show(computeSource(choice, deps.env), vscode.ViewColumn.Active);

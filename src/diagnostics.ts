@@ -74,7 +74,7 @@ export function registerDiagnostics(): vscode.Disposable {
     }),
   ];
   // A referenced file that appears (or goes) changes the squiggles of the open specs naming it.
-  const files = vscode.workspace.createFileSystemWatcher('**/*.{npy,npz}', false, true, false);
+  const files = vscode.workspace.createFileSystemWatcher('**/*.{npy,npz,safetensors}', false, true, false);
   const recheckSpecs = () => {
     for (const doc of vscode.workspace.textDocuments) {
       if (knownMatrix.has(doc.uri.toString()) || MATRIX_NAME.test(doc.uri.path)) later.trigger(doc);

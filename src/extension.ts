@@ -18,6 +18,7 @@ import { LiveViews, registerMatrixWatcher, viewsReading } from './matrixWatcher'
 import { NpyEditorProvider } from './npyEditor';
 import { SidePanel } from './sidePanel';
 import { registerStatusBar } from './statusBar';
+import { rememberedAxes } from './setAxesCommand';
 
 export function activate(context: vscode.ExtensionContext): void {
   const subs = context.subscriptions;
@@ -31,6 +32,8 @@ export function activate(context: vscode.ExtensionContext): void {
     runLong: progressRunner,
     // Source ids are the editor's own URI strings, so panels match files and revive exactly.
     uriOf: (file) => vscode.Uri.file(file).toString(),
+    // Axis names chosen with Set Axes…, per file.
+    axesOf: (ref) => rememberedAxes(context.workspaceState, ref),
   };
 
   const tracker = new ActiveMatrixTracker();

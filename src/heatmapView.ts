@@ -12,22 +12,27 @@ import {
   assertNever, HOST_REQUESTS, parseFromWebview, type FromWebview, type Region, type Settings, type ToWebview, type WebviewReply,
 } from './shared/protocol';
 import { MessageHandler } from './shared/messageHandler';
+import type { HeadSelection } from './shared/selection';
 import { describeError } from './errors';
 import { askExportTarget } from './exportDialog';
 import { settingsEffect } from './core/settings';
 import type { SettingsSource } from './core/settings';
+import type { HeadsInput } from './core/headAnalysis';
+import { HeadTableHost } from './headTable';
 
 export interface HeatmapSource {
   /** Stable, e.g. the file path or URI plus "#member". */
   readonly id: string;
   readonly title: string;
   /** Throws MatrixError for bad input. */
-  load(selection?: { layer: number; head: number }): Promise<HeatmapModel>;
+  load(selection?: HeadSelection): Promise<HeatmapModel>;
   /**
    * Absolute paths of the files the last load read or tried to read (for a spec: the .npy/.npz it names; for
    * a computation: its Q, K, V files): when one changes, appears or goes, the heatmap reloads.
    */
   files?(): readonly string[];
+  /** The heads behind the last load (a dump, a computed multi-head attention), for the head table. */
+  heads?(): HeadsInput | undefined;
 }
 
 export interface HeatmapController extends vscode.Disposable {
@@ -46,7 +51,8 @@ export interface HeatmapController extends vscode.Disposable {
   showError(problem: unknown): void;
   exportPng(target: vscode.Uri): Promise<void>;
   exportCsv(target: vscode.Uri): Promise<void>;
-  selectHead(layer: number, head: number): Promise<void>;
+  /** `extra`: the index on each picker axis of a dump (batch, sample…); default the ones shown now. */
+  selectHead(layer: number, head: number, extra?: readonly number[]): Promise<void>;
   readonly onDidReceiveTiming: vscode.Event<{ name: string; ms: number }>;
   /** Fires when a new model is on screen. */
   readonly onDidChangeModel: vscode.Event<HeatmapModel>;
@@ -100,9 +106,11 @@ class Controller implements HeatmapController {
   private lastError: string | undefined;
   private kind: ViewKind | undefined;
   private region: Region | undefined;
-  private selection: { layer: number; head: number } | undefined;
+  private selection: HeadSelection | undefined;
   private loadSeq = 0;
   private seq = 0;
+  /** The head table's jobs, on the heads of whatever the source last loaded. */
+  private readonly headTable = new HeadTableHost((m) => this.post(m), () => this.source.heads?.());
   /** The host's requests to the webview (the PNG export). */
   private readonly requests = new MessageHandler<ToWebview, WebviewReply, typeof HOST_REQUESTS>((m) => this.post(m), {
     pairs: HOST_REQUESTS, timeoutMs: PNG_TIMEOUT_MS,
@@ -117,6 +125,7 @@ class Controller implements HeatmapController {
     this.disposables.push(
       this.timing,
       this.modelChanged,
+      this.headTable,
       webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
       settings.onDidChange(({ changed }) => {
         const effect = settingsEffect(changed);
@@ -184,7 +193,7 @@ class Controller implements HeatmapController {
     this.post({ type: 'error', message });
   }
 
-  async selectHead(layer: number, head: number): Promise<void> {
+  async selectHead(layer: number, head: number, extra?: readonly number[]): Promise<void> {
     if (!Number.isSafeInteger(layer) || !Number.isSafeInteger(head) || layer < 0 || head < 0) {
       throw new Error(`no layer ${layer}, head ${head}`);
     }
@@ -192,7 +201,12 @@ class Controller implements HeatmapController {
     if (g && (layer >= g.layers || head >= g.heads)) {
       throw new Error(`no layer ${layer}, head ${head}: the file has ${g.layers} layer(s) × ${g.heads} head(s)`);
     }
-    this.selection = { layer, head };
+    const pickers = this.server?.model.pickers ?? [];
+    const picked = extra ?? this.selection?.extra;
+    if (extra && (extra.length !== pickers.length || extra.some((i, k) => !Number.isSafeInteger(i) || i < 0 || i >= pickers[k].size))) {
+      throw new Error(`no ${pickers.map((p, k) => `${p.name} ${extra[k]}`).join(', ') || 'such axis'}: the sizes are ${pickers.map((p) => `${p.name} ${p.size}`).join(', ') || 'none'}`);
+    }
+    this.selection = { layer, head, ...(picked ? { extra: [...picked] } : {}) };
     // Picking a head means "show me this head": leave a head mean or rollout for the head's own map.
     if (this.kind && isAggregateKind(this.kind)) this.kind = undefined;
     await this.reload();
@@ -253,7 +267,7 @@ class Controller implements HeatmapController {
         this.region = msg.region;
         return;
       case 'selectHead':
-        if (this.server?.hasHead(msg.layer, msg.head)) void this.selectHead(msg.layer, msg.head).catch((e: unknown) => this.showError(String(e)));
+        if (this.server?.hasHead(msg.layer, msg.head)) void this.selectHead(msg.layer, msg.head, msg.extra).catch((e: unknown) => this.showError(String(e)));
         return;
       case 'export':
         void this.exportInteractive(msg.format);
@@ -271,6 +285,12 @@ class Controller implements HeatmapController {
       }
       case 'timing':
         this.timing.fire({ name: msg.name, ms: msg.ms });
+        return;
+      case 'requestHeads':
+      case 'requestNearHeads':
+      case 'pickTokens':
+      case 'cancelHeads':
+        this.headTable.handle(msg);
         return;
       default:
         assertNever(msg);

@@ -7,17 +7,21 @@
  * settings and a progress runner (SourceEnv).
  */
 import { promises as fs } from 'fs';
+import { storedAxisNames } from './core/tokens';
 import type { AttentionResult } from './core/attention';
-import { computeAttention, computeAttentionFast } from './core/attention';
+import { attentionShape, computeAttention, computeAttentionFast } from './core/attention';
 import type { InspectorSettings } from './core/settings';
 import type { AttentionSpec } from './core/jsonMatrix';
 import { loadSpec } from './core/jsonSpec';
 import { specToInput } from './core/specInput';
-import { listMembers, openMatrix, readMatrix } from './core/matrixFile';
+import { drawableMembers, holdsMembers, openMatrix, readMatrix } from './core/matrixFile';
+import { withTokenLabels } from './core/view/tokenModel';
 import type { ArrayInfo, MatrixHandle } from './core/matrixFile';
 import { MatrixError, product } from './core/ndarray';
 import type { NdArray } from './core/ndarray';
-import { buildModelFromArray, buildModelFromDump, buildModelFromSpec } from './core/view/model';
+import { arrayDumpHandle, buildModelFromArray, buildModelFromDump, buildModelFromSpec } from './core/view/model';
+import { dumpAxes, gridSize } from './core/view/dumpAxes';
+import type { DumpAxes } from './core/view/dumpAxes';
 import type { Selection } from './core/view/model';
 import type { HeatmapModel } from './shared/types';
 import { fileKindOf, splitRef } from './core/matrixFile';
@@ -36,6 +40,11 @@ export interface SourceEnv {
   /** The open document's text when there is one (unsaved edits win over the file on disk). */
   readonly textOf?: (file: string) => string | undefined;
   readonly runLong?: LongRunner;
+  /**
+   * The axis names the user chose for a dump with Set Axes… (remembered per file, keyed by its ref: "path" or
+   * "path#member"); they win over the file's own and the guess.
+   */
+  readonly axesOf?: (ref: string) => string[] | undefined;
 }
 
 /** Above this many score cells the WASM/worker engine pays for itself and the user gets a progress bar. */
@@ -89,9 +98,10 @@ function pickMember(spec: AttentionSpec, member: string | undefined, file: strin
   throw new MatrixError(`has no matrix "${member}"`, file);
 }
 
+/** `onAttention` hears the spec and the attention the load computed (none for precomputed weights): the head table's input. */
 export async function loadJson(
   file: string, member: string | undefined, title: string, selection: Selection | undefined, env: SourceEnv,
-  onRef?: (file: string) => void,
+  onRef?: (file: string) => void, onAttention?: (spec: AttentionSpec, result: AttentionResult | undefined) => void,
 ): Promise<HeatmapModel> {
   const spec = await loadSpec(await textOf(file, env), file, onRef);
   if (member) return buildModelFromArray(checkCells(pickMember(spec, member, file), file, env), title);
@@ -101,9 +111,23 @@ export async function loadJson(
       similarity: spec.similarity ?? env.settings().similarity,
       scale: spec.scale ?? env.settings().scale,
     };
-    return buildModelFromSpec(filled, await compute(filled, env), title, selection);
+    const result = await compute(filled, env);
+    onAttention?.(filled, result);
+    return buildModelFromSpec(filled, result, title, selection);
   }
-  if (spec.weights) return buildModelFromSpec(spec, undefined, title, selection);
+  if (spec.weights && spec.weights.shape.length >= 3) {
+    onAttention?.(spec, undefined);
+    // A dump named by a manifest: the same view as the file itself, with the manifest's axis names and labels.
+    const axes = axesFor(spec.weights.shape, file, spec.axes, env);
+    const model = await buildModelFromDump(arrayDumpHandle(spec.weights, file), selection, {
+      cellSize: gridCellSize(gridShape(spec.weights.shape, axes), env.settings().overviewSize), axes,
+    });
+    return withLabels({ ...model, title }, spec.queryLabels, spec.keyLabels);
+  }
+  if (spec.weights) {
+    onAttention?.(spec, undefined);
+    return buildModelFromSpec(spec, undefined, title, selection);
+  }
   if (spec.matrix) return buildModelFromArray(checkCells(spec.matrix, file, env), title);
   throw new MatrixError('holds no Q (or X), no weights and no matrix to show', file);
 }
@@ -119,17 +143,16 @@ function checkCells(a: NdArray, file: string, env: SourceEnv): NdArray {
 
 export async function compute(spec: AttentionSpec, env: SourceEnv): Promise<AttentionResult> {
   const input = specToInput(spec);
-  const q = input.q;
-  const nq = q.shape.length > 1 ? q.shape[0] : 1;
-  const nk = spec.k ? (spec.k.shape.length > 1 ? spec.k.shape[0] : 1) : nq;
-  const cells = nq * nk * Math.max(1, spec.heads ?? 1);
+  // The engine's own sizes (per-head inputs included); it throws the shape problem the compute would.
+  const { nq, nk, heads } = attentionShape(input);
+  const cells = nq * nk * heads;
   const max = env.settings().maxCells;
   if (cells > max) {
     throw new MatrixError(`attention would have ${cells} cells, more than attentionInspector.maxCells (${max}); raise the setting to compute it`, spec.file);
   }
   if (cells < FAST_THRESHOLD) return computeAttention(input);
   const run = env.runLong ?? runDirect;
-  return run(`Computing attention (${nq}×${nk}${spec.heads && spec.heads > 1 ? ` × ${spec.heads} heads` : ''})`,
+  return run(`Computing attention (${nq}×${nk}${heads > 1 ? ` × ${heads} heads` : ''})`,
     (signal, report) => computeAttentionFast(input, { signal, onProgress: report }));
 }
 
@@ -137,14 +160,23 @@ export async function compute(spec: AttentionSpec, env: SourceEnv): Promise<Atte
 export async function loadBinary(
   ref: string, title: string, selection: Selection | undefined, env: SourceEnv, onInfo?: (info: ArrayInfo) => void,
 ): Promise<HeatmapModel> {
-  if (fileKindOf(ref) === 'npz') {
-    // An archive opened without a member: show the member most likely to be an attention map.
-    const members = (await listMembers(ref)).map((m) => m.name);
+  const file = splitRef(ref).file;
+  if (holdsMembers(ref)) {
+    // An archive opened without a member: show the member most likely to be an attention map (never its tokens).
+    const members = (await drawableMembers(ref)).map((m) => m.name);
     const member = defaultMember(members);
-    if (!member) throw new MatrixError('the archive holds no arrays', ref);
+    if (!member) throw new MatrixError('the archive holds no numeric arrays', ref);
     ref = `${ref}#${member}`;
     title = `${title} · ${member}`;
   }
+  const model = await loadArray(ref, title, selection, env, onInfo);
+  // Tokens saved beside the array (an .npz `tokens` member, safetensors __metadata__) label its axes.
+  return holdsMembers(file) ? withTokenLabels(model, file) : model;
+}
+
+async function loadArray(
+  ref: string, title: string, selection: Selection | undefined, env: SourceEnv, onInfo?: (info: ArrayInfo) => void,
+): Promise<HeatmapModel> {
   const handle = await openMatrix(ref);
   try {
     onInfo?.(handle.info);
@@ -153,22 +185,42 @@ export async function loadBinary(
       // A fresh read owns its buffer: the model keeps it rather than a copy.
       return buildModelFromArray(checkCells(await handle.read(), ref, env), title, undefined, { owned: true });
     }
-    if (isAttentionDump(shape)) {
-      // Read one head at a time: a dump may be far bigger than any single map. The selection is clamped there.
-      const model = await buildModelFromDump(handle, selection, { cellSize: gridCellSize(shape, env.settings().overviewSize) });
-      return { ...model, title };
-    }
-    if (shape.length <= 4) {
-      // [H, n, m] / [L, H, n, m] with non-square maps: the whole stack, the selected slice and a grid.
-      return buildModelFromArray(checkCells(await handle.read(), ref, env), title, selection);
-    }
-    // Higher ranks: one 2-D slice at the selected leading indices (layer/head pick the first two axes).
-    const index = sliceIndex(shape, selection);
-    const model = buildModelFromArray(checkCells(await handle.read(index), ref, env), title, undefined, { owned: true });
-    return { ...model, subtitle: `slice [${index.join(', ')}, :, :] of ${shape.join('×')}`, selection: selection ?? { layer: 0, head: 0 } };
+    // Rank ≥ 3: a dump ending in [n_q, n_k], read one map at a time (it may be far bigger than any single map):
+    // layers × heads in the grid, earlier axes picked. The selection is clamped there.
+    // Axis names the file states (an .npz `axes` member, safetensors __metadata__) unless the user set others.
+    const stated = env.axesOf?.(ref) ? undefined : await storedAxisNames(splitRef(ref).file);
+    const axes = axesFor(shape, ref, stated, env);
+    const model = await buildModelFromDump(handle, selection, { cellSize: gridCellSize(gridShape(shape, axes), env.settings().overviewSize), axes });
+    return { ...model, title };
   } finally {
     await handle.close();
   }
+}
+
+/** The axes of a dump: the user's names (Set Axes…), else the file's, else the guess. */
+function axesFor(shape: readonly number[], ref: string, fromFile: string[] | undefined, env: SourceEnv): DumpAxes {
+  const user = env.axesOf?.(ref);
+  if (user) return dumpAxes(shape, user, 'user', ref);
+  return dumpAxes(shape, fromFile, 'file', ref);
+}
+
+/** [layers, heads, n_q, n_k] of a dump, for the grid's cell size. */
+function gridShape(shape: readonly number[], axes: DumpAxes): number[] {
+  const { layers, heads } = gridSize(shape, axes);
+  return [layers, heads, shape[shape.length - 2], shape[shape.length - 1]];
+}
+
+/** Labels that match the map's axes (else a warning, as for computed maps). */
+function withLabels(model: HeatmapModel, queryLabels: string[] | undefined, keyLabels: string[] | undefined): HeatmapModel {
+  const shown = model.kinds[model.defaultKind];
+  const warnings = [...model.warnings];
+  const fit = (labels: string[] | undefined, n: number | undefined, what: string) => {
+    if (!labels || n === undefined) return undefined;
+    if (labels.length === n) return labels;
+    warnings.push(`${what} has ${labels.length} entries but the axis has ${n}; labels not shown`);
+    return undefined;
+  };
+  return { ...model, queryLabels: fit(queryLabels, shown?.rows, 'queryLabels'), keyLabels: fit(keyLabels, shown?.cols, 'keyLabels'), warnings };
 }
 
 /** Member names that most likely hold an attention map, preferred when an .npz opens without a member. */
@@ -176,18 +228,6 @@ const PREFERRED_MEMBERS = ['attention', 'attentions', 'attn', 'weights', 'scores
 
 export function defaultMember(names: readonly string[]): string | undefined {
   return names.find((m) => PREFERRED_MEMBERS.includes(m.toLowerCase())) ?? names[0];
-}
-
-/** [L, H, n, n] or [H, n, n]: square maps per head are attention dumps and get the layers × heads grid. */
-export function isAttentionDump(shape: readonly number[]): boolean {
-  return (shape.length === 4 || shape.length === 3) && shape[shape.length - 1] === shape[shape.length - 2];
-}
-
-/** Leading indices selecting a 2-D slice; layer/head pick the first two, the rest are 0. */
-export function sliceIndex(shape: readonly number[], selection?: { layer: number; head: number }): number[] {
-  const lead = shape.slice(0, -2);
-  const picks = [selection?.layer ?? 0, selection?.head ?? 0];
-  return lead.map((n, i) => Math.min(Math.max(0, Math.floor(picks[i] ?? 0)), n - 1));
 }
 
 /** Grid cells small enough that L × H of them fit the overview, between 8 and 64 cells a side (never above n). */

@@ -3,11 +3,11 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { scanJson } from './core/jsonMatrix';
 import { formatShape } from './core/lenses';
-import { listMembers } from './core/matrixFile';
+import { drawableMembers } from './core/matrixFile';
 import { describeFile } from './loadPipeline';
 import { fileKindOf } from './core/matrixFile';
 
-const MATRIX_GLOB = '**/*.{npy,npz,json}';
+const MATRIX_GLOB = '**/*.{npy,npz,safetensors,json}';
 const EXCLUDE_GLOB = '{**/node_modules/**,**/.git/**,**/out/**,**/dist/**}';
 /** Quick picks list at most this many files: a big workspace must not stall the palette. */
 const MAX_FILES = 200;
@@ -18,6 +18,7 @@ export interface Candidate extends vscode.QuickPickItem {
   readonly ref: string;        // "path" or "path#member"
   readonly file: string;
   readonly name: string;       // member, or file base name
+  readonly shape?: readonly number[];
 }
 
 /** Every matrix in the workspace a quick pick can offer: .npy files, .npz members, JSON matrix keys. */
@@ -32,12 +33,14 @@ export async function candidates(): Promise<Candidate[]> {
       switch (fileKindOf(file)) {
         case 'npy': {
           const info = await describeFile(file);
-          out.push({ ref: file, file, name: path.basename(file, '.npy'), label: path.basename(file), description: `${formatShape(info.shape)} ${info.dtype} · ${rel}` });
+          out.push({ ref: file, file, name: path.basename(file, '.npy'), shape: info.shape, label: path.basename(file), description: `${formatShape(info.shape)} ${info.dtype} · ${rel}` });
           break;
         }
         case 'npz':
-          for (const m of await listMembers(file)) {
-            out.push({ ref: `${file}#${m.name}`, file, name: m.name, label: `${path.basename(file)}#${m.name}`, description: `${formatShape(m.info.shape)} ${m.info.dtype} · ${rel}` });
+        case 'safetensors':
+          // String members (tokens) label maps; they are not matrices to pick.
+          for (const m of await drawableMembers(file)) {
+            out.push({ ref: `${file}#${m.name}`, file, name: m.name, shape: m.info.shape, label: `${path.basename(file)}#${m.name}`, description: `${formatShape(m.info.shape)} ${m.info.dtype} · ${rel}` });
           }
           break;
         case 'json': {
@@ -49,7 +52,7 @@ export async function candidates(): Promise<Candidate[]> {
           if (scan.kind === 'none' || scan.errors.length > 0) break;
           for (const e of scan.entries) {
             if (!e.shape || !e.key || /labels$|^description$/i.test(e.key)) continue;
-            out.push({ ref: `${file}#${e.key}`, file, name: e.key, label: `${path.basename(file)}#${e.key}`, description: `${formatShape(e.shape)} · ${rel}` });
+            out.push({ ref: `${file}#${e.key}`, file, name: e.key, shape: e.shape, label: `${path.basename(file)}#${e.key}`, description: `${formatShape(e.shape)} · ${rel}` });
           }
           break;
         }

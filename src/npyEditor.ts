@@ -10,11 +10,11 @@ import * as vscode from 'vscode';
 import { listMembers } from './core/matrixFile';
 import type { ArrayInfo } from './core/matrixFile';
 import { formatShape } from './core/lenses';
-import { MatrixError } from './core/ndarray';
+import { isStringDType, MatrixError } from './core/ndarray';
 import { NPY_EDITOR_VIEW_TYPE } from './contextKeys';
 import { defaultMember } from './loadPipeline';
 import type { SourceEnv } from './loadPipeline';
-import { fileKindOf } from './core/matrixFile';
+import { holdsMembers } from './core/matrixFile';
 import { fileSource } from './sources/fileSource';
 import { attachHeatmap } from './heatmapView';
 import type { SettingsSource } from './core/settings';
@@ -52,6 +52,7 @@ export function withHeader(file: string, member: string | undefined, env: Source
       if (model.subtitle) parts.push(model.subtitle);
       return { ...model, subtitle: parts.join(' — ') };
     },
+    heads: () => inner.heads?.(),
   };
 }
 
@@ -134,15 +135,18 @@ export class NpyEditorProvider implements vscode.CustomReadonlyEditorProvider<Np
 
   private async sourceFor(uri: vscode.Uri): Promise<HeatmapSource> {
     const file = uri.fsPath;
-    if (fileKindOf(file) !== 'npz') return withHeader(file, undefined, this.env);
+    if (!holdsMembers(file)) return withHeader(file, undefined, this.env);
     let members: string[];
+    let drawable: string[];
     try {
-      members = (await listMembers(file)).map((m) => m.name);
+      const all = await listMembers(file);
+      members = all.map((m) => m.name);
+      drawable = all.filter((m) => !isStringDType(m.info.dtype)).map((m) => m.name);
     } catch (err) {
       return failing(uri, err);
     }
-    if (members.length === 0) return failing(uri, new MatrixError('the archive holds no arrays', path.basename(file)));
-    const member = defaultMember(members) ?? members[0];
+    if (drawable.length === 0) return failing(uri, new MatrixError('the archive holds no numeric arrays', path.basename(file)));
+    const member = defaultMember(drawable) ?? drawable[0];
     return withHeader(file, member, this.env, members);
   }
 

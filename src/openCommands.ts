@@ -10,7 +10,7 @@ export async function openHeatmap(deps: CommandDeps, uri: vscode.Uri | undefined
   const target = uri ?? (await currentFile(deps, true));
   if (!target) return;
   if (!fileKindOf(target.path)) {
-    throw new Error(`${path.basename(target.path)} is not a JSON, .npy or .npz matrix file`);
+    throw new Error(`${path.basename(target.path)} is not a JSON, .npy, .npz or .safetensors matrix file`);
   }
   const source = fileSource(target.fsPath, member, deps.env);
   // Beside a JSON file so the text and the picture are seen together; a binary file has no text to keep.

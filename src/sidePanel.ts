@@ -20,7 +20,7 @@ export const SIDE_PANEL_VIEW_ID = 'attentionInspector.sidePanel';
 const placeholder: HeatmapSource = {
   id: 'attentionInspector:none',
   title: 'Attention Inspector',
-  load: () => Promise.reject(new Error('Open a JSON, .npy or .npz matrix file to see its heatmap here.')),
+  load: () => Promise.reject(new Error('Open a JSON, .npy, .npz or .safetensors matrix file to see its heatmap here.')),
 };
 
 export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable {

@@ -81,7 +81,7 @@ async function summarize(uri: vscode.Uri): Promise<string> {
     const info = await describeFile(uri.fsPath);
     return `${formatShape(info.shape)} ${info.dtype}`;
   }
-  if (kind === 'npz') {
+  if (kind === 'npz' || kind === 'safetensors') {
     const members = await listMembers(uri.fsPath);
     if (members.length === 1) return `${members[0].name} ${formatShape(members[0].info.shape)} ${members[0].info.dtype}`;
     return `${members.length} arrays`;

@@ -17,6 +17,8 @@ function option(value: string, text: string): HTMLOptionElement {
 export interface Dom {
   title: HTMLElement;
   subtitle: HTMLElement;
+  /** A select per extra axis of a dump (batch, sample…): pickers.ts. */
+  pickers: HTMLElement;
   kind: HTMLSelectElement;
   colormap: HTMLSelectElement;
   scale: HTMLSelectElement;
@@ -66,6 +68,7 @@ export function buildDom(colorMaps: readonly string[], parent: ParentNode = docu
   const copy = el('button', { id: 'copy-cell', type: 'button', title: 'Copy the cursor cell’s value (C)' }, 'Copy value');
   const title = el('h1', { id: 'title' });
   const subtitle = el('div', { id: 'subtitle' });
+  const pickers = el('div', { id: 'axis-pickers', role: 'group', 'aria-label': 'Dump axes', hidden: '' });
   const poolingNote = el('div', { id: 'pooling-note', hidden: '' });
   const warnings = el('ul', { id: 'warnings', hidden: '' });
   const error = el('div', { id: 'error', role: 'alert', hidden: '' });
@@ -87,11 +90,13 @@ export function buildDom(colorMaps: readonly string[], parent: ParentNode = docu
   const controls = el('div', { id: 'controls' },
     el('label', {}, 'Show ', kind), el('label', {}, 'Colours ', colormap), el('label', {}, 'Scale ', scale),
     reset, exportPng, exportCsv, copy);
-  const header = el('header', {}, el('div', { id: 'titles' }, title, subtitle), controls);
+  const header = el('header', {}, el('div', { id: 'titles' }, title, subtitle, pickers), controls);
   const main = el('div', { id: 'main' }, plot, detail);
-  parent.append(header, poolingNote, error, warnings, main, grid, tooltip, live);
+  // The grid and the head table (webview/heads.ts adds itself) side by side.
+  const gridArea = el('div', { id: 'grid-area' }, grid);
+  parent.append(header, poolingNote, error, warnings, main, gridArea, tooltip, live);
   return {
-    title, subtitle, kind, colormap, scale, reset, exportPng, exportCsv, copy, poolingNote, warnings, error,
+    title, subtitle, pickers, kind, colormap, scale, reset, exportPng, exportCsv, copy, poolingNote, warnings, error,
     main, plot, colAxis, rowAxis, heatmap, overlay, strip, legend, tooltip, detail, grid, live,
   };
 }

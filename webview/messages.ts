@@ -2,6 +2,7 @@
 import { isColorMapName } from '../src/shared/colormap';
 import { assertNever, type ToWebview } from '../src/shared/protocol';
 import { exportPng } from './exportPng';
+import { onHeadsMessage } from './headsPanel';
 import { post, requests } from './host';
 import { body, dom } from './page';
 import { onModel, recolour } from './showModel';
@@ -39,6 +40,12 @@ function onMessage(msg: ToWebview, t0: number): void {
       break;
     case 'loading':
       body.dataset.state = 'loading';
+      break;
+    case 'headsProgress':
+    case 'headTable':
+    case 'nearHeads':
+    case 'headsStopped':
+      onHeadsMessage(msg);
       break;
     default:
       assertNever(msg);

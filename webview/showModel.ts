@@ -6,13 +6,16 @@ import type { InspectSource } from '../src/shared/inspect';
 import { finiteRange, hasNegative } from '../src/shared/pool';
 import type { ToWebview, WireMatrix, WireModel } from '../src/shared/protocol';
 import { clampCell } from '../src/shared/selection';
-import { isAggregateKind, type Matrix2D, type ViewKind } from '../src/shared/types';
+import type { Matrix2D, ViewKind } from '../src/shared/types';
 import { lutFor } from './colormaps';
 import { hideTooltip, showCell, showPinned } from './details';
 import { KIND_NAMES, setOptions } from './dom';
 import { draw, layoutStage, requestDraw, updateColors } from './draw';
 import { ignoreUnanswered, post, requests } from './host';
 import { buildGrid } from './panels';
+import { decorateGrid, headsOnModel } from './headsPanel';
+import { openHead } from './openHead';
+import { renderPickers } from './pickers';
 import { body, dom, renderer } from './page';
 import { persisted, ui, vp } from './state';
 import { dropTile, scheduleViewWork } from './tiles';
@@ -74,6 +77,7 @@ export function onModel(msg: Extract<ToWebview, { type: 'model' }>, t0: number):
   dom.scale.value = ui.scaleMode;
   dom.title.textContent = model.title;
   dom.subtitle.textContent = model.subtitle ?? '';
+  renderPickers(model);
   setOptions(dom.kind, model.kinds, KIND_NAMES, msg.matrix.kind);
   dom.warnings.replaceChildren(...model.warnings.map((w) => {
     const li = document.createElement('li');
@@ -85,6 +89,7 @@ export function onModel(msg: Extract<ToWebview, { type: 'model' }>, t0: number):
   delete body.dataset.error;
   applyMatrix(msg.matrix, sameSource, restore);
   renderGrid();
+  headsOnModel();
   if (ui.pinned !== undefined && ui.pinned >= msg.matrix.rows) ui.pinned = undefined;
   void showPinned();
   refreshTokens();
@@ -125,14 +130,10 @@ export function renderGrid(): void {
   }
   const r = finiteRange(g.cells);
   const scale = chooseScale(hasNegative(g.cells) ? 'data' : 'weights', r.min, r.max, ui.scaleMode);
-  buildGrid(dom.grid, g, model.selection, lutFor(ui.colorMap, scale.diverging), scale, (layer, head) => {
-    body.dataset.state = 'loading';
-    // Picking a head means "show me this head": leave a head mean or rollout now, so that a view-state message
-    // still in flight does not ask the host for the aggregate again.
-    if (isAggregateKind(ui.kind) && ui.model) ui.kind = ui.model.defaultKind;
-    post({ type: 'selectHead', layer, head });
-  }, { kinds: model.kinds, shown: ui.kind, onKind: (k) => void switchKind(k) });
+  buildGrid(dom.grid, g, model.selection, lutFor(ui.colorMap, scale.diverging), scale, openHead,
+    { kinds: model.kinds, shown: ui.kind, onKind: (k) => void switchKind(k) });
   dom.grid.hidden = false;
+  decorateGrid();
 }
 
 /** Show another kind of the model (asked of the host: only the shown kind's overview is held). */

@@ -1,7 +1,7 @@
 /**
  * `attention-inspector compute --q FILE[#m] [--k FILE[#m]] [--v FILE[#m]]
  *     [--similarity dot|cosine|laplacian|euclidean] [--scale sqrt|dk|none|NUMBER] [--mask none|causal|FILE[#m]]
- *     [--heads H --wq F --wk F --wv F [--wo F]] [--json] [--out DIR]`
+ *     [--heads H --wq F --wk F --wv F [--wo F]] [--batch B] [--json] [--out DIR]`
  *
  * Stable contract (other parts' tests rely on it):
  * - `--k`/`--v` default to `--q`. `--q FILE.json` may be an attention spec: its Q (or X), K, V, weights and
@@ -9,6 +9,9 @@
  * - `--json` prints `{"weights": ..., "output": ..., "scores": ..., "warnings": [...]}`: weights and scores
  *   [n_q][n_k], or [h][n_q][n_k] with more than one head; a 1-D Q drops the n_q level (1-D weights), and scalar
  *   values (1-D V) drop the last level of the output. Numbers are float32 values printed to 9 digits.
+ * - Per-head inputs: `--q` [H, n_q, d], `--k` [H_kv, n_k, d], `--v` [H_kv, n_k, d_v] with H_kv dividing H
+ *   (grouped-query attention): weights [H][n_q][n_k] and output [H][n_q][d_v] (each head's output, not
+ *   concatenated). [B, H, n, d] inputs compute batch entry `--batch B` (default 0).
  * - `--out DIR` writes weights.npy and output.npy (float32) in those shapes.
  * - Bad input: exit code 1 and one `error:` line naming the problem.
  */
@@ -29,7 +32,7 @@ import { npyHeaderText, writeNpy } from '../core/npyWrite';
 
 interface ComputeArgs {
   q?: string; k?: string; v?: string; mask?: string; wq?: string; wk?: string; wv?: string; wo?: string;
-  similarity?: Similarity; scale?: Scale; heads?: number; json: boolean; out?: string;
+  similarity?: Similarity; scale?: Scale; heads?: number; batch?: number; json: boolean; out?: string;
 }
 
 const FILE_OPTIONS = ['q', 'k', 'v', 'mask', 'wq', 'wk', 'wv', 'wo'] as const;
@@ -67,6 +70,11 @@ export function parseComputeArgs(args: string[]): ComputeArgs {
       const h = Number(s);
       if (!Number.isInteger(h) || h < 1) throw new MatrixError(`--heads must be a positive integer (got ${JSON.stringify(s)})`);
       out.heads = h;
+    } else if (a === '--batch') {
+      const s = take('a whole number');
+      const b = Number(s);
+      if (!Number.isInteger(b) || b < 0) throw new MatrixError(`--batch must be a whole number (got ${JSON.stringify(s)})`);
+      out.batch = b;
     } else if (a === '--out') out.out = take('a directory');
     else if (a.startsWith('-')) throw new MatrixError(`unknown option ${a} (try --help)`);
     else throw new MatrixError(`unexpected argument ${JSON.stringify(a)} (compute takes --q FILE and options)`);
@@ -103,6 +111,7 @@ async function buildInput(a: ComputeArgs): Promise<AttentionInput> {
     v: v ?? input.v,
     wq: wq ?? input.wq, wk: wk ?? input.wk, wv: wv ?? input.wv, wo: wo ?? input.wo,
     heads: a.heads ?? input.heads,
+    batch: a.batch,
     mask,
     scale: a.scale ?? input.scale,
     similarity: a.similarity ?? input.similarity,
@@ -187,14 +196,20 @@ async function moveIntoPlace(tmp: string, file: string): Promise<void> {
   await fsp.rename(tmp, file);
 }
 
-type ResultShape = Pick<AttentionResult, 'heads' | 'nq' | 'nk' | 'outputDim' | 'queryIsVector' | 'valuesAreScalars'>;
+type ResultShape = Pick<AttentionResult, 'heads' | 'nq' | 'nk' | 'dv' | 'outputDim' | 'queryIsVector' | 'valuesAreScalars' | 'perHead'>;
 
 /** Shapes of the printed/saved weights and output, per the contract above. */
 export function resultShapes(r: ResultShape): { weights: number[]; output: number[] } {
+  if (r.perHead) return { weights: [r.heads, r.nq, r.nk], output: [r.heads, r.nq, r.dv] };
   const weights = [...(r.heads > 1 ? [r.heads] : []), ...(r.queryIsVector ? [] : [r.nq]), r.nk];
   const scalarOut = r.valuesAreScalars && r.outputDim === 1;
   const output = [...(r.queryIsVector ? [] : [r.nq]), ...(scalarOut ? [] : [r.outputDim])];
   return { weights, output };
+}
+
+/** The output as the contract shapes it: each head's own for per-head inputs, else the concatenated heads. */
+function outputOf(r: AttentionResult): Float32Array {
+  return r.perHead ? r.headOutputs : r.output;
 }
 
 /** Nested arrays of float32 values printed to 9 significant digits (enough to round-trip a float32). */
@@ -233,7 +248,12 @@ function summary(r: AttentionResult, shapes: { weights: number[]; output: number
       lines.push(r.heads > 1 ? `weights (head ${h}):` : 'weights:');
       lines.push(formatTable(r.weights.subarray(h * r.nq * r.nk, (h + 1) * r.nq * r.nk), r.nq, r.nk));
     }
-    if (r.nq * r.outputDim <= 400) {
+    if (r.perHead && r.heads * r.nq * r.dv <= 400) {
+      for (let h = 0; h < r.heads; h++) {
+        lines.push(`output (head ${h}):`);
+        lines.push(formatTable(r.headOutputs.subarray(h * r.nq * r.dv, (h + 1) * r.nq * r.dv), r.nq, r.dv));
+      }
+    } else if (!r.perHead && r.nq * r.outputDim <= 400) {
       lines.push('output:');
       lines.push(formatTable(r.output, r.nq, r.outputDim));
     }
@@ -271,7 +291,7 @@ export async function computeAndSave(
     throw err;
   }
   if (opts.outDir) {
-    const output = saveFloat32Npy(path.join(opts.outDir, 'output.npy'), shapes.output, result.output);
+    const output = saveFloat32Npy(path.join(opts.outDir, 'output.npy'), shapes.output, outputOf(result));
     await Promise.all([weightsFile ? weightsFile.finish() : saveFloat32Npy(weightsPath, shapes.weights, result.weights), output]);
   }
   return { result, shapes };
@@ -289,7 +309,7 @@ export async function runCompute(args: string[]): Promise<number> {
     if (a.json) {
       const json = {
         weights: nest(r.weights, shapes.weights),
-        output: nest(r.output, shapes.output),
+        output: nest(outputOf(r), shapes.output),
         scores: nest(r.scores, shapes.weights),
         warnings: r.warnings,
       };

@@ -1,13 +1,15 @@
 /**
  * `attention-inspector inspect FILE[#member] [--index I,J,...] [--data] [--json]`
- * Shape, dtype and statistics of a .npy, an .npz member or a JSON matrix; lists members of an .npz or JSON spec.
+ * Shape, dtype and statistics of a .npy, an .npz member, a safetensors tensor or a JSON matrix; lists members of an
+ * .npz, a .safetensors file or a JSON spec. String arrays (tokens) print their dtype as NumPy writes it ('<U5') and
+ * `"data"` as a list of strings; safetensors dtypes are printed by their NumPy-style names (bfloat16, float16, ...).
  * The output of --json is a stable contract (tests of other parts read it):
  *   {"shape": [...], "dtype": "float32", "fortran_order": false, "min": .., "max": .., "mean": .., "nan": N, "inf": N}
  * min/max/mean ignore NaN; they are null when undefined or not finite. 64-bit integers are printed exactly.
  */
 import { MatrixError, product } from '../core/ndarray';
-import type { NdArray, TypedArray } from '../core/ndarray';
-import { listMembers, openMatrix, splitRef } from '../core/matrixFile';
+import type { NdArray, StringArray, TypedArray } from '../core/ndarray';
+import { listMembers, openMatrix, readSafetensorsFile, splitRef } from '../core/matrixFile';
 import type { ArrayInfo } from '../core/matrixFile';
 import { reportError } from './report';
 import { promises as fsp } from 'fs';
@@ -92,15 +94,21 @@ function toJson(value: unknown): string {
 }
 
 /** The array as nested lists in C order, written straight to text (fast, exact for 64-bit integers). */
-export function nestedJson(a: NdArray): string {
-  const d = a.data;
-  const isBool = a.dtype === 'bool';
-  const item = (i: number): string => {
-    const x = d[i];
-    if (typeof x === 'bigint') return x.toString();
-    if (isBool) return x ? 'true' : 'false';
-    return Number.isFinite(x) ? String(x) : 'null';
-  };
+export function nestedJson(a: NdArray | StringArray): string {
+  let item: (i: number) => string;
+  if ('strings' in a) {
+    const s = a.strings;
+    item = (i) => JSON.stringify(s[i]);
+  } else {
+    const d = a.data;
+    const isBool = a.dtype === 'bool';
+    item = (i) => {
+      const x = d[i];
+      if (typeof x === 'bigint') return x.toString();
+      if (isBool) return x ? 'true' : 'false';
+      return Number.isFinite(x) ? String(x) : 'null';
+    };
+  }
   if (a.shape.length === 0) return item(0);
   const parts: string[] = [];
   let k = 0;
@@ -128,11 +136,12 @@ function describe(info: ArrayInfo): string {
   return `${info.dtype} [${info.shape.join(', ')}]${info.fortranOrder ? ' (Fortran order)' : ''}`;
 }
 
-async function isListable(ref: string): Promise<'npz' | 'json' | undefined> {
+async function isListable(ref: string): Promise<'npz' | 'json' | 'safetensors' | undefined> {
   const { file, member } = splitRef(ref);
   if (member !== undefined) return undefined;
   const lower = file.toLowerCase();
   if (lower.endsWith('.npz')) return 'npz';
+  if (lower.endsWith('.safetensors')) return 'safetensors';
   if (lower.endsWith('.json')) {
     // A plain nested array is one matrix; an object is a spec whose keys are listed.
     const fh = await fsp.open(file, 'r').catch(() => undefined);
@@ -148,6 +157,22 @@ async function isListable(ref: string): Promise<'npz' | 'json' | undefined> {
   return undefined;
 }
 
+/** A string array: no statistics (min/max/mean are null, as for an all-NaN array), the strings as JSON. */
+function writeStrings(opts: InspectArgs, fortranOrder: boolean, a: StringArray): void {
+  if (opts.json) {
+    const out: Record<string, unknown> = {
+      shape: [...a.shape], dtype: a.dtype, fortran_order: fortranOrder, min: null, max: null, mean: null, nan: 0, inf: 0,
+    };
+    if (opts.index.length) out.index = opts.index;
+    const text = toJson(out);
+    process.stdout.write(opts.data ? `${text.slice(0, -1)}, "data": ${nestedJson(a)}}\n` : `${text}\n`);
+    return;
+  }
+  const lines = [`${opts.ref}${opts.index.length ? ` [${opts.index.join(', ')}]` : ''}: ${a.dtype} [${a.shape.join(', ')}], ${a.strings.length} strings`];
+  if (opts.data) lines.push(nestedJson(a));
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
 export async function runInspect(args: string[]): Promise<number> {
   let opts: InspectArgs;
   try {
@@ -160,14 +185,17 @@ export async function runInspect(args: string[]): Promise<number> {
     const listable = await isListable(opts.ref);
     if (listable && opts.index.length === 0) {
       const members = await listMembers(opts.ref);
+      const metadata = listable === 'safetensors' ? (await readSafetensorsFile(opts.ref)).metadata : undefined;
       if (opts.json) {
         process.stdout.write(`${toJson({
           file: opts.ref,
           members: members.map((m) => ({ name: m.name, shape: m.info.shape, dtype: m.info.dtype, fortran_order: m.info.fortranOrder })),
+          ...(metadata ? { metadata } : {}),
         })}\n`);
       } else {
         const lines = [`${opts.ref}: ${members.length} ${members.length === 1 ? 'array' : 'arrays'}`];
         for (const m of members) lines.push(`  ${m.name || '(matrix)'}: ${describe(m.info)}`);
+        for (const [k, v] of Object.entries(metadata ?? {})) lines.push(`  __metadata__ ${k}: ${JSON.stringify(v.length > 200 ? `${v.slice(0, 200)}…` : v)}`);
         process.stdout.write(`${lines.join('\n')}\n`);
       }
       return 0;
@@ -179,7 +207,12 @@ export async function runInspect(args: string[]): Promise<number> {
       if (opts.data && product(subShape) > MAX_DATA_VALUES) {
         throw new MatrixError(`--data would print ${product(subShape)} values; select a sub-array with --index`, opts.ref);
       }
-      const a = await h.read(opts.index);
+      const any = await h.readAny(opts.index);
+      if ('strings' in any) {
+        writeStrings(opts, info.fortranOrder, any);
+        return 0;
+      }
+      const a = any;
       const s = arrayStats(a);
       if (opts.json) {
         const out: Record<string, unknown> = {

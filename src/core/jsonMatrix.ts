@@ -49,6 +49,10 @@ export interface AttentionSpec {
   queryLabels?: string[]; keyLabels?: string[]; valueLabels?: string[];
   weights?: NdArray;
   matrix?: NdArray;
+  /** The batch entry of [B, H, n, d] Q, K, V to compute (set by Compute Attention…, not a JSON key). */
+  batch?: number;
+  /** Names of the weights' axes, e.g. ["layer", "batch", "head", "query", "key"] (view/dumpAxes.ts). */
+  axes?: string[];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -133,7 +137,7 @@ export function matrixFromNode(node: JsonNode, text: string, file: string, what 
 // Specs
 
 export type MatrixKey = 'q' | 'k' | 'v' | 'x' | 'wq' | 'wk' | 'wv' | 'wo' | 'weights';
-export type SpecKey = MatrixKey | 'mask' | 'heads' | 'scale' | 'similarity' | 'queryLabels' | 'keyLabels' | 'valueLabels' | 'description';
+export type SpecKey = MatrixKey | 'mask' | 'heads' | 'scale' | 'similarity' | 'queryLabels' | 'keyLabels' | 'valueLabels' | 'description' | 'axes';
 
 export const KEY_ALIASES: Record<string, SpecKey> = {
   Q: 'q', q: 'q', K: 'k', k: 'k', V: 'v', v: 'v', X: 'x', x: 'x',
@@ -144,6 +148,7 @@ export const KEY_ALIASES: Record<string, SpecKey> = {
   attention: 'weights', weights: 'weights',
   mask: 'mask', heads: 'heads', scale: 'scale', similarity: 'similarity',
   queryLabels: 'queryLabels', keyLabels: 'keyLabels', valueLabels: 'valueLabels', description: 'description',
+  axes: 'axes',
 };
 export const MATRIX_KEYS: ReadonlySet<SpecKey> = new Set<SpecKey>(['q', 'k', 'v', 'x', 'wq', 'wk', 'wv', 'wo', 'weights']);
 /** Keys that make an object an attention spec rather than some other JSON file. */
@@ -242,6 +247,11 @@ export function checkSpecShapes(f: Partial<Record<SpecKey, ShapeFact>>, labels: 
 interface ValueCheck { problem: string; start: number; end: number }
 
 /** Checks a non-matrix option's value; returns a problem or nothing. */
+/** A queryLabels/keyLabels string naming a file of labels ("tokens.npy", "run.npz#tokens"). */
+export function isLabelsRef(value: string): boolean {
+  return /\.(npy|npz)(#.+)?$/i.test(value);
+}
+
 export function checkOption(key: SpecKey, node: JsonNode): ValueCheck | undefined {
   const bad = (problem: string): ValueCheck => ({ problem, start: node.start, end: node.end });
   switch (key) {
@@ -256,10 +266,19 @@ export function checkOption(key: SpecKey, node: JsonNode): ValueCheck | undefine
         ? undefined : bad('similarity must be "dot", "cosine", "laplacian" or "euclidean"');
     case 'description':
       return node.type === 'string' ? undefined : bad('description must be a string');
+    case 'axes':
+      if (node.type === 'string') return undefined;
+      if (node.type !== 'array') return bad('axes must be a string such as "layer,batch,head,query,key" or an array of names');
+      for (const it of node.items) if (it.type !== 'string') return { problem: `axes must hold names, not ${describeNode(it)}`, start: it.start, end: it.end };
+      return undefined;
     case 'queryLabels':
     case 'keyLabels':
     case 'valueLabels':
       if (node.type === 'numbers') return bad(`${key} must hold strings, not numbers`);
+      if (key !== 'valueLabels' && node.type === 'string') {
+        // Tokens saved by the model run: a 1-D string .npy, or an .npz member such as "run.npz#tokens".
+        return isLabelsRef(node.value) ? undefined : bad(`${key} must be an array of strings or a path to a .npy or FILE.npz#tokens of strings`);
+      }
       if (node.type !== 'array') return bad(`${key} must be an array of strings`);
       for (const it of node.items) if (it.type !== 'string') return { problem: `${key} must hold strings, not ${describeNode(it)}`, start: it.start, end: it.end };
       return undefined;
@@ -350,7 +369,7 @@ export function scanJson(text: string, file = '<json>'): JsonScan {
         entries.push(entry);
         const canon = KEY_ALIASES[key];
         if (!canon) {
-          if (!isIgnoredKey(key)) problems.push(errorAt(text, file, keyOffset, keyEnd, `unknown key "${key}" (expected Q, K, V, X, Wq, Wk, Wv, Wo, heads, mask, scale, similarity, queryLabels, keyLabels, valueLabels, description, attention or weights)`));
+          if (!isIgnoredKey(key)) problems.push(errorAt(text, file, keyOffset, keyEnd, `unknown key "${key}" (expected Q, K, V, X, Wq, Wk, Wv, Wo, heads, mask, scale, similarity, queryLabels, keyLabels, valueLabels, description, axes, attention or weights)`));
         } else {
           if (seen.has(canon)) problems.push(errorAt(text, file, keyOffset, keyEnd, `"${key}" is given twice`));
           seen.add(canon);
@@ -399,8 +418,8 @@ function analyseEntry(
 ): void {
   if (isRefNode(canon, node) && node.type === 'string') {
     entry.isRef = node.value;
-    if (!/\.(npy|npz)(#.*)?$/i.test(node.value)) {
-      problems.push(errorAt(text, file, node.start, node.end, `${key} refers to "${node.value}", which is not a .npy or .npz file`));
+    if (!/\.(npy|npz|safetensors)(#.*)?$/i.test(node.value)) {
+      problems.push(errorAt(text, file, node.start, node.end, `${key} refers to "${node.value}", which is not a .npy, .npz or .safetensors file`));
     }
     return;
   }
@@ -418,6 +437,8 @@ function analyseEntry(
   const bad = checkOption(canon, node);
   if (bad) { problems.push(errorAt(text, file, bad.start, bad.end, bad.problem)); return; }
   if (canon === 'heads' && node.type === 'number') setHeads(node.value);
+  // A labels file is checked like a matrix file (exists, has the member); its count is known once it is read.
+  if ((canon === 'queryLabels' || canon === 'keyLabels') && node.type === 'string') entry.isRef = node.value;
   if ((canon === 'queryLabels' || canon === 'keyLabels' || canon === 'valueLabels') && node.type === 'array') {
     labels[canon] = { count: node.items.length, start: node.start, end: node.end };
   }

@@ -9,7 +9,10 @@ import type { AttentionSpec, MatrixKey, ShapeFact, SpecKey } from './jsonMatrix'
 import { errorAt, parseJson } from './jsonParse';
 import type { JsonNode } from './jsonParse';
 import { readMatrix, splitRef } from './matrixFile';
+import { readLabels } from './tokens';
+import { labelTokens } from '../shared/tokens';
 import { MatrixError } from './ndarray';
+import { dumpAxes, parseAxisNames } from './view/dumpAxes';
 import type { NdArray } from './ndarray';
 
 /**
@@ -29,11 +32,12 @@ export async function loadSpec(text: string, file: string, onRef?: (file: string
   const labels: Partial<Record<'queryLabels' | 'keyLabels' | 'valueLabels', { count: number; start: number; end: number }>> = {};
   const seen = new Set<SpecKey>();
   const baseDir = path.dirname(file);
+  let axesAt: { start: number; end: number } | undefined;
   for (const { key, keyStart, keyEnd, value } of root.entries) {
     const canon = KEY_ALIASES[key];
     if (!canon) {
       if (isIgnoredKey(key)) continue;
-      throw errorAt(text, file, keyStart, keyEnd, `unknown key "${key}" (expected Q, K, V, X, Wq, Wk, Wv, Wo, heads, mask, scale, similarity, queryLabels, keyLabels, valueLabels, description, attention or weights)`);
+      throw errorAt(text, file, keyStart, keyEnd, `unknown key "${key}" (expected Q, K, V, X, Wq, Wk, Wv, Wo, heads, mask, scale, similarity, queryLabels, keyLabels, valueLabels, description, axes, attention or weights)`);
     }
     if (seen.has(canon)) throw errorAt(text, file, keyStart, keyEnd, `"${key}" is given twice`);
     seen.add(canon);
@@ -69,10 +73,27 @@ export async function loadSpec(text: string, file: string, onRef?: (file: string
       case 'scale': spec.scale = (value as { value: number | 'sqrt' | 'dk' | 'none' }).value; break;
       case 'similarity': spec.similarity = (value as { value: 'dot' | 'cosine' | 'laplacian' | 'euclidean' }).value; break;
       case 'description': spec.description = (value as { value: string }).value; break;
+      case 'axes':
+        axesAt = value;
+        spec.axes = parseAxisNames(value.type === 'string' ? value.value : (value as { items: JsonNode[] }).items.map((n) => (n as { value: string }).value));
+        break;
       case 'queryLabels':
       case 'keyLabels':
       case 'valueLabels': {
-        const items = (value as { items: JsonNode[] }).items.map((n) => (n as { value: string }).value);
+        let items: string[];
+        if (value.type === 'string') {
+          // Labels from a file the run saved: read, and shown as tokens are (␣ for a leading space, ⏎ …).
+          const target = path.resolve(baseDir, value.value);
+          onRef?.(splitRef(target).file);
+          try {
+            items = labelTokens(await readLabels(target));
+          } catch (e) {
+            if (!(e instanceof MatrixError)) throw e;
+            throw errorAt(text, file, value.start, value.end, `${key}: ${e.message}`);
+          }
+        } else {
+          items = (value as { items: JsonNode[] }).items.map((n) => (n as { value: string }).value);
+        }
         spec[canon] = items;
         labels[canon] = { count: items.length, start: value.start, end: value.end };
         break;
@@ -81,6 +102,18 @@ export async function loadSpec(text: string, file: string, onRef?: (file: string
   }
   if (!spec.q && !spec.x && !spec.weights) {
     throw errorAt(text, file, root.start, root.start + 1, 'an attention spec needs Q (or X with Wq, Wk, Wv, or precomputed attention weights)');
+  }
+  if (axesAt && spec.axes) {
+    // Names that do not fit the weights are a mistake at the "axes" value, not at load time.
+    if (!spec.weights || spec.weights.shape.length < 3) {
+      throw errorAt(text, file, axesAt.start, axesAt.end, 'axes names the axes of a dump (weights of rank 3 or more)');
+    }
+    try {
+      dumpAxes(spec.weights.shape, spec.axes, 'file');
+    } catch (e) {
+      if (!(e instanceof MatrixError)) throw e;
+      throw errorAt(text, file, axesAt.start, axesAt.end, e.problem);
+    }
   }
   const problems = checkSpecShapes(facts, labels, spec.heads, seen);
   if (problems.length) throw errorAt(text, file, problems[0].start, problems[0].end, problems[0].problem);

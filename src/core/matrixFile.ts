@@ -1,18 +1,23 @@
 /**
  * One entry point for matrix files: "path" or "path#member" → a handle that reads sub-arrays lazily.
- * .npy and .npz are recognised by their magic bytes (then by extension), JSON by extension or a leading [ or {.
+ * .npy and .npz are recognised by their magic bytes (then by extension), JSON by extension or a leading [ or {,
+ * safetensors by extension; pickles (.pt, .pth, .bin, .ckpt, torch zip archives) are refused with guidance.
  * Reads compare the file's size and mtime before and after: a file rewritten mid-read (a training script saving)
  * is read again once, then refused with "file changed while reading".
  */
 import { promises as fsp } from 'fs';
 import type { FileHandle } from 'fs/promises';
 import * as path from 'path';
-import { MatrixError, product } from './ndarray';
-import type { NdArray } from './ndarray';
+import { isStringDType, MatrixError, product } from './ndarray';
+import type { NdArray, StringArray } from './ndarray';
 import { DEFAULT_MAX_BYTES, MAX_HEADER_SIZE, normalizeIndex, readNpyData, readNpyHeader } from './npy';
 import type { ArrayInfo, ByteSource, NpyHeader } from './npy';
 import { findMember, memberName, memberPrefix, openMember, readZipDirectory } from './npz';
 import type { ZipEntry } from './npz';
+import { readNpyStrings } from './npyStrings';
+import { findTensor, readSafetensorsHeader, tensorHeader, tensorInfo } from './safetensors';
+import type { SafetensorsHeader } from './safetensors';
+import { hasPickleExtension, looksLikePickle, pickleRefusal, zipPickleEntry } from './pickles';
 import { jsonMatrices } from './jsonMatrix';
 
 export type { ArrayInfo } from './npy';
@@ -22,6 +27,8 @@ export interface MatrixHandle {
   readonly info: ArrayInfo;
   /** The sub-array at leading indices, read lazily (positional reads), C order, owning its buffer. */
   read(index?: number[]): Promise<NdArray>;
+  /** Like read, but string arrays (tokens, '<U5') come back as strings instead of being refused. */
+  readAny(index?: number[]): Promise<NdArray | StringArray>;
   close(): Promise<void>;
 }
 
@@ -34,12 +41,12 @@ export interface OpenOptions {
   afterRead?: () => Promise<void>;
 }
 
-export type FileKind = 'npy' | 'npz' | 'json';
+export type FileKind = 'npy' | 'npz' | 'json' | 'safetensors';
 
-/** The matrix format a file name says (.npy, .npz, .json); undefined for any other name. */
+/** The matrix format a file name says (.npy, .npz, .json, .safetensors); undefined for any other name. */
 export function fileKindOf(file: string): FileKind | undefined {
   const ext = path.extname(file).toLowerCase();
-  return ext === '.json' ? 'json' : ext === '.npy' ? 'npy' : ext === '.npz' ? 'npz' : undefined;
+  return ext === '.json' ? 'json' : ext === '.npy' ? 'npy' : ext === '.npz' ? 'npz' : ext === '.safetensors' ? 'safetensors' : undefined;
 }
 
 /**
@@ -89,8 +96,13 @@ function ioError(err: unknown, file: string): MatrixError {
 }
 
 function detectKind(head: Uint8Array, file: string): FileKind | undefined {
+  const lower = file.toLowerCase();
+  if (lower.endsWith('.safetensors')) return 'safetensors';
   if (head.length >= 6 && head[0] === 0x93 && head[1] === 0x4e && head[2] === 0x55 && head[3] === 0x4d && head[4] === 0x50 && head[5] === 0x59) return 'npy';
   if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5) && (head[3] === 4 || head[3] === 6)) return 'npz';
+  // After the magic bytes: a .bin that is really an .npy opens; a torch zip is caught by its data.pkl.
+  if (looksLikePickle(head)) throw pickleRefusal(file, 'this file is');
+  if (hasPickleExtension(file)) throw pickleRefusal(file, `a ${path.extname(file)} file is a PyTorch checkpoint`);
   const byName = fileKindOf(file);
   if (byName) return byName;
   let i = 0;
@@ -139,7 +151,17 @@ class BinaryHandle implements MatrixHandle {
 
   get info(): ArrayInfo { return this.opened.header.info; }
 
-  async read(index: number[] = []): Promise<NdArray> {
+  read(index: number[] = []): Promise<NdArray> {
+    return this.guarded(index, (o) => readNpyData(o.source, o.header, this.ref, index, this.opts));
+  }
+
+  readAny(index: number[] = []): Promise<NdArray | StringArray> {
+    return this.guarded<NdArray | StringArray>(index, (o) => (isStringDType(o.header.info.dtype)
+      ? readNpyStrings(o.source, o.header, this.ref, index, this.opts)
+      : readNpyData(o.source, o.header, this.ref, index, this.opts)));
+  }
+
+  private async guarded<T>(index: number[], readFrom: (o: Opened) => Promise<T>): Promise<T> {
     normalizeIndex(this.info.shape, index, this.ref);
     for (let attempt = 0; attempt < 2; attempt++) {
       const before = await this.fh.stat();
@@ -158,10 +180,10 @@ class BinaryHandle implements MatrixHandle {
         this.opened = again;
         this.stat = before;
       }
-      let result: NdArray | undefined;
+      let result: T | undefined;
       let failure: unknown;
       try {
-        result = await readNpyData(this.opened.source, this.opened.header, this.ref, index, this.opts);
+        result = await readFrom(this.opened);
       } catch (e) {
         failure = e;
       }
@@ -169,7 +191,7 @@ class BinaryHandle implements MatrixHandle {
       const after = await this.fh.stat();
       if (sameStat(before, after)) {
         if (failure) throw failure;
-        return result as NdArray;
+        return result as T;
       }
       if (attempt === 0) await pause();
     }
@@ -199,12 +221,14 @@ class MemoryHandle implements MatrixHandle {
     for (let a = idx.length - 1; a >= 0; a--) { start += idx[a] * stride; stride *= this.array.shape[a]; }
     return { shape: sub, dtype: this.array.dtype, data: this.array.data.slice(start, start + count) };
   }
+  readAny(index: number[] = []): Promise<NdArray | StringArray> { return this.read(index); }
   async close(): Promise<void> { /* nothing held */ }
 }
 
 async function openNpz(fh: FileHandle, size: number, file: string, ref: string, member: string | undefined, maxBytes: number): Promise<Opened> {
   const source = new FileSource(fh, size, file);
   const entries = await readZipDirectory(source, file);
+  refuseZipPickle(entries, file);
   const npys = entries.filter((e) => e.name.endsWith('.npy'));
   let entry: ZipEntry;
   if (member !== undefined) entry = findMember(entries, member, file);
@@ -219,6 +243,41 @@ async function openNpz(fh: FileHandle, size: number, file: string, ref: string, 
   const memberRef = `${file}#${memberName(entry.name)}`;
   const src = await openMember(source, entry, memberRef, maxBytes);
   return { source: src, header: await readNpyHeader(src, memberRef) };
+}
+
+function refuseZipPickle(entries: readonly ZipEntry[], file: string): void {
+  const pkl = zipPickleEntry(entries.map((e) => e.name));
+  if (pkl) throw pickleRefusal(file, `a zip holding ${pkl} is a torch.save archive`);
+}
+
+async function openSafetensors(fh: FileHandle, size: number, file: string, member: string | undefined): Promise<Opened> {
+  const source = new FileSource(fh, size, file);
+  const h = await readSafetensorsHeader(source, file);
+  let name = member;
+  if (name === undefined) {
+    if (h.tensors.length !== 1) {
+      throw new MatrixError(
+        h.tensors.length === 0 ? 'the safetensors file holds no tensors'
+          : `the safetensors file holds ${h.tensors.length} tensors; choose one as ${path.basename(file)}#NAME (${h.tensors.slice(0, 20).map((t) => t.name).join(', ')})`,
+        file,
+      );
+    }
+    name = h.tensors[0].name;
+  }
+  return { source, header: tensorHeader(h, findTensor(h, name, file)) };
+}
+
+/** The validated header of a .safetensors file: its tensors and __metadata__ (for token labels). */
+export async function readSafetensorsFile(file: string): Promise<SafetensorsHeader> {
+  const fh = await openRegularFile(file);
+  try {
+    const st = await fh.stat();
+    return await readSafetensorsHeader(new FileSource(fh, st.size, file), file);
+  } catch (e) {
+    throw ioError(e, file);
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
 }
 
 async function openNpy(fh: FileHandle, size: number, ref: string): Promise<Opened> {
@@ -254,11 +313,15 @@ export async function openMatrix(ref: string, opts: OpenOptions = {}): Promise<M
       const opened = await openNpy(fh, st.size, file);
       return new BinaryHandle(ref, file, fh, opened, st, (h, size) => openNpy(h, size, file), opts);
     }
+    if (kind === 'safetensors') {
+      const opened = await openSafetensors(fh, st.size, file, member);
+      return new BinaryHandle(ref, file, fh, opened, st, (h, size) => openSafetensors(h, size, file, member), opts);
+    }
     if (kind === 'npz') {
       const opened = await openNpz(fh, st.size, file, ref, member, maxBytes);
       return new BinaryHandle(ref, file, fh, opened, st, (h, size) => openNpz(h, size, file, ref, member, maxBytes), opts);
     }
-    throw new MatrixError('not a .npy, .npz or JSON matrix file', file);
+    throw new MatrixError('not a .npy, .npz, .safetensors or JSON matrix file', file);
   } catch (e) {
     await fh.close().catch(() => undefined);
     throw ioError(e, file);
@@ -323,6 +386,17 @@ class PrefixSource implements ByteSource {
   }
 }
 
+/** .npz and .safetensors hold several named arrays (members, tensors). */
+export function holdsMembers(file: string): boolean {
+  const kind = fileKindOf(file);
+  return kind === 'npz' || kind === 'safetensors';
+}
+
+/** The members that can be drawn: numbers, not strings (an .npz's `tokens` labels the others). */
+export async function drawableMembers(file: string, opts: OpenOptions = {}): Promise<{ name: string; info: ArrayInfo }[]> {
+  return (await listMembers(file, opts)).filter((m) => !isStringDType(m.info.dtype));
+}
+
 /** The arrays in a file: .npz members (headers only, nothing inflated whole), JSON matrix keys, or a .npy itself. */
 export async function listMembers(file: string, opts: OpenOptions = {}): Promise<{ name: string; info: ArrayInfo }[]> {
   const fh = await openRegularFile(file);
@@ -334,9 +408,14 @@ export async function listMembers(file: string, opts: OpenOptions = {}): Promise
     await source.readInto(head, 0);
     const kind = detectKind(head, file);
     if (kind === 'npy') return [{ name: '', info: (await readNpyHeader(source, file)).info }];
+    if (kind === 'safetensors') {
+      return (await readSafetensorsHeader(source, file)).tensors.map((t) => ({ name: t.name, info: tensorInfo(t) }));
+    }
     if (kind === 'npz') {
       const out: { name: string; info: ArrayInfo }[] = [];
-      for (const e of await readZipDirectory(source, file)) {
+      const entries = await readZipDirectory(source, file);
+      refuseZipPickle(entries, file);
+      for (const e of entries) {
         if (!e.name.endsWith('.npy')) continue;
         const ref = `${file}#${memberName(e.name)}`;
         const prefix = await memberPrefix(source, e, ref, Math.min(e.uncompressedSize, 12 + MAX_HEADER_SIZE));
@@ -364,7 +443,7 @@ export async function listMembers(file: string, opts: OpenOptions = {}): Promise
       }
       return out;
     }
-    throw new MatrixError('not a .npy, .npz or JSON matrix file', file);
+    throw new MatrixError('not a .npy, .npz, .safetensors or JSON matrix file', file);
   } catch (e) {
     throw ioError(e, file);
   } finally {

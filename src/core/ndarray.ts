@@ -8,7 +8,22 @@ export type DType =
   | 'float16' | 'float32' | 'float64'
   | 'int8' | 'int16' | 'int32' | 'int64'
   | 'uint8' | 'uint16' | 'uint32' | 'uint64'
-  | 'bool';
+  | 'bool'
+  // Read from safetensors; widened to Float32Array on read like float16 (names as ml_dtypes spells them).
+  | 'bfloat16' | 'float8_e4m3fn' | 'float8_e5m2';
+
+/**
+ * NumPy string dtypes, named as NumPy writes them: '<U5'/'>U5' (UCS-4, 5 characters), '|S3' (3 bytes).
+ * Such arrays label a heatmap (tokens); they are never drawn as one, so they are a separate type from NdArray.
+ */
+export type StringDType = `<U${number}` | `>U${number}` | `|S${number}`;
+
+/** Any dtype a file can hold: numbers or strings. */
+export type AnyDType = DType | StringDType;
+
+export function isStringDType(d: string): d is StringDType {
+  return /^(<U|>U|\|S)\d+$/.test(d);
+}
 
 /**
  * Element storage. float16 is widened to Float32Array on read; int64/uint64 are BigInt64Array/BigUint64Array;
@@ -25,6 +40,14 @@ export interface NdArray {
   readonly dtype: DType;
   /** C-order elements; length = product(shape) (1 for a 0-d array). */
   readonly data: TypedArray;
+}
+
+/** A NumPy string array: trailing NULs stripped as NumPy does, bytes ('|S') decoded as UTF-8 with U+FFFD. */
+export interface StringArray {
+  readonly shape: readonly number[];
+  readonly dtype: StringDType;
+  /** C-order elements; length = product(shape). */
+  readonly strings: string[];
 }
 
 /** Where in a text file a problem is, for squiggles and `error:` lines. 1-based line and column. */

@@ -4,13 +4,15 @@
  * Data is read with positional reads straight into the buffer of the typed array returned, so a slice of a
  * multi-gigabyte dump costs memory proportional to the slice, and every returned array owns its buffer.
  */
-import { MatrixError, product } from './ndarray';
-import type { DType, NdArray, TypedArray } from './ndarray';
+import { isStringDType, MatrixError, product } from './ndarray';
+import type { AnyDType, DType, NdArray, TypedArray } from './ndarray';
 import { decodeFloat16 } from './float16';
+import { decodeBFloat16, decodeFloat8 } from './floatDecode';
 
 export interface ArrayInfo {
   shape: number[];
-  dtype: DType;
+  /** A numeric dtype, or a NumPy string dtype ('<U5', '|S3') for arrays that label a heatmap. */
+  dtype: AnyDType;
   fortranOrder: boolean;
   /** Bytes of element data as stored (itemsize × element count). */
   byteLength: number;
@@ -164,7 +166,7 @@ function pyRepr(v: PyValue): string {
 // ---------------------------------------------------------------------------------------------------------------
 // dtypes
 
-export interface DtypeSpec { dtype: DType; itemsize: number; littleEndian: boolean }
+export interface DtypeSpec { dtype: AnyDType; itemsize: number; littleEndian: boolean }
 
 const KIND_NAMES: Record<string, string> = {
   c: 'complex', O: 'object', U: 'unicode string', S: 'byte string', a: 'byte string', V: 'void/structured',
@@ -180,6 +182,7 @@ export function parseDescr(descr: string, file: string): DtypeSpec {
   if (kind === 'O') {
     throw new MatrixError(`dtype '${descr}' holds pickled Python objects, which are never loaded (only numeric arrays are)`, file);
   }
+  if ((kind === 'U' || kind === 'S' || kind === 'a') && sizeText !== '') return stringDescr(order, kind, size, descr, file);
   let dtype: DType | undefined;
   if (kind === 'f') dtype = size === 2 ? 'float16' : size === 4 ? 'float32' : size === 8 ? 'float64' : undefined;
   else if (kind === 'i') dtype = size === 1 ? 'int8' : size === 2 ? 'int16' : size === 4 ? 'int32' : size === 8 ? 'int64' : undefined;
@@ -187,11 +190,22 @@ export function parseDescr(descr: string, file: string): DtypeSpec {
   else if ((kind === 'b' || kind === '?') && size === 1) dtype = 'bool';
   if (!dtype) {
     const what = KIND_NAMES[kind] ?? (kind === 'f' ? `${size * 8}-bit float` : 'this');
-    throw new MatrixError(`unsupported dtype '${descr}': ${what} arrays are not supported (float16/32/64, int8-64, uint8-64 and bool are)`, file);
+    throw new MatrixError(`unsupported dtype '${descr}': ${what} arrays are not supported (float16/32/64, int8-64, uint8-64, bool and strings are)`, file);
   }
   if (order === '|' && size > 1) throw new MatrixError(`invalid dtype '${descr}': '|' (no byte order) on a ${size}-byte type`, file);
   const littleEndian = order === '<' || (order === '=' ? HOST_LITTLE_ENDIAN : order === '|');
   return { dtype, itemsize: size, littleEndian };
+}
+
+/** '<U5', '>U5' (UCS-4 characters, so 4 bytes each) and '|S3' (bytes), named as NumPy names them. */
+function stringDescr(order: string, kind: string, size: number, descr: string, file: string): DtypeSpec {
+  if (!Number.isSafeInteger(size)) throw new MatrixError(`invalid dtype '${descr}': width too large`, file);
+  if (kind === 'U') {
+    if (order === '|') throw new MatrixError(`invalid dtype '${descr}': '|' (no byte order) on a 4-byte character type`, file);
+    const littleEndian = order === '<' || (order === '=' && HOST_LITTLE_ENDIAN);
+    return { dtype: `${littleEndian ? '<' : '>'}U${size}`, itemsize: size * 4, littleEndian };
+  }
+  return { dtype: `|S${size}`, itemsize: size, littleEndian: true };
 }
 
 export function descrOf(dtype: DType): string {
@@ -199,6 +213,10 @@ export function descrOf(dtype: DType): string {
     case 'float16': return '<f2';
     case 'float32': return '<f4';
     case 'float64': return '<f8';
+    // Held as float32 once read (NumPy has no such types), so written as float32.
+    case 'bfloat16':
+    case 'float8_e4m3fn':
+    case 'float8_e5m2': return '<f4';
     case 'int8': return '|i1';
     case 'int16': return '<i2';
     case 'int32': return '<i4';
@@ -313,6 +331,9 @@ function latin1(b: Uint8Array): string {
 export function allocTyped(dtype: DType, n: number): TypedArray {
   switch (dtype) {
     case 'float16':
+    case 'bfloat16':
+    case 'float8_e4m3fn':
+    case 'float8_e5m2':
     case 'float32': return new Float32Array(n);
     case 'float64': return new Float64Array(n);
     case 'int8': return new Int8Array(n);
@@ -329,20 +350,27 @@ export function allocTyped(dtype: DType, n: number): TypedArray {
 
 /** Bytes an array of `count` elements takes in memory once read (float16 widens to float32). */
 export function memoryBytes(dtype: DType, count: number): number {
-  return count * (dtype === 'float16' ? 4 : itemsizeOf(dtype));
+  return count * itemsizeOf(dtype === 'float16' ? 'float32' : dtype);
 }
 
 /** Reads `count` elements at element offset `start` of the data into a new owning typed array. */
 async function readElements(source: ByteSource, h: NpyHeader, start: number, count: number): Promise<TypedArray> {
   const position = h.dataOffset + start * h.itemsize;
   const swap = h.itemsize > 1 && h.littleEndian !== HOST_LITTLE_ENDIAN;
-  if (h.info.dtype === 'float16') {
+  const dtype = h.info.dtype;
+  if (dtype === 'float16' || dtype === 'bfloat16') {
     const bits = new Uint16Array(count);
     await source.readInto(new Uint8Array(bits.buffer), position);
     if (swap) Buffer.from(bits.buffer).swap16();
-    return decodeFloat16(bits);
+    return dtype === 'float16' ? decodeFloat16(bits) : decodeBFloat16(bits);
   }
-  const out = allocTyped(h.info.dtype, count);
+  if (dtype === 'float8_e4m3fn' || dtype === 'float8_e5m2') {
+    const bytes = new Uint8Array(count);
+    await source.readInto(bytes, position);
+    return decodeFloat8(bytes, dtype);
+  }
+  if (isStringDType(dtype)) throw new MatrixError(`holds strings (${dtype}), not numbers`, '');
+  const out = allocTyped(dtype, count);
   const bytes = new Uint8Array(out.buffer);
   await source.readInto(bytes, position);
   if (swap) {
@@ -409,7 +437,11 @@ export interface ReadOptions { maxBytes?: number }
  */
 export async function readNpyData(source: ByteSource, h: NpyHeader, file: string, index: readonly number[] = [], opts: ReadOptions = {}): Promise<NdArray> {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
-  const { shape, dtype, fortranOrder } = h.info;
+  const { shape, dtype: anyDtype, fortranOrder } = h.info;
+  if (isStringDType(anyDtype)) {
+    throw new MatrixError(`holds strings (${anyDtype}, e.g. tokens), not numbers: it labels a heatmap's axes and cannot be drawn as one`, file);
+  }
+  const dtype: DType = anyDtype;
   const idx = normalizeIndex(shape, index, file);
   const subShape = shape.slice(idx.length);
   const count = product(subShape);

@@ -28,7 +28,7 @@ const MAX_REFS = 32;
 
 /** Problems with the files `entries` refer to, relative to the JSON file `jsonFile`. */
 export async function checkRefs(entries: readonly RefEntry[], jsonFile: string): Promise<RefProblem[]> {
-  const refs = entries.filter((e) => e.isRef !== undefined && /\.(npy|npz)(#.*)?$/i.test(e.isRef)).slice(0, MAX_REFS);
+  const refs = entries.filter((e) => e.isRef !== undefined && /\.(npy|npz|safetensors)(#.*)?$/i.test(e.isRef)).slice(0, MAX_REFS);
   const problems: RefProblem[] = [];
   await Promise.all(refs.map(async (e) => {
     const ref = e.isRef as string;
@@ -45,7 +45,7 @@ export async function checkRefs(entries: readonly RefEntry[], jsonFile: string):
       at(`"${splitRef(ref).file}" is not a file`);
       return;
     }
-    if (member === undefined || !/\.npz$/i.test(file)) return;
+    if (member === undefined || !/\.(npz|safetensors)$/i.test(file)) return;
     try {
       const names = (await listMembers(file)).map((m) => m.name);
       if (!names.includes(member) && !names.includes(member.replace(/\.npy$/i, ''))) {

@@ -19,7 +19,7 @@ export const DEFAULT_SETTINGS: InspectorSettings = {
   similarity: 'dot',
   scale: 'sqrt',
   colorMap: 'viridis',
-  watchGlobs: ['**/*.{npy,npz}', '**/*.json'],
+  watchGlobs: ['**/*.{npy,npz,safetensors}', '**/*.json'],
   overviewSize: 512,
   maxCells: 67108864,
 };

@@ -24,5 +24,6 @@ export function specToInput(spec: AttentionSpec): AttentionInput {
   return {
     q: spec[key] as NdArray, k: spec.k, v: spec.v, wq: spec.wq, wk: spec.wk, wv: spec.wv, wo: spec.wo,
     heads: spec.heads, mask: spec.mask, scale: spec.scale, similarity: spec.similarity,
+    ...(spec.batch !== undefined ? { batch: spec.batch } : {}),
   };
 }

@@ -10,7 +10,8 @@
  */
 import type { CellDetails, RowDetails } from './inspect';
 import { MAX_SELECTION, type ColumnDetails, type SelectionDetails } from './tokenRows';
-import { VIEW_KINDS, type HeatmapGrid, type ViewKind } from './types';
+import type { HeadMetric, NearHead, WireHeadTable } from './heads';
+import { VIEW_KINDS, type AxisPicker, type HeatmapGrid, type ViewKind } from './types';
 
 // ------------------------------------------------------------------------------------------------ host → webview
 
@@ -49,7 +50,9 @@ export interface WireModel {
   keyLabels?: string[];
   valueLabels?: string[];
   grid?: HeatmapGrid;
-  selection?: { layer: number; head: number };
+  selection?: { layer: number; head: number; extra?: number[] };
+  /** A dump's axes before layers × heads (batch, sample…): a select each in the header. */
+  pickers?: AxisPicker[];
   info: { file?: string; shape?: number[]; dtype?: string };
   warnings: string[];
   /**
@@ -84,7 +87,19 @@ export type ToWebview =
   | { type: 'error'; message: string }
   | { type: 'settings'; settings: Settings }
   | { type: 'exportPng'; id: number }
-  | { type: 'loading'; message: string };
+  | { type: 'loading'; message: string }
+  | HeadsMessage;
+
+/**
+ * Head work (the head table, heads like this one) is a job, not a request: it can take seconds to minutes, reports
+ * progress and can be cancelled. The webview numbers its jobs (`job`); every message about one carries its number,
+ * and the webview ignores those of jobs it no longer waits for. A job ends with its result or `headsStopped`.
+ */
+export type HeadsMessage =
+  | { type: 'headsProgress'; job: number; fraction: number }
+  | { type: 'headTable'; job: number; table: WireHeadTable }
+  | { type: 'nearHeads'; job: number; layer: number; head: number; near: NearHead[] }
+  | { type: 'headsStopped'; job: number; cancelled: boolean; message: string };
 
 // ------------------------------------------------------------------------------------------------ webview → host
 
@@ -108,11 +123,18 @@ export type FromWebview =
   | { type: 'requestSelection'; id: number; kind: ViewKind; rows: number[] }
   /** What is on screen, so the host exports the same kind and region. `region` is absent at "fit". */
   | { type: 'viewState'; kind: ViewKind; region?: Region }
-  | { type: 'selectHead'; layer: number; head: number }
+  /** `extra`: an index on each picker axis of a dump (batch, sample…), in file order; absent keeps them. */
+  | { type: 'selectHead'; layer: number; head: number; extra?: number[] }
   | { type: 'export'; format: 'png' | 'csv' }
   | { type: 'png'; id: number; bytes?: Uint8Array; error?: string }
   | { type: 'copyCell'; kind: ViewKind; row: number; col: number }
-  | { type: 'timing'; name: 'firstFrame' | 'hover'; ms: number };
+  | { type: 'timing'; name: 'firstFrame' | 'hover'; ms: number }
+  /** The head table of what is shown (a job: HeadsMessage replies). */
+  | { type: 'requestHeads'; job: number }
+  | { type: 'requestNearHeads'; job: number; layer: number; head: number }
+  /** Ask the user for a tokens file, then compute the head table again with it (a job). */
+  | { type: 'pickTokens'; job: number }
+  | { type: 'cancelHeads'; job: number };
 
 /** The webview's reply to the host's `exportPng` request. */
 export type WebviewReply = Extract<FromWebview, { type: 'png' }>;
@@ -132,6 +154,9 @@ export const HOST_REQUESTS = { exportPng: 'png' } as const satisfies Partial<Rec
 export function isHostReply(m: ToWebview): m is HostReply {
   return m.type === 'matrix' || m.type === 'tile' || m.type === 'cell' || m.type === 'row' || m.type === 'column' || m.type === 'selection';
 }
+
+/** Most picker axes a selectHead message may carry (a dump's axes before layers × heads). */
+export const MAX_PICKERS = 16;
 
 /** Largest PNG the host accepts from the webview (a 4K canvas with a legend is well under this). */
 export const MAX_PNG_BYTES = 64 * 1024 * 1024;
@@ -175,7 +200,10 @@ export function parseFromWebview(m: unknown): FromWebview | undefined {
       if (m.region === undefined) return { type: 'viewState', kind: m.kind };
       return isRegion(m.region) ? { type: 'viewState', kind: m.kind, region: pickRegion(m.region) } : undefined;
     case 'selectHead':
-      return isIndex(m.layer) && isIndex(m.head) ? { type: 'selectHead', layer: m.layer, head: m.head } : undefined;
+      if (!isIndex(m.layer) || !isIndex(m.head)) return undefined;
+      if (m.extra === undefined) return { type: 'selectHead', layer: m.layer, head: m.head };
+      return Array.isArray(m.extra) && m.extra.length <= MAX_PICKERS && m.extra.every(isIndex)
+        ? { type: 'selectHead', layer: m.layer, head: m.head, extra: [...(m.extra as number[])] } : undefined;
     case 'export':
       return m.format === 'png' || m.format === 'csv' ? { type: 'export', format: m.format } : undefined;
     case 'png':
@@ -187,6 +215,12 @@ export function parseFromWebview(m: unknown): FromWebview | undefined {
     case 'timing':
       return (m.name === 'firstFrame' || m.name === 'hover') && typeof m.ms === 'number' && Number.isFinite(m.ms) && m.ms >= 0
         ? { type: 'timing', name: m.name, ms: m.ms } : undefined;
+    case 'requestHeads':
+    case 'pickTokens':
+    case 'cancelHeads':
+      return isIndex(m.job) ? { type: m.type, job: m.job } : undefined;
+    case 'requestNearHeads':
+      return isIndex(m.job) && isIndex(m.layer) && isIndex(m.head) ? { type: 'requestNearHeads', job: m.job, layer: m.layer, head: m.head } : undefined;
     default:
       return undefined;
   }
@@ -222,4 +256,8 @@ export interface HeatmapPanelState {
   pinnedRow?: number;
   /** The token view: which way hovering reads (its row: attends to; its column: attended by) and the search box. */
   tokens?: { direction: 'row' | 'col'; search: string; regex: boolean; caseSensitive: boolean };
+  /** The head table's sort, filter and grid tint. */
+  heads?: {
+    sort?: HeadMetric; ascending?: boolean; tint?: HeadMetric; order?: boolean; filterMetric?: HeadMetric; filterMin?: number;
+  };
 }

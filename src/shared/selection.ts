@@ -7,6 +7,8 @@
 export interface HeadSelection {
   layer: number;
   head: number;
+  /** A dump's index on each picker axis (batch, sample…), in file order. */
+  extra?: number[];
 }
 
 /** `i` as a whole index in 0…n−1 (0 when n is 0 or i is not a number). */

@@ -5,7 +5,7 @@
  * control characters as their Unicode control pictures, and bidirectional controls as visible escapes (an
  * untrusted label must not reorder the text around it). The result is always inserted as text, never markup.
  *
- * The formats branch adds src/shared/tokens.ts with displayToken(s); the integrator unifies the two.
+ * Axis labels and hover (src/shared/tokens.ts labelToken) use this text too, with edge spaces shown as ␣.
  */
 
 /** Longest shown text of one token, in code points (a label may be a whole file). */

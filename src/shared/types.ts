@@ -65,9 +65,21 @@ export interface HeatmapModel {
   /** V [nk, dv]: for contributions and the pinned-row output line. */
   values?: Matrix2D;
   grid?: HeatmapGrid;
-  selection?: { layer: number; head: number };
+  /** `extra`: the index on each picker axis (batch, sample…) of a dump, in file order. */
+  selection?: { layer: number; head: number; extra?: number[] };
+  /** A dump's axes before layers × heads (batch, sample…), one picker each, with the index shown now. */
+  pickers?: AxisPicker[];
+  /** A dump's axis names, one per file axis (what Set Axes… starts from). */
+  axisNames?: string[];
   info: { file?: string; shape?: number[]; dtype?: string };
   warnings: string[];
+}
+
+/** One extra axis of a dump the panel picks an index on. */
+export interface AxisPicker {
+  name: string;
+  size: number;
+  index: number;
 }
 
 /** Kinds whose values are signed around a meaningful zero and so use the diverging colour map. */

@@ -8,6 +8,8 @@ import type { SourceEnv } from '../loadPipeline';
 import { fileKindOf } from '../core/matrixFile';
 import { fileSourceId } from '../sourceIds';
 import { fileTrail } from './fileTrail';
+import { arrayHeads, dumpHeads, resultHeads } from './sourceHeads';
+import type { HeadsInput } from '../core/headAnalysis';
 
 function uriOf(file: string, env: SourceEnv): string {
   return env.uriOf ? env.uriOf(file) : pathToFileURL(file).href;
@@ -24,13 +26,25 @@ export function fileSource(
   const title = member ? `${base} · ${member}` : base;
   const uri = uriOf(file, env);
   const trail = fileTrail();
+  const ref = member ? `${file}#${member}` : file;
+  let loads = 0;
+  let heads: HeadsInput | undefined;
   return {
     id: fileSourceId(uri, member),
     title,
-    load: (selection) =>
-      fileKindOf(file) === 'json'
-        ? loadJson(file, member, title, selection, env, trail.start())
-        : loadBinary(member ? `${file}#${member}` : file, title, selection, env, onInfo),
+    load: (selection) => {
+      const version = ++loads;
+      if (fileKindOf(file) !== 'json') {
+        heads = dumpHeads(ref);
+        return loadBinary(ref, title, selection, env, onInfo);
+      }
+      heads = undefined;
+      return loadJson(file, member, title, selection, env, trail.start(), (spec, result) => {
+        const key = `${ref}\u0000${version}`;
+        heads = result ? resultHeads(result, spec.queryLabels, key) : spec.weights ? arrayHeads(spec.weights, spec.queryLabels, key, file) : undefined;
+      });
+    },
     files: trail.files,
+    heads: () => heads,
   };
 }

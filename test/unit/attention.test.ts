@@ -115,7 +115,7 @@ describe('attention input errors', () => {
       'mask must hold only 0/1 or true/false, found 0.5 at flat index 1'],
     ['W_Q rows', { q, wq: m([[1, 0], [0, 1]]) }, 'W_Q has 2 rows but Q has width 3'],
     ['W_O rows', { q, wo: m([[1], [2]]) }, 'W_O has 2 rows but the concatenated heads have width 3'],
-    ['3-D Q', { q: { shape: [1, 2, 3], dtype: 'float64', data: new Float64Array(6) } }, 'Q must be a vector or a matrix, but it has shape 1×2×3'],
+    ['5-D Q', { q: { shape: [1, 1, 1, 2, 3], dtype: 'float64', data: new Float64Array(6) } }, 'Q must be a vector, a matrix or split into heads ([heads, n, d]), but it has shape 1×1×1×2×3'],
     ['bad heads', { q, heads: 0 }, 'heads must be a positive integer, got 0'],
     ['empty K', { q, k: { shape: [0, 3], dtype: 'float64', data: new Float64Array(0) } }, 'K has no rows'],
   ];

@@ -15,7 +15,7 @@ describe('fuzz: mutated matrix files parse or are refused cleanly', function () 
 
   it('the corpus holds every kind of fixture and the mutations are reproducible from the seed', () => {
     const corpus = loadCorpus();
-    for (const ext of ['.npy', '.npz', '.json']) assert.ok(corpus.some((c) => c.ext === ext), ext);
+    for (const ext of ['.npy', '.npz', '.json', '.safetensors']) assert.ok(corpus.some((c) => c.ext === ext), ext);
     const a = mutate(rng(5), corpus[3], corpus);
     const b = mutate(rng(5), corpus[3], corpus);
     assert.strictEqual(a.mutation, b.mutation);
@@ -28,7 +28,9 @@ describe('fuzz: mutated matrix files parse or are refused cleanly', function () 
     assert.deepStrictEqual(report.failures, []);
     assert.strictEqual(report.runs, 2000);
     assert.ok(report.refused > 500 && report.parsed > 50, `${report.parsed} parsed, ${report.refused} refused`);
-    for (const m of ['bit-flip', 'truncate', 'shape-claim', 'descr', 'zip-bomb', 'json-deep']) assert.ok(report.byMutation[m] > 0, m);
+    for (const m of ['bit-flip', 'truncate', 'shape-claim', 'descr', 'zip-bomb', 'json-deep', 'st-offsets', 'st-shape', 'st-header-length', 'st-metadata']) {
+      assert.ok(report.byMutation[m] > 0, m);
+    }
   });
 
   it('zip bombs and inflated shape claims in particular', async () => {
@@ -52,7 +54,7 @@ describe('fuzz: mutated matrix files parse or are refused cleanly', function () 
   it('a missing or empty regressions folder fails instead of passing on nothing', () => {
     assert.throws(() => regressionFiles(path.join(dir, 'no-such-folder')), /fuzz regressions folder .*no-such-folder is missing/);
     const empty = fs.mkdtempSync(path.join(dir, 'empty-'));
-    assert.throws(() => regressionFiles(empty), /holds no \.npy, \.npz or \.json file/);
+    assert.throws(() => regressionFiles(empty), /holds no \.npy, \.npz, \.json or \.safetensors file/);
     assert.throws(() => loadCorpus(path.join(dir, 'no-such-corpus')), /fuzz corpus folder .* is missing/);
   });
 });

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseComputeChoice } from '../../src/computeChoice';
-import { gridCellSize, isAttentionDump, sliceIndex } from '../../src/loadPipeline';
+import { gridCellSize } from '../../src/loadPipeline';
 import type { SourceEnv } from '../../src/loadPipeline';
 import { fileKindOf, splitRef } from '../../src/core/matrixFile';
 import { sourceFromId } from '../../src/reviveSource';
@@ -72,10 +72,7 @@ describe('host: settings and remembered choices (schema checks)', () => {
     assert.strictEqual(fileKindOf('/w/x.txt'), undefined);
   });
 
-  it('picks grids for square stacks, slices and cell sizes', () => {
-    assert.strictEqual(isAttentionDump([2, 4, 10, 10]), true);
-    assert.strictEqual(isAttentionDump([3, 2, 5]), false);
-    assert.deepStrictEqual(sliceIndex([3, 4, 5, 6, 7], { layer: 9, head: 1 }), [2, 1, 0]);
+  it('picks grid cell sizes', () => {
     assert.strictEqual(gridCellSize([2, 4, 10, 10], 512), 10);
     assert.strictEqual(gridCellSize([12, 12, 1024, 1024], 512), 42);
     assert.strictEqual(gridCellSize([144, 144, 1024, 1024], 512), 8);

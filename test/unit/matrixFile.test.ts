@@ -73,10 +73,10 @@ describe('matrixFile: one entry point for .npy, .npz and JSON', () => {
     fs.writeFileSync(path.join(dir, 'empty.npy'), '');
     await rejects(readMatrix(path.join(dir, 'nope.npy')), /nope\.npy: no such file/);
     await rejects(readMatrix(dir), /is a directory|not a regular file/);
-    await rejects(readMatrix(path.join(dir, 'notes.txt')), /notes\.txt: not a \.npy, \.npz or JSON matrix file/);
+    await rejects(readMatrix(path.join(dir, 'notes.txt')), /notes\.txt: not a \.npy, \.npz, \.safetensors or JSON matrix file/);
     await rejects(readMatrix(path.join(dir, 'empty.npy')), /empty\.npy: not a \.npy file \(0 bytes/);
     await rejects(readMatrix(`${fixture('f4_le.npy')}#q`), /a \.npy file has no members \(asked for "#q"\)/);
-    await rejects(listMembers(path.join(dir, 'notes.txt')), /not a \.npy, \.npz or JSON matrix file/);
+    await rejects(listMembers(path.join(dir, 'notes.txt')), /not a \.npy, \.npz, \.safetensors or JSON matrix file/);
     await rejects(readMatrix(fixture('plain_2d.json'), [3]), /index 3 is out of range for axis 0 of size 3/);
     if (process.platform !== 'win32') {
       // Opening a FIFO for reading would wait for a writer forever: it is refused before opening.

@@ -73,7 +73,7 @@ describe('npy: refusing bad files with a message naming the problem', () => {
   const cases: [string, RegExp][] = [
     ['object.npy', /dtype '\|O' holds pickled Python objects/],
     ['complex.npy', /unsupported dtype '<c16': complex/],
-    ['unicode.npy', /unsupported dtype '<U3': unicode string/],
+    ['unicode.npy', /holds strings \(<U3, e\.g\. tokens\), not numbers: it labels a heatmap's axes and cannot be drawn as one/],
     ['structured.npy', /unsupported dtype \[\('a', '<f4'\), \('b', '<i4'\)\]: structured/],
     ['truncated.npy', /truncated \.npy data: shape \[3, 4\] of float32 needs 48 bytes but the file holds 43/],
     ['huge_shape.npy', /needs 4000000000000000 bytes but the file holds 64/],
@@ -100,7 +100,9 @@ describe('npy: refusing bad files with a message naming the problem', () => {
   it('names every unsupported dtype', () => {
     assert.throws(() => parseDescr('<f16', 'a.npy'), /unsupported dtype '<f16': 128-bit float/);
     assert.throws(() => parseDescr('<M8[ns]', 'a.npy'), /unsupported dtype '<M8\[ns\]'/);
-    assert.throws(() => parseDescr('|S4', 'a.npy'), /'\|S4': byte string/);
+    assert.throws(() => parseDescr('|V4', 'a.npy'), /'\|V4': void\/structured/);
+    assert.deepStrictEqual(parseDescr('|S4', 'a.npy'), { dtype: '|S4', itemsize: 4, littleEndian: true });
+    assert.deepStrictEqual(parseDescr('>U3', 'a.npy'), { dtype: '>U3', itemsize: 12, littleEndian: false });
     assert.throws(() => parseDescr('|f4', 'a.npy'), /'\|' \(no byte order\) on a 4-byte type/);
     assert.deepStrictEqual(parseDescr('=u2', 'a.npy'), { dtype: 'uint16', itemsize: 2, littleEndian: true });
     assert.deepStrictEqual(parseDescr('>b1', 'a.npy').dtype, 'bool');

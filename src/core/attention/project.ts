@@ -5,7 +5,8 @@
 import { MatrixError, toFloat32, toFloat64 } from '../ndarray';
 import type { NdArray } from '../ndarray';
 import { countNonFinite } from '../stats';
-import { checkShapes, maskSpec, scaleFactorFor } from './shapes';
+import { checkShapes, maskSpec, scaleFactorFor, selectBatch } from './shapes';
+import type { Shapes } from './shapes';
 import type { AttentionInput, PreparedAttention } from './types';
 
 /** out[rows, cols] = a[rows, inner] @ b[inner, cols], all float64 C order. */
@@ -35,14 +36,17 @@ function columns<T extends Float64Array | Float32Array>(a: T, rows: number, cols
  * Validate, project and split into heads: the shared front half of both compute paths.
  * `float32` keeps unprojected inputs in float32 (no float64 copy): the fast path's kernels are float32 anyway.
  */
-export function prepareAttention(input: AttentionInput, opts: { float32?: boolean } = {}): PreparedAttention {
-  const s = checkShapes(input);
+export function prepareAttention(given: AttentionInput, opts: { float32?: boolean } = {}): PreparedAttention {
+  const s = checkShapes(given);
+  const picked = selectBatch(given);
+  const input = picked.input;
   const mask = maskSpec(input, s);
   const similarity = input.similarity ?? 'dot';
   const scaleFactor = scaleFactorFor(input.scale, similarity, s.dk);
-  const warnings: string[] = [];
+  const warnings: string[] = [...picked.warnings];
   // Projections are computed in float64 whatever the kernels use.
   const conv = (a: NdArray, projected: boolean) => (opts.float32 && !projected ? toFloat32(a) : toFloat64(a));
+  if (s.perHead) return preparePerHead(input, s, conv(input.q, false), conv, { mask, similarity, scaleFactor, warnings });
   let q: Float64Array | Float32Array = conv(input.q, !!input.wq);
   let k: Float64Array | Float32Array = input.k ? conv(input.k, !!input.wk) : input.wk ? conv(input.q, true) : q;
   let v: Float64Array | Float32Array = input.v ? conv(input.v, !!input.wv) : input.wv ? conv(input.q, true) : q;
@@ -59,16 +63,48 @@ export function prepareAttention(input: AttentionInput, opts: { float32?: boolea
     ks.push(columns(k, s.nk, s.dkModel, h * s.dk, s.dk));
     vs.push(columns(v, s.nk, s.dvModel, h * s.dv, s.dv));
   }
-  for (const [name, a] of [['Q', input.q], ['K', input.k], ['V', input.v]] as const) {
-    if (!a) continue;
-    const bad = countNonFinite(a).total;
-    if (bad > 0) warnings.push(`${name} holds ${bad} NaN or infinite value${bad === 1 ? '' : 's'}; affected rows are NaN`);
-  }
+  nonFiniteWarnings(input, warnings);
   return {
     heads: s.heads, nq: s.nq, nk: s.nk, dk: s.dk, dv: s.dv, queryIsVector: s.queryIsVector,
     valuesAreScalars: s.valuesAreScalars, similarity, scaleFactor, mask, q: qs, k: ks, v: vs,
     wo: input.wo ? { data: toFloat64(input.wo), cols: s.dOut } : undefined, warnings,
   };
+}
+
+/**
+ * Inputs already split into heads: views of each head, no copies. K and V have kvHeads heads; query head h
+ * reads KV head ⌊h·kvHeads/heads⌋ (repeat_kv), so heads of one group share the same K and V arrays.
+ */
+function preparePerHead(
+  input: AttentionInput, s: Shapes, q: Float64Array | Float32Array, conv: (a: NdArray, projected: boolean) => Float64Array | Float32Array,
+  rest: Pick<PreparedAttention, 'mask' | 'similarity' | 'scaleFactor' | 'warnings'>,
+): PreparedAttention {
+  const { heads, nq, nk, dk, dv } = s;
+  const kvHeads = s.kvHeads ?? heads;
+  const k = input.k ? conv(input.k, false) : q;
+  const v = input.v ? conv(input.v, false) : q;
+  const qs: (Float64Array | Float32Array)[] = [];
+  const ks: (Float64Array | Float32Array)[] = [];
+  const vs: (Float64Array | Float32Array)[] = [];
+  for (let h = 0; h < heads; h++) {
+    const g = Math.floor((h * kvHeads) / heads);
+    qs.push(q.subarray(h * nq * dk, (h + 1) * nq * dk));
+    ks.push(k.subarray(g * nk * dk, (g + 1) * nk * dk));
+    vs.push(v.subarray(g * nk * dv, (g + 1) * nk * dv));
+  }
+  nonFiniteWarnings(input, rest.warnings);
+  return {
+    heads, nq, nk, dk, dv, queryIsVector: false, valuesAreScalars: false, perHead: true, kvHeads, ...rest,
+    q: qs, k: ks, v: vs, wo: input.wo ? { data: toFloat64(input.wo), cols: s.dOut } : undefined,
+  };
+}
+
+function nonFiniteWarnings(input: AttentionInput, warnings: string[]): void {
+  for (const [name, a] of [['Q', input.q], ['K', input.k], ['V', input.v]] as const) {
+    if (!a) continue;
+    const bad = countNonFinite(a).total;
+    if (bad > 0) warnings.push(`${name} holds ${bad} NaN or infinite value${bad === 1 ? '' : 's'}; affected rows are NaN`);
+  }
 }
 
 /** Concatenate per-head outputs [h, nq, dv] into [nq, h·dv] and apply W_O when given. */

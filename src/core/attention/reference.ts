@@ -24,6 +24,7 @@ export function computeAttention(input: AttentionInput): AttentionResult {
   const { output, outputDim } = combineHeads(p, headOutputs);
   return {
     heads, nq, nk, dk, dv, queryIsVector: p.queryIsVector, valuesAreScalars: p.valuesAreScalars,
+    ...(p.perHead ? { perHead: true, kvHeads: p.kvHeads } : {}),
     scaleFactor: p.scaleFactor, scores, scaled, weights, headOutputs, output, outputDim,
     values: stackValues(p), valueDim: dv, warnings,
   };

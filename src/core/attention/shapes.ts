@@ -5,6 +5,7 @@
  */
 import { MatrixError } from '../ndarray';
 import { SIMILARITIES } from './types';
+import type { NdArray } from '../ndarray';
 import type { AttentionDims, AttentionInput, MaskSpec, Scale, Similarity } from './types';
 
 /** The inputs a shape rule can be about; a problem names the one to underline. */
@@ -30,7 +31,7 @@ export interface ShapeQuery {
  * needs, so each reader can word it (the engine with its role names, a JSON file with its own keys).
  */
 export type ShapeProblem = { role: Role } & (
-  | { rule: 'rank'; shape: readonly number[]; want: 'a matrix' | 'a vector or a matrix' }
+  | { rule: 'rank'; shape: readonly number[]; want: 'a matrix' | 'a vector or a matrix' | 'a vector, a matrix or split into heads ([heads, n, d])' }
   | { rule: 'empty'; what: 'width' | 'rows' }
   | { rule: 'projectionRows'; of: 'Q' | 'K' | 'V'; rows: number; width: number }
   | { rule: 'keyWidth'; projected: boolean; dq: number; dk: number }
@@ -38,12 +39,21 @@ export type ShapeProblem = { role: Role } & (
   | { rule: 'headsDivide'; of: 'keys' | 'values'; heads: number; width: number }
   | { rule: 'outputRows'; rows: number; width: number }
   | { rule: 'maskShape'; shape: readonly number[]; heads: number; nq: number; nk: number }
+  // Per-head inputs ([H, n, d]) and their batch axis ([B, H, n, d]).
+  | { rule: 'perHeadRank'; shape: readonly number[] }
+  | { rule: 'kvHeads'; heads: number; kvHeads: number }
+  | { rule: 'valueHeads'; kHeads: number; vHeads: number }
+  | { rule: 'perHeadProjection' }
+  | { rule: 'headsCount'; heads: number; qHeads: number }
+  | { rule: 'batch'; batch: number; qBatch: number }
 );
 
 /** Every size of a computation whose shapes all check. */
 export interface Shapes {
   nq: number; nk: number; dIn: number; dkModel: number; dvModel: number; heads: number;
   dk: number; dv: number; dOut: number; queryIsVector: boolean; valuesAreScalars: boolean;
+  /** Inputs already split into heads ([H, n, d]), K and V with kvHeads heads (kvHeads divides heads). */
+  perHead?: boolean; kvHeads?: number;
 }
 
 function dims(shape: readonly number[]): string {
@@ -75,7 +85,84 @@ export function shapeMessage(p: ShapeProblem, name: (role: Role) => string = (r)
       return `${name(p.role)} has ${p.rows} rows but the concatenated heads have width ${p.width}`;
     case 'maskShape':
       return `${name('mask')} is ${dims(p.shape)} but scores are ${p.heads > 1 ? `${p.heads}×` : ''}${p.nq}×${p.nk}`;
+    case 'perHeadRank':
+      return `${name(p.role)} must be split into heads like ${name('Q')} ([heads, n, d]), but it has shape ${dims(p.shape)}`;
+    case 'kvHeads':
+      return `${name(p.role)} has ${p.kvHeads} heads, which does not divide ${name('Q')}'s ${p.heads} heads`;
+    case 'valueHeads':
+      return `${name('K')} has ${p.kHeads} heads but ${name('V')} has ${p.vHeads}`;
+    case 'perHeadProjection':
+      return `${name(p.role)} cannot project inputs already split into heads; give Q, K and V as [heads, n, d] without projections`;
+    case 'headsCount':
+      return `heads=${p.heads} but ${name('Q')} has ${p.qHeads} heads`;
+    case 'batch':
+      return `${name(p.role)} has a batch axis of ${p.batch} but ${name('Q')} has ${p.qBatch}`;
   }
+}
+
+/**
+ * Rules for inputs split into heads: Q [H, n_q, d], K [H_kv, n_k, d], V [H_kv, n_k, d_v] (K and V default to
+ * Q), H_kv dividing H; a mask [n_q, n_k] shared by all heads or [H, n_q, n_k]; W_O may follow the concatenated
+ * heads. A leading batch axis ([B, H, n, d]) is dropped here: the engine picks one entry (selectBatch).
+ */
+function perHeadRules(s: ShapeQuery): ReturnType<typeof shapeRules> {
+  const problems: ShapeProblem[] = [];
+  let unknown = false;
+  const qBatch = s.q && s.q.length === 4 ? s.q[0] : undefined;
+  const strip = (shape: KnownShape | undefined, role: Role): KnownShape | undefined => {
+    if (shape === undefined) return undefined;
+    if (shape === null) { unknown = true; return null; }
+    if (shape.length !== 4) return shape;
+    if (qBatch !== undefined && shape[0] !== qBatch && shape[0] !== 1) problems.push({ role, rule: 'batch', batch: shape[0], qBatch });
+    return shape.slice(1);
+  };
+  const q = strip(s.q, 'Q') as readonly number[];
+  const given = { K: strip(s.k, 'K'), V: strip(s.v, 'V'), mask: strip(s.mask, 'mask') };
+  const [H, nq, dq] = q;
+  if (dq === 0) problems.push({ role: 'Q', rule: 'empty', what: 'width' });
+  if (nq === 0) problems.push({ role: 'Q', rule: 'empty', what: 'rows' });
+  for (const role of ['K', 'V'] as const) {
+    const shape = given[role];
+    if (shape && shape.length !== 3) problems.push({ role, rule: 'perHeadRank', shape });
+  }
+  const k = given.K === undefined ? q : given.K && given.K.length === 3 ? given.K : undefined;
+  const v = given.V === undefined ? q : given.V && given.V.length === 3 ? given.V : undefined;
+  for (const role of ['wq', 'wk', 'wv'] as const) {
+    if (s[role] !== undefined) problems.push({ role: role === 'wq' ? 'W_Q' : role === 'wk' ? 'W_K' : 'W_V', rule: 'perHeadProjection' });
+  }
+  if (s.heads !== undefined && s.heads !== 1 && s.heads !== H) problems.push({ role: 'Q', rule: 'headsCount', heads: s.heads, qHeads: H });
+  if (k && k[0] !== 0 && H % k[0] !== 0) problems.push({ role: given.K !== undefined ? 'K' : 'Q', rule: 'kvHeads', heads: H, kvHeads: k[0] });
+  else if (k && k[0] === 0) problems.push({ role: 'K', rule: 'empty', what: 'rows' });
+  if (k && v && k[0] !== v[0]) problems.push({ role: given.V !== undefined ? 'V' : 'K', rule: 'valueHeads', kHeads: k[0], vHeads: v[0] });
+  if (k && k[2] !== dq) problems.push({ role: 'K', rule: 'keyWidth', projected: false, dq, dk: k[2] });
+  if (k && k[1] === 0) problems.push({ role: 'K', rule: 'empty', what: 'rows' });
+  if (k && v && k[1] !== v[1]) problems.push({ role: given.V !== undefined ? 'V' : 'K', rule: 'valueRows', nk: k[1], nv: v[1] });
+  const nk = k?.[1];
+  const dv = v?.[2];
+  let dOut = dv === undefined ? undefined : H * dv;
+  if (s.wo !== undefined) {
+    if (s.wo === null) unknown = true;
+    else if (s.wo.length !== 2) problems.push({ role: 'W_O', rule: 'rank', shape: s.wo, want: 'a matrix' });
+    else {
+      if (dOut !== undefined && s.wo[0] !== dOut) problems.push({ role: 'W_O', rule: 'outputRows', rows: s.wo[0], width: dOut });
+      dOut = s.wo[1];
+    }
+  }
+  const m = given.mask;
+  if (m && nk !== undefined) {
+    const ok = (m.length === 2 && m[0] === nq && m[1] === nk) || (m.length === 3 && m[0] === H && m[1] === nq && m[2] === nk);
+    if (!ok) problems.push({ role: 'mask', rule: 'maskShape', shape: m, heads: H, nq, nk });
+  }
+  if (problems.length > 0 || unknown || !k || !v || nk === undefined || dv === undefined || dOut === undefined) {
+    return { problems, nq, nk, dvModel: dv === undefined ? undefined : H * dv };
+  }
+  return {
+    problems, nq, nk, dvModel: H * dv,
+    shapes: {
+      nq, nk, dIn: dq, dkModel: H * dq, dvModel: H * dv, heads: H, dk: dq, dv, dOut,
+      queryIsVector: false, valuesAreScalars: false, perHead: true, kvHeads: k[0],
+    },
+  };
 }
 
 /**
@@ -83,6 +170,8 @@ export function shapeMessage(p: ShapeProblem, name: (role: Role) => string = (r)
  * and the sizes when nothing is broken or unknown. Rules about an unknown shape are skipped, never guessed.
  */
 export function shapeRules(s: ShapeQuery): { problems: ShapeProblem[]; shapes?: Shapes; nq?: number; nk?: number; dvModel?: number } {
+  // Q split into heads ([H, n, d], or [B, H, n, d]) follows its own rules.
+  if (s.q && (s.q.length === 3 || s.q.length === 4)) return perHeadRules(s);
   const problems: ShapeProblem[] = [];
   let unknown = false;
   type View = { rows: number; cols: number } | undefined;
@@ -91,7 +180,8 @@ export function shapeRules(s: ShapeQuery): { problems: ShapeProblem[]; shapes?: 
     if (shape === null) { unknown = true; return undefined; }
     if (shape.length === 2) return { rows: shape[0], cols: shape[1] };
     if (shape.length === 1 && vectorAs !== 'reject') return vectorAs === 'row' ? { rows: 1, cols: shape[0] } : { rows: shape[0], cols: 1 };
-    problems.push({ role, rule: 'rank', shape, want: vectorAs === 'reject' ? 'a matrix' : 'a vector or a matrix' });
+    const want = vectorAs === 'reject' ? 'a matrix' : role === 'Q' ? 'a vector, a matrix or split into heads ([heads, n, d])' : 'a vector or a matrix';
+    problems.push({ role, rule: 'rank', shape, want });
     return undefined;
   };
   const kGiven = s.k !== undefined;
@@ -198,6 +288,33 @@ export function checkShapes(input: AttentionInput): Shapes {
   return shapes as Shapes;
 }
 
+/** Entry b of a [B, …] array, as a view (no copy). */
+function batchEntry(a: NdArray, b: number): NdArray {
+  const [, ...rest] = a.shape;
+  const size = rest.reduce((p, d) => p * d, 1);
+  return { shape: rest, dtype: a.dtype, data: a.data.subarray(b * size, (b + 1) * size) as NdArray['data'] };
+}
+
+/**
+ * Per-head inputs with a batch axis ([B, H, n, d]): the one entry `input.batch` picks (default 0, with a
+ * warning when there was a choice). Call after checkShapes; other inputs come back as they are.
+ */
+export function selectBatch(input: AttentionInput): { input: AttentionInput; warnings: string[] } {
+  if (input.q.shape.length !== 4) return { input, warnings: [] };
+  const B = input.q.shape[0];
+  const b = input.batch ?? 0;
+  if (!Number.isInteger(b) || b < 0 || b >= B) throw new MatrixError(`batch must be a whole number from 0 to ${B - 1}, got ${b}`);
+  const pick = (a: NdArray | undefined, rank: number) => (a && a.shape.length === rank ? batchEntry(a, a.shape[0] === 1 ? 0 : b) : a);
+  const m = input.mask;
+  return {
+    input: {
+      ...input, q: batchEntry(input.q, b), k: pick(input.k, 4), v: pick(input.v, 4),
+      mask: m === undefined || m === 'causal' ? m : pick(m, 4),
+    },
+    warnings: B > 1 && input.batch === undefined ? [`Q has a batch axis of ${B}; batch 0 is computed`] : [],
+  };
+}
+
 export function maskSpec(input: AttentionInput, s: Shapes): MaskSpec {
   const m = input.mask;
   if (m === undefined) return { kind: 'none' };
@@ -218,12 +335,15 @@ export function maskSpec(input: AttentionInput, s: Shapes): MaskSpec {
 /** The result's sizes, without computing (or converting) anything; throws like validateInput. */
 export function attentionShape(input: AttentionInput): AttentionDims & { outputDim: number } {
   const s = checkShapes(input);
-  return { heads: s.heads, nq: s.nq, nk: s.nk, dk: s.dk, dv: s.dv, outputDim: s.dOut, queryIsVector: s.queryIsVector, valuesAreScalars: s.valuesAreScalars };
+  return {
+    heads: s.heads, nq: s.nq, nk: s.nk, dk: s.dk, dv: s.dv, outputDim: s.dOut, queryIsVector: s.queryIsVector,
+    valuesAreScalars: s.valuesAreScalars, perHead: s.perHead, kvHeads: s.kvHeads,
+  };
 }
 
 /** Throws a MatrixError like "Q has width 3 but K has width 2" if the input cannot be computed. */
 export function validateInput(input: AttentionInput): void {
   const s = checkShapes(input);
-  maskSpec(input, s);
+  maskSpec(selectBatch(input).input, s);
   scaleFactorFor(input.scale, input.similarity ?? 'dot', s.dk);
 }

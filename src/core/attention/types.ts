@@ -22,6 +22,11 @@ export interface AttentionInput {
   wk?: NdArray;
   wv?: NdArray;
   wo?: NdArray;
+  /**
+   * Which batch entry of [B, H, n, d] inputs (and a [B, H, n_q, n_k] mask) to compute; default 0, with a
+   * warning when B > 1.
+   */
+  batch?: number;
 }
 
 /** The sizes of an attention computation, shared by its input checks, its prepared form and its result. */
@@ -35,6 +40,12 @@ export interface AttentionDims {
   dv: number;
   queryIsVector: boolean;
   valuesAreScalars: boolean;
+  /**
+   * Q, K, V came split into heads ([H, n, d]); then K and V may have fewer heads (grouped-query attention):
+   * query head h reads KV head ⌊h·kvHeads/heads⌋, the repeat_kv convention.
+   */
+  perHead?: boolean;
+  kvHeads?: number;
 }
 
 export interface AttentionResult extends AttentionDims {

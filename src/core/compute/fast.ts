@@ -207,11 +207,15 @@ function maskedRows(p: PreparedAttention, h: number): number[] {
 function buildJob(p: PreparedAttention, shared: boolean, withScores: boolean, keepWeights: boolean): KernelJob {
   const { heads, nq, nk, dk, dv } = p;
   const cosine = p.similarity === 'cosine';
+  // Grouped-query attention: each KV head once (the first query head of its group holds it), not per query head.
+  const kvHeads = p.kvHeads ?? heads;
+  const group = (parts: (Float64Array | Float32Array)[]) => (kvHeads === heads ? parts : Array.from({ length: kvHeads }, (_, g) => parts[(g * heads) / kvHeads]));
   return {
+    kvHeads,
     scores: withScores ? floatArray(heads * nq * nk, shared) : undefined,
     scaled: withScores ? floatArray(heads * nq * nk, shared) : undefined,
     heads, nq, nk, dk, dv, similarity: p.similarity, scaleFactor: p.scaleFactor, mask: shareMask(p.mask, shared),
-    q: stack(p.q, dk, cosine, shared), k: stack(p.k, dk, cosine, shared), v: stack(p.v, dv, false, shared),
+    q: stack(p.q, dk, cosine, shared), k: stack(group(p.k), dk, cosine, shared), v: stack(group(p.v), dv, false, shared),
     weights: keepWeights ? weightsArray(heads * nq * nk, shared) : undefined, output: floatArray(heads * nq * dv, shared),
     // Small chunks for fine progress and balance at the end (the last chunk decides when the job ends); large
     // enough that a chunk is a ms or two of work (64 rows at n_k = 4096, d = 64).
@@ -288,6 +292,7 @@ export async function computeFast(input: AttentionInput, options: EngineOptions 
   };
   const result = {
     heads, nq, nk, dk, dv, queryIsVector: p.queryIsVector, valuesAreScalars: p.valuesAreScalars,
+    ...(p.perHead ? { perHead: true, kvHeads: p.kvHeads } : {}),
     scaleFactor: p.scaleFactor, weights: job.weights ?? new Float32Array(0), headOutputs: job.output, output, outputDim,
     values: stackValues(p), valueDim: dv, warnings,
   } as AttentionResult;

@@ -19,10 +19,15 @@ export interface KernelJob {
   mask: MaskSpec;
   /** [h, nq, dk] (cosine already normalised to unit rows, so it runs as dot). */
   q: Float32Array;
-  /** [h, nk, dk] */
+  /** [kvHeads, nk, dk] */
   k: Float32Array;
-  /** [h, nk, dv] */
+  /** [kvHeads, nk, dv] */
   v: Float32Array;
+  /**
+   * Heads of K and V (default `heads`); fewer with grouped-query attention, where query head h reads KV head
+   * ⌊h·kvHeads/heads⌋ (kvHeadOf).
+   */
+  kvHeads?: number;
   /** out [h, nq, nk]; absent only when `weightsFd` takes the weights and the WASM kernel runs every chunk. */
   weights?: Float32Array;
   /**
@@ -49,6 +54,11 @@ export function chunkRange(job: KernelJob, c: number): { head: number; r0: numbe
   const cph = chunksPerHead(job);
   const r0 = (c % cph) * job.chunkRows;
   return { head: Math.floor(c / cph), r0, r1: Math.min(job.nq, r0 + job.chunkRows) };
+}
+
+/** The K/V head query head h reads: ⌊h·kvHeads/heads⌋ (repeat_kv), h itself without grouping. */
+export function kvHeadOf(job: Pick<KernelJob, 'heads' | 'kvHeads'>, h: number): number {
+  return job.kvHeads === undefined || job.kvHeads === job.heads ? h : Math.floor((h * job.kvHeads) / job.heads);
 }
 
 export function totalChunks(job: KernelJob): number {
@@ -84,10 +94,11 @@ export function runChunk(job: KernelJob, c: number, wasm: WasmKernel | undefined
     const { nq, nk, dk, dv } = job;
     const weights = job.weights;
     if (!weights) throw new Error('the TypeScript kernel needs a weights array');
+    const g = kvHeadOf(job, h);
     attendRows(
       {
-        q: job.q.subarray(h * nq * dk, (h + 1) * nq * dk), k: job.k.subarray(h * nk * dk, (h + 1) * nk * dk),
-        v: job.v.subarray(h * nk * dv, (h + 1) * nk * dv), nq, nk, dk, dv,
+        q: job.q.subarray(h * nq * dk, (h + 1) * nq * dk), k: job.k.subarray(g * nk * dk, (g + 1) * nk * dk),
+        v: job.v.subarray(g * nk * dv, (g + 1) * nk * dv), nq, nk, dk, dv,
       },
       h, job.similarity === 'cosine' ? 'dot' : job.similarity, job.scaleFactor, job.mask, r0, r1,
       {
@@ -181,6 +192,7 @@ interface Exports {
 /** One instance of the WASM kernel with its own memory; packs K and V per head, then runs row blocks. */
 export class WasmKernel {
   private readonly exports: Exports;
+  /** The job and KV head whose K and V are packed now (query heads of one group reuse them). */
   private packedFor: { job: KernelJob; head: number } | undefined;
   private layout = { nkp: 0, dvp: 0, kt: 0, vp: 0, q: 0, lim: 0, bias: 0, s: 0, o: 0, raw: 0, scl: 0 };
 
@@ -194,7 +206,7 @@ export class WasmKernel {
     if (need > 0) mem.grow(need);
   }
 
-  /** Pack head h's K (transposed, in 8-key panels) and V (in 8-column panels) into linear memory. */
+  /** Pack KV head h's K (transposed, in 8-key panels) and V (in 8-column panels) into linear memory. */
   private pack(job: KernelJob, h: number): void {
     const { nk, dk, dv } = job;
     const nkp = Math.ceil(nk / 8) * 8;
@@ -251,7 +263,8 @@ export class WasmKernel {
 
   /** Rows [r0, r1) of head h into job.weights (and/or job.weightsFd) and job.output. */
   rows(job: KernelJob, h: number, r0: number, r1: number): void {
-    if (this.packedFor?.job !== job || this.packedFor.head !== h) this.pack(job, h);
+    const g = kvHeadOf(job, h);
+    if (this.packedFor?.job !== job || this.packedFor.head !== g) this.pack(job, g);
     const { nq, nk, dk, dv, scaleFactor, mask } = job;
     const L = this.layout;
     const buf = this.exports.memory.buffer;

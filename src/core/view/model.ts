@@ -6,12 +6,14 @@
 import { clampSelection } from '../../shared/selection';
 import type { AttentionResult } from '../attention';
 import { MatrixError, product, toFloat32 } from '../ndarray';
-import type { DType, NdArray } from '../ndarray';
+import type { NdArray } from '../ndarray';
 import { countNonFinite, rollout } from '../stats';
 import { columnLabels } from '../../shared/types';
 import { describeScale } from '../../shared/format';
 import { hasNegative, poolToSize } from '../../shared/pool';
 import type { HeatmapGrid, HeatmapModel, Matrix2D, ViewKind } from '../../shared/types';
+import { axisPickers, describeMap, dumpAxes, gridSize, mapIndex } from './dumpAxes';
+import type { DumpAxes } from './dumpAxes';
 
 export type { HeatmapModel, Matrix2D, ViewKind, HeatmapGrid } from '../../shared/types';
 
@@ -33,11 +35,12 @@ export interface SpecForView {
 /** The parts of a MatrixHandle (src/core/matrixFile.ts) a dump needs: its shape and lazy reads of one head. */
 export interface DumpHandle {
   readonly ref: string;
-  readonly info: { shape: number[]; dtype: DType };
+  readonly info: { shape: number[]; dtype: string };
   read(index?: number[]): Promise<NdArray>;
 }
 
-export type Selection = { layer: number; head: number };
+/** A layer and head of the grid; `extra`: the index on each picker axis of a dump (batch, sample), in file order. */
+export type Selection = { layer: number; head: number; extra?: number[] };
 
 /** Rollout multiplies L matrices of n×n: above this many multiply-adds it is left out rather than stall the host. */
 const ROLLOUT_BUDGET = 2e8;
@@ -174,6 +177,8 @@ export function buildModelFromSpec(
   const valueLabels = values ? checkLabels(spec.valueLabels, kinds.output.cols, 'valueLabels', warnings) : undefined;
   const subtitle = [
     heads > 1 ? `head ${head} of ${heads}` : undefined,
+    // Grouped-query attention: which KV head this query head reads.
+    result.kvHeads !== undefined && result.kvHeads < heads ? `KV head ${Math.floor((head * result.kvHeads) / heads)} of ${result.kvHeads}` : undefined,
     `${spec.similarity ?? 'dot'} · scale ${describeScale(result.scaleFactor)}`,
   ].filter(Boolean).join(' · ');
   let grid: HeatmapGrid | undefined;
@@ -336,26 +341,58 @@ class GridBuilder {
 }
 
 /**
- * A [L, H, n, n] or [H, n, n] file read one head at a time (the whole dump may not fit in memory): the grid of all
- * heads max-pooled to `cellSize`, the selected head at full resolution, and head mean/max (and rollout) extras.
+ * A dump of rank ≥ 3 ending in [n_q, n_k], read one map at a time (the whole dump may not fit in memory): the
+ * grid of all layers × heads at the picked extra axes (batch, sample), max-pooled to `cellSize`, the selected
+ * head at full resolution, and head mean/max (and rollout) extras. `axes` says which axis is which (default: the
+ * guess of dumpAxes.ts); the model's `pickers` are the extra axes, its subtitle names every axis shown.
  */
-export async function buildModelFromDump(h: DumpHandle, sel: Selection | undefined, opts: { cellSize: number }): Promise<HeatmapModel> {
+export async function buildModelFromDump(
+  h: DumpHandle, sel: Selection | undefined, opts: { cellSize: number; axes?: DumpAxes },
+): Promise<HeatmapModel> {
   const shape = h.info.shape;
-  if (shape.length !== 3 && shape.length !== 4) {
-    throw new MatrixError(`expected a [layers, heads, n, n] or [heads, n, n] array, got shape ${shape.join('×')}`, h.ref);
+  if (shape.length < 3) {
+    throw new MatrixError(`expected a dump of rank 3 or more ending in [n_q, n_k] (such as [layers, heads, n, n]), got shape ${shape.join('×')}`, h.ref);
   }
   if (product(shape) === 0) throw new MatrixError(`the array is empty (${shape.join('×')})`, h.ref);
-  const b = GridBuilder.forShape(shape, sel, opts.cellSize);
-  for (let l = 0; l < b.layers; l++) {
-    for (let hd = 0; hd < b.heads; hd++) {
-      const a = await h.read(shape.length === 4 ? [l, hd] : [hd]);
+  const axes = opts.axes ?? dumpAxes(shape, undefined, 'guess', h.ref);
+  const { layers, heads } = gridSize(shape, axes);
+  const extra = sel?.extra ?? [];
+  const b = new GridBuilder(layers, heads, shape[shape.length - 2], shape[shape.length - 1], opts.cellSize, sel);
+  for (let l = 0; l < layers; l++) {
+    for (let hd = 0; hd < heads; hd++) {
+      const a = await h.read(mapIndex(shape, axes, l, hd, extra));
       const data = toFloat32(a);
       // A converted head is the builder's own; a float32 read may share a buffer the reader reuses.
       b.add(l, hd, data, data !== a.data);
     }
   }
   const file = h.ref.split(/[\\/]/).pop() ?? h.ref;
-  return { ...b.model(), title: file, info: { file: h.ref, shape: [...shape], dtype: h.info.dtype } };
+  const model = b.model();
+  const pickers = axisPickers(shape, axes, extra);
+  const selection = { ...b.sel, ...(pickers.length ? { extra: pickers.map((p) => p.index) } : {}) };
+  return {
+    ...model, title: file, subtitle: describeMap(shape, axes, b.sel.layer, b.sel.head, extra) || model.subtitle,
+    selection, ...(pickers.length ? { pickers } : {}), axisNames: axes.names,
+    info: { file: h.ref, shape: [...shape], dtype: h.info.dtype },
+  };
+}
+
+/** An in-memory array as a dump handle: reads are views of it (a JSON manifest's weights). */
+export function arrayDumpHandle(a: NdArray, ref: string): DumpHandle {
+  return {
+    ref, info: { shape: [...a.shape], dtype: a.dtype },
+    read: async (index = []) => {
+      const rest = a.shape.slice(index.length);
+      const size = product(rest);
+      let offset = 0;
+      let stride = product(a.shape);
+      index.forEach((i, k) => {
+        stride /= a.shape[k];
+        offset += i * stride;
+      });
+      return { shape: rest, dtype: a.dtype, data: a.data.subarray(offset, offset + size) as NdArray['data'] };
+    },
+  };
 }
 
 /**

@@ -79,6 +79,7 @@ export class ModelServer {
       queryLabels: m.queryLabels, keyLabels: m.keyLabels, valueLabels: m.valueLabels,
       grid: m.grid ? { ...m.grid, cells: this.forPost(m.grid.cells), extras: m.grid.extras?.map((e) => ({ name: e.name, data: this.forPost(e.data), kind: e.kind })) } : undefined,
       selection: m.selection, info: m.info, warnings: m.warnings,
+      ...(m.pickers ? { pickers: m.pickers } : {}),
     };
     if (this.isSmall()) {
       const kinds: Partial<Record<ViewKind, Float32Array>> = {};
