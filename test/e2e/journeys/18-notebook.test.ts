@@ -127,8 +127,12 @@ async function hoverCell(page: Page, out: Locator, row: number, col: number, wan
  */
 async function leaveOutputs(wb: Workbench): Promise<void> {
   const tab = wb.page.locator('.editor-group-container.active .tab.active').first();
-  if ((await tab.count()) > 0) await tab.click();
-  await sleep(200);
+  // A click that lands while the notebook is still busy can leave focus in the outputs' iframe: click until it moves.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if ((await tab.count()) > 0) await tab.click();
+    await sleep(200);
+    if ((await wb.page.evaluate('document.activeElement && document.activeElement.tagName')) !== 'IFRAME') return;
+  }
 }
 
 /** A clean workbench with the whole editor area for the notebook (an earlier journey may leave the Problems panel open). */
