@@ -1,16 +1,28 @@
 // Drawing the map and what surrounds it: colours, axes, side strip, legend, the hover/cursor/pin overlay, and
 // the stage's size. Hovering redraws only the overlay.
 import { chooseScale } from '../src/shared/colormap';
-import { clampView, fitView, visibleRange, zoomOf } from '../src/shared/hit';
+import { clampView, fitView, visibleRange, zoomOf, type View } from '../src/shared/hit';
 import { columnLabels } from '../src/shared/types';
 import { axisSizes, drawColAxis, drawLegend, drawRowAxis, drawStrip, LEGEND_H, prepare, readTheme, STRIP_W } from './axes';
 import { lutFor, mapName } from './colormaps';
 import { drawMarks, markColors, stageSize } from './picture';
 import { KIND_NAMES } from './dom';
 import { body, dom, renderer } from './page';
+import type { Colors } from './render';
 import { ui, vp } from './state';
-import { drawSelectionRow, drawTokenMarks } from './tokenOverlay';
-import { selectionRowHeight } from './tokenState';
+
+/** What the token view draws on and under the map (tokens.ts installs the page's TokenView). */
+export interface TokenLayer {
+  rowUnderMap(): number;
+  drawMarks(ctx: CanvasRenderingContext2D, view: View, w: number, h: number, rows: number, cols: number): void;
+  drawSelectionRow(colors: Colors | undefined, view: View, width: number, cols: number, dpr: number): void;
+}
+
+let tokens: TokenLayer | undefined;
+export function setTokenLayer(layer: TokenLayer): void {
+  tokens = layer;
+}
+const selectionRowHeight = (): number => tokens?.rowUnderMap() ?? 0;
 
 const MASK: [number, number, number, number] = [128, 128, 128, 255];
 
@@ -48,7 +60,7 @@ export function draw(): void {
   drawRowAxis(dom.rowAxis, model.queryLabels, mat.rows, view, axes.rowW, size.h, dpr, theme, hl?.row);
   drawColAxis(dom.colAxis, colLabels(), mat.cols, view, size.w, axes.colH, dpr, theme, hl?.col);
   drawStrip(dom.strip, mat.rowMax, mat.rowEntropy, mat.cols, view, size.h, dpr, colors.lut, colors.scale);
-  drawSelectionRow(view, size.w, mat.cols, dpr);
+  tokens?.drawSelectionRow(colors, view, size.w, mat.cols, dpr);
   drawLegend(dom.legend, size.w, dpr, colors.lut, colors.scale,
     `${KIND_NAMES[ui.kind] ?? ui.kind} · ${mapName(ui.colorMap, colors.scale.diverging)}${ui.scaleMode === 'log' ? ' · log' : ''}`, theme);
   drawOverlay();
@@ -67,7 +79,7 @@ export function drawOverlay(): void {
   }
   const focused = document.activeElement === dom.heatmap;
   drawMarks(dom.overlay, mat.rows, mat.cols, view, size, dpr, { pinned, hover, cursor: focused ? cursor : undefined }, markColors(body),
-    (ctx, w, h) => drawTokenMarks(ctx, view, w, h, mat.rows, mat.cols));
+    (ctx, w, h) => tokens?.drawMarks(ctx, view, w, h, mat.rows, mat.cols));
 }
 
 /** Size the map's stage to the matrix at "fit" inside the space the plot has (see stageSize). */

@@ -5,25 +5,28 @@ import type { View } from '../src/shared/hit';
 import { lowerBound } from '../src/shared/tokenSearch';
 import { usesValueLabels } from '../src/shared/types';
 import { prepare } from './axes';
-import { ui } from './state';
-import { mapLines, SELECTION_ROW_H, tok } from './tokenState';
+import type { Colors } from './render';
+import { mapLines, SELECTION_ROW_H, type TokenHost, type TokenState } from './tokenState';
 
-function themeColor(name: string, fallback: string): string {
-  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
+function themeColor(at: HTMLElement, name: string, fallback: string): string {
+  return getComputedStyle(at).getPropertyValue(name).trim() || fallback;
 }
 
 /** Marks over the map; `w`, `h`: the drawn matrix's size on the canvas in CSS pixels. */
-export function drawTokenMarks(ctx: CanvasRenderingContext2D, view: View, w: number, h: number, rows: number, cols: number): void {
+export function drawTokenMarks(
+  tok: TokenState, host: TokenHost, ctx: CanvasRenderingContext2D, view: View, w: number, h: number, rows: number, cols: number,
+): void {
   if (!tok.enabled) return;
-  const colsAreKeys = !usesValueLabels(ui.kind);
+  const colsAreKeys = !usesValueLabels(host.map().kind);
+  const at = host.themed;
   const k = view.cellPx;
   const band = Math.max(1, k);
   const rowsInView = { r0: Math.max(0, Math.floor(view.y0)), r1: Math.min(rows, Math.ceil(view.y0 + h / k)) };
   const colsInView = { c0: Math.max(0, Math.floor(view.x0)), c1: Math.min(cols, Math.ceil(view.x0 + w / k)) };
-  const hit = themeColor('--vscode-editor-findMatchHighlightBackground', 'rgba(234, 92, 0, 0.33)');
-  const current = themeColor('--vscode-editor-findMatchBorder', themeColor('--vscode-focusBorder', '#e50'));
-  const selected = themeColor('--vscode-editor-selectionBackground', 'rgba(38, 79, 120, 0.6)');
-  const hover = themeColor('--vscode-focusBorder', '#07f');
+  const hit = themeColor(at, '--vscode-editor-findMatchHighlightBackground', 'rgba(234, 92, 0, 0.33)');
+  const current = themeColor(at, '--vscode-editor-findMatchBorder', themeColor(at, '--vscode-focusBorder', '#e50'));
+  const selected = themeColor(at, '--vscode-editor-selectionBackground', 'rgba(38, 79, 120, 0.6)');
+  const hover = themeColor(at, '--vscode-focusBorder', '#07f');
   // Search hits: a translucent band per visible hit row (and column, in one text: the same tokens are keys).
   ctx.globalAlpha = 0.6;
   ctx.fillStyle = hit;
@@ -54,25 +57,34 @@ export function drawTokenMarks(ctx: CanvasRenderingContext2D, view: View, w: num
     if (t.row !== undefined && t.row < rows) ctx.strokeRect(width / 2, (t.row - view.y0) * k + width / 2, w - width, Math.max(width, band - width));
     if (t.col !== undefined && t.col < cols && colsAreKeys) ctx.strokeRect((t.col - view.x0) * k + width / 2, width / 2, Math.max(width, band - width), h - width);
   };
-  if (tok.currentHit) outline(mapLines(tok.currentHit), current, 2);
-  if (tok.hover) outline(mapLines(tok.hover), hover, 2);
+  if (tok.currentHit) outline(mapLines(tok, tok.currentHit), current, 2);
+  if (tok.hover) outline(mapLines(tok, tok.hover), hover, 2);
 }
 
-/** The canvas row under the map (tokens.ts puts it, with its label, into the plot's grid). */
-export const selectionRow = {
-  label: Object.assign(document.createElement('div'), { id: 'selection-row-label', className: 'selection-row-label' }),
-  canvas: Object.assign(document.createElement('canvas'), { id: 'selection-row' }),
-};
+/** The canvas row under the map and its label (tokens.ts puts them into the plot's grid). */
+export interface SelectionRow {
+  label: HTMLElement;
+  canvas: HTMLCanvasElement;
+}
+
+export function createSelectionRow(): SelectionRow {
+  return {
+    label: Object.assign(document.createElement('div'), { id: 'selection-row-label', className: 'selection-row-label' }),
+    canvas: Object.assign(document.createElement('canvas'), { id: 'selection-row' }),
+  };
+}
 
 /** The selection's mean row as one row of cells under the map, on the map's colour scale and columns. */
-export function drawSelectionRow(view: View, width: number, cols: number, dpr: number): void {
-  const canvas = selectionRow.canvas;
-  selectionRow.label.textContent = tok.selectionMean ? `mean of ${tok.selection.length}` : '';
+export function drawSelectionRow(
+  tok: TokenState, row: SelectionRow, colors: Colors | undefined, view: View, width: number, cols: number, dpr: number,
+): void {
+  const canvas = row.canvas;
+  row.label.textContent = tok.selectionMean ? `mean of ${tok.selection.length}` : '';
   const mean = tok.selectionMean;
   const ctx = prepare(canvas, width, mean ? SELECTION_ROW_H : 0, dpr);
-  if (!ctx || !mean || !ui.colors) return;
+  if (!ctx || !mean || !colors) return;
   const px = new Uint8ClampedArray(mean.length * 4);
-  colorize(mean, ui.colors.lut, ui.colors.scale, ui.colors.mask, px);
+  colorize(mean, colors.lut, colors.scale, colors.mask, px);
   const k = view.cellPx;
   const c0 = Math.max(0, Math.floor(view.x0));
   const c1 = Math.min(cols, mean.length, Math.ceil(view.x0 + width / k));

@@ -1,6 +1,6 @@
 // The token view's texts as panes of virtualized lines (tokens.ts drives them): each token is converted to its shown
 // text and measured once, the tokens are broken into lines for the pane's width (src/shared/tokenLayout.ts), and
-// only the lines in the scrolled window are elements. Painting a token reads the shared state: hover, keyboard
+// only the lines in the scrolled window are elements. Painting a token reads the view's state: hover, keyboard
 // cursor, search hits, selection, the pinned row, the map's hovered cell and the current tint.
 // Token text is untrusted: it goes in through textContent only.
 import { layoutLines, lineOf, lineTokens, visibleLines } from '../src/shared/tokenLayout';
@@ -8,9 +8,7 @@ import { isHit } from '../src/shared/tokenSearch';
 import { displayToken, endsLine } from '../src/shared/tokenText';
 import { usesValueLabels, type ViewKind } from '../src/shared/types';
 import { el } from './dom';
-import { body } from './page';
-import { ui } from './state';
-import { tok, type Side, type TokenRef } from './tokenState';
+import type { Side, TokenHost, TokenRef, TokenState } from './tokenState';
 
 export const LINE_H = 22;
 /** Padding (2 × 3 px), border (2 × 1 px), the gap after each token and a pixel of slack, added to the text width. */
@@ -39,15 +37,6 @@ export interface Tint {
   kind: ViewKind;
 }
 
-export const panes: Record<Side, Pane> = { q: makePane('q'), k: makePane('k') };
-let tint: Tint | undefined;
-let selectedSet = new Set<number>();
-
-/** Tint the tokens (undefined: no tint); repaint() shows it. */
-export function setPaneTint(t: Tint | undefined): void {
-  tint = t;
-}
-
 function makePane(side: Side): Pane {
   const win = el('div', { class: 'token-window' });
   const sizer = el('div', { class: 'token-sizer' }, win);
@@ -60,128 +49,148 @@ function makePane(side: Side): Pane {
   return { side, scroller, sizer, win, heading, shown: [], widths: new Float32Array(0), breaks: new Uint8Array(0), starts: new Int32Array(0), laidOut: -1, rendered: { first: 0, end: 0 } };
 }
 
-export const labelsOf = (side: Side): readonly string[] => (side === 'q' || tok.self ? tok.queries : tok.keys);
-export const paneOf = (side: Side): Pane => (tok.self ? panes.q : panes[side]);
-
-// ------------------------------------------------------------------------------------------------ layout
-
 let measureCtx: CanvasRenderingContext2D | null | undefined;
-export function measure(p: Pane): void {
-  const cs = getComputedStyle(p.scroller);
-  measureCtx ??= document.createElement('canvas').getContext('2d');
-  const ctx = measureCtx;
-  if (ctx) ctx.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
-  // A vocabulary repeats: each distinct token is converted and measured once.
-  const seen = new Map<string, { shown: string; width: number; ends: boolean }>();
-  const labels = labelsOf(p.side);
-  p.shown = new Array<string>(labels.length);
-  p.widths = new Float32Array(labels.length);
-  p.breaks = new Uint8Array(labels.length);
-  for (let i = 0; i < labels.length; i++) {
-    const raw = labels[i];
-    let t = seen.get(raw);
-    if (!t) {
-      const shown = displayToken(raw);
-      t = { shown, width: Math.ceil(ctx ? ctx.measureText(shown).width : shown.length * 8) + TOKEN_PAD, ends: endsLine(raw) };
-      seen.set(raw, t);
+
+/** The query text and, for cross-attention, the key text of one token view. */
+export class TokenPanes {
+  readonly panes: Record<Side, Pane> = { q: makePane('q'), k: makePane('k') };
+  private tint: Tint | undefined;
+  private selectedSet = new Set<number>();
+
+  constructor(private readonly tok: TokenState, private readonly host: TokenHost) {}
+
+  /** Tint the tokens (undefined: no tint); repaint() shows it. */
+  setTint(t: Tint | undefined): void {
+    this.tint = t;
+  }
+
+  labelsOf(side: Side): readonly string[] {
+    return side === 'q' || this.tok.self ? this.tok.queries : this.tok.keys;
+  }
+
+  paneOf(side: Side): Pane {
+    return this.tok.self ? this.panes.q : this.panes[side];
+  }
+
+  activePanes(): Pane[] {
+    return this.tok.self ? [this.panes.q] : [this.panes.q, this.panes.k];
+  }
+
+  // ---------------------------------------------------------------------------------------------- layout
+
+  measure(p: Pane): void {
+    const cs = getComputedStyle(p.scroller);
+    measureCtx ??= document.createElement('canvas').getContext('2d');
+    const ctx = measureCtx;
+    if (ctx) ctx.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+    // A vocabulary repeats: each distinct token is converted and measured once.
+    const seen = new Map<string, { shown: string; width: number; ends: boolean }>();
+    const labels = this.labelsOf(p.side);
+    p.shown = new Array<string>(labels.length);
+    p.widths = new Float32Array(labels.length);
+    p.breaks = new Uint8Array(labels.length);
+    for (let i = 0; i < labels.length; i++) {
+      const raw = labels[i];
+      let t = seen.get(raw);
+      if (!t) {
+        const shown = displayToken(raw);
+        t = { shown, width: Math.ceil(ctx ? ctx.measureText(shown).width : shown.length * 8) + TOKEN_PAD, ends: endsLine(raw) };
+        seen.set(raw, t);
+      }
+      p.shown[i] = t.shown;
+      p.widths[i] = t.width;
+      p.breaks[i] = t.ends ? 1 : 0;
     }
-    p.shown[i] = t.shown;
-    p.widths[i] = t.width;
-    p.breaks[i] = t.ends ? 1 : 0;
+    p.laidOut = -1;
   }
-  p.laidOut = -1;
-}
 
-export function layout(p: Pane): void {
-  const width = Math.max(40, p.scroller.clientWidth - 8);
-  if (width === p.laidOut) return;
-  p.laidOut = width;
-  p.starts = layoutLines(p.widths, width, p.breaks);
-  const total = p.starts.length * LINE_H;
-  p.sizer.style.height = `${total}px`;
-  const maxH = Math.max(LINE_H * 2, Math.floor(window.innerHeight * 0.26));
-  p.scroller.style.height = `${Math.min(total, maxH) + 6}px`;
-  p.rendered = { first: 0, end: 0 };
-  render(p, true);
-}
+  layout(p: Pane): void {
+    const width = Math.max(40, p.scroller.clientWidth - 8);
+    if (width === p.laidOut) return;
+    p.laidOut = width;
+    p.starts = layoutLines(p.widths, width, p.breaks);
+    const total = p.starts.length * LINE_H;
+    p.sizer.style.height = `${total}px`;
+    const maxH = Math.max(LINE_H * 2, Math.floor(window.innerHeight * 0.26));
+    p.scroller.style.height = `${Math.min(total, maxH) + 6}px`;
+    p.rendered = { first: 0, end: 0 };
+    this.render(p, true);
+  }
 
-// ------------------------------------------------------------------------------------------------ rendering
+  // ---------------------------------------------------------------------------------------------- rendering
 
-export function render(p: Pane, force = false): void {
-  const r = visibleLines(p.scroller.scrollTop, p.scroller.clientHeight, LINE_H, p.starts.length, 6);
-  if (!force && r.first === p.rendered.first && r.end === p.rendered.end) return;
-  p.rendered = r;
-  const t0 = performance.now();
-  const lines: HTMLElement[] = [];
-  const count = p.shown.length;
-  for (let k = r.first; k < r.end; k++) {
-    const line = el('div', { class: 'token-line' });
-    const { first, end } = lineTokens(p.starts, k, count);
-    for (let i = first; i < end; i++) {
-      const span = document.createElement('span');
-      span.id = `token-${p.side}-${i}`;
-      span.dataset.i = String(i);
-      span.textContent = p.shown[i];
-      span.style.width = `${p.widths[i] - 1}px`;
-      paintSpan(p, i, span);
-      line.append(span);
+  render(p: Pane, force = false): void {
+    const r = visibleLines(p.scroller.scrollTop, p.scroller.clientHeight, LINE_H, p.starts.length, 6);
+    if (!force && r.first === p.rendered.first && r.end === p.rendered.end) return;
+    p.rendered = r;
+    const t0 = performance.now();
+    const lines: HTMLElement[] = [];
+    const count = p.shown.length;
+    for (let k = r.first; k < r.end; k++) {
+      const line = el('div', { class: 'token-line' });
+      const { first, end } = lineTokens(p.starts, k, count);
+      for (let i = first; i < end; i++) {
+        const span = document.createElement('span');
+        span.id = `token-${p.side}-${i}`;
+        span.dataset.i = String(i);
+        span.textContent = p.shown[i];
+        span.style.width = `${p.widths[i] - 1}px`;
+        this.paintSpan(p, i, span);
+        line.append(span);
+      }
+      lines.push(line);
     }
-    lines.push(line);
+    p.win.style.transform = `translateY(${r.first * LINE_H}px)`;
+    p.win.replaceChildren(...lines);
+    this.host.stats.dataset.tokenRenderMs = (performance.now() - t0).toFixed(2);
   }
-  p.win.style.transform = `translateY(${r.first * LINE_H}px)`;
-  p.win.replaceChildren(...lines);
-  body.dataset.tokenRenderMs = (performance.now() - t0).toFixed(2);
-}
 
-/** Classes and tint of one token from the state (hover, cursor, hits, selection, map hover, pin). */
-function paintSpan(p: Pane, i: number, span: HTMLElement): void {
-  const side = p.side;
-  let cls = 'tok';
-  if (tok.hover && tok.hover.side === side && tok.hover.i === i) cls += ' hovered';
-  if (tok.cursor.side === side && tok.cursor.i === i && document.activeElement === p.scroller) cls += ' cursor';
-  if (isHit(side === 'q' ? tok.hitsQ : tok.hitsK, i)) cls += ' hit';
-  if (tok.currentHit && tok.currentHit.side === side && tok.currentHit.i === i) cls += ' current-hit';
-  if (side === 'q' && selectedSet.has(i)) cls += ' selected';
-  if (side === 'q' && ui.pinned === i) cls += ' pinned';
-  const mh = ui.hover;
-  if (mh) {
-    if ((side === 'q' || tok.self) && mh.row === i) cls += ' cell-row';
-    if ((side === 'k' || tok.self) && mh.col === i && !usesValueLabels(ui.kind)) cls += ' cell-col';
+  /** Classes and tint of one token from the state (hover, cursor, hits, selection, map hover, pin). */
+  private paintSpan(p: Pane, i: number, span: HTMLElement): void {
+    const { tok, host } = this;
+    const side = p.side;
+    const map = host.map();
+    let cls = 'tok';
+    if (tok.hover && tok.hover.side === side && tok.hover.i === i) cls += ' hovered';
+    if (tok.cursor.side === side && tok.cursor.i === i && host.root.activeElement === p.scroller) cls += ' cursor';
+    if (isHit(side === 'q' ? tok.hitsQ : tok.hitsK, i)) cls += ' hit';
+    if (tok.currentHit && tok.currentHit.side === side && tok.currentHit.i === i) cls += ' current-hit';
+    if (side === 'q' && this.selectedSet.has(i)) cls += ' selected';
+    if (side === 'q' && map.pinned === i) cls += ' pinned';
+    const mh = map.hover;
+    if (mh) {
+      if ((side === 'q' || tok.self) && mh.row === i) cls += ' cell-row';
+      if ((side === 'k' || tok.self) && mh.col === i && !usesValueLabels(map.kind)) cls += ' cell-col';
+    }
+    const t = this.tint && this.tint.target === side ? this.tint : undefined;
+    if (t && i < t.values.length && Number.isFinite(t.values[i])) {
+      const v = t.values[i];
+      cls += v < 0 ? ' tinted negative' : ' tinted';
+      span.style.setProperty('--tint', t.peak > 0 ? (Math.abs(v) / t.peak).toFixed(3) : '0');
+      span.dataset.weight = String(v);
+    } else {
+      span.style.removeProperty('--tint');
+      delete span.dataset.weight;
+    }
+    span.className = cls;
   }
-  const t = tint && tint.target === side ? tint : undefined;
-  if (t && i < t.values.length && Number.isFinite(t.values[i])) {
-    const v = t.values[i];
-    cls += v < 0 ? ' tinted negative' : ' tinted';
-    span.style.setProperty('--tint', t.peak > 0 ? (Math.abs(v) / t.peak).toFixed(3) : '0');
-    span.dataset.weight = String(v);
-  } else {
-    span.style.removeProperty('--tint');
-    delete span.dataset.weight;
+
+  /** Repaint the rendered tokens (state changed; nothing to lay out). */
+  repaint(): void {
+    if (!this.tok.enabled) return;
+    this.selectedSet = new Set(this.tok.selection);
+    for (const p of this.activePanes()) {
+      for (const span of p.win.querySelectorAll<HTMLElement>('.tok')) this.paintSpan(p, Number(span.dataset.i), span);
+    }
   }
-  span.className = cls;
-}
 
-/** Repaint the rendered tokens (state changed; nothing to lay out). */
-export function repaint(): void {
-  if (!tok.enabled) return;
-  selectedSet = new Set(tok.selection);
-  for (const p of activePanes()) {
-    for (const span of p.win.querySelectorAll<HTMLElement>('.tok')) paintSpan(p, Number(span.dataset.i), span);
+  /** Scroll the text so token t is in view. */
+  scrollToToken(t: TokenRef): void {
+    const p = this.paneOf(t.side);
+    const y = lineOf(p.starts, t.i) * LINE_H;
+    const s = p.scroller;
+    if (y < s.scrollTop) s.scrollTop = y;
+    else if (y + LINE_H > s.scrollTop + s.clientHeight) s.scrollTop = y + LINE_H - s.clientHeight;
+    this.render(p);
   }
 }
-
-export function activePanes(): Pane[] {
-  return tok.self ? [panes.q] : [panes.q, panes.k];
-}
-
-
-/** Scroll the text so token t is in view. */
-export function scrollToToken(t: TokenRef): void {
-  const p = paneOf(t.side);
-  const y = lineOf(p.starts, t.i) * LINE_H;
-  const s = p.scroller;
-  if (y < s.scrollTop) s.scrollTop = y;
-  else if (y + LINE_H > s.scrollTop + s.clientHeight) s.scrollTop = y + LINE_H - s.clientHeight;
-  render(p);
-}
-

@@ -3,6 +3,7 @@
  * measured once (their widths), broken greedily into lines of a given width (and after newlines), and only the
  * lines in the scrolled window are rendered.
  */
+import { clampView, fitCellPx, maxCellPx, visibleRange, type View, type Viewport } from './hit';
 
 /**
  * Line starts for tokens of the given widths in lines at most `maxWidth` wide: a token that does not fit starts
@@ -69,4 +70,20 @@ export function tokenOnAdjacentLine(starts: ArrayLike<number>, count: number, i:
   const offset = i - starts[k];
   const t = lineTokens(starts, target, count);
   return Math.min(t.end - 1, t.first + offset);
+}
+
+/**
+ * The map's view moved so a token's row and column are in view (either may be undefined): zoomed in to at least
+ * 12 px a cell (within the zoom limits) so the line can be seen, and centred on a line only when it is off screen.
+ */
+export function revealLines(view: View, port: Viewport, row: number | undefined, col: number | undefined): View {
+  let v = view;
+  const minPx = Math.min(maxCellPx(port), Math.max(fitCellPx(port), 12));
+  if (v.cellPx < minPx) v = { ...v, cellPx: minPx };
+  const r = visibleRange(v, port);
+  const visRows = port.height / v.cellPx;
+  const visCols = port.width / v.cellPx;
+  if (row !== undefined && row < port.rows && (row < r.r0 || row >= r.r1 || row + 1 > v.y0 + visRows)) v = { ...v, y0: row + 0.5 - visRows / 2 };
+  if (col !== undefined && col < port.cols && (col < r.c0 || col >= r.c1 || col + 1 > v.x0 + visCols)) v = { ...v, x0: col + 0.5 - visCols / 2 };
+  return clampView(v, port);
 }

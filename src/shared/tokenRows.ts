@@ -36,6 +36,21 @@ export function columnDetails(src: InspectSource, kind: ViewKind, col: number): 
   return { col, colLabel: labelOf(src.keyLabels, col), kind: k, values };
 }
 
+/**
+ * Row i ("attends to", over the keys) or column i ("attended by", over the queries) of the token view's matrix,
+ * from a model held whole (the panel's small models, a notebook output's payload); undefined out of range.
+ */
+export function tokenLine(src: InspectSource, kind: ViewKind, dir: 'row' | 'col', i: number): { values: Float32Array; kind: ViewKind } | undefined {
+  if (dir === 'col') {
+    const c = columnDetails(src, kind, i);
+    return c ? { values: c.values, kind: c.kind } : undefined;
+  }
+  const k = tokenKind(src, kind);
+  const m = k ? src.kinds[k] : undefined;
+  if (!k || !m || i < 0 || i >= m.rows) return undefined;
+  return { values: m.data.subarray(i * m.cols, (i + 1) * m.cols), kind: k };
+}
+
 export interface SelectionDetails {
   /** The selected query rows, ascending and unique (as answered: out-of-range rows are dropped). */
   rows: number[];

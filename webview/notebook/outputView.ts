@@ -4,7 +4,8 @@
 // colour scales. The panel's page modules (state.ts, draw.ts, input.ts, …) hold one page's state as module
 // singletons and talk to the extension host, so this class keeps the same state per output instead. There is no extension host behind a notebook
 // output, so everything the panel asks the host for (a head, a kind, a cell's details) is computed here from the
-// decoded payload. Each output is its own instance: a notebook shows many at once.
+// decoded payload. Each output is its own instance: a notebook shows many at once. The token view is the panel's
+// TokenView (webview/tokenView.ts), one per output, reading rows and columns straight from the payload.
 import { chooseScale, COLOR_MAP_NAMES, type ScaleMode } from '../../src/shared/colormap';
 import { cellAt, clampView, ensureVisible, fitView, panBy, zoomAt, zoomOf, type View, type Viewport } from '../../src/shared/hit';
 import { cellDetails, rowDetails, rowStats } from '../../src/shared/inspect';
@@ -12,6 +13,8 @@ import { notebookView } from '../../src/shared/notebookModel';
 import type { NotebookPayload } from '../../src/shared/notebookPayload';
 import { finiteRange, hasNegative } from '../../src/shared/pool';
 import { clampCell } from '../../src/shared/selection';
+import { revealLines } from '../../src/shared/tokenLayout';
+import { selectionDetails, tokenKind, tokenLine } from '../../src/shared/tokenRows';
 import { columnLabels, isAggregateKind, type HeatmapModel, type Matrix2D, type ViewKind } from '../../src/shared/types';
 import { axisSizes, drawColAxis, drawLegend, drawRowAxis, drawStrip, LEGEND_H, readTheme, STRIP_W } from '../axes';
 import { lutFor, mapName } from '../colormaps';
@@ -19,6 +22,8 @@ import { buildDom, el, KIND_NAMES, setOptions, type Dom } from '../dom';
 import { buildGrid, detailContent, tooltipContent } from '../panels';
 import { composePicture, drawMarks, markColors, stageSize } from '../picture';
 import { createRenderer, type Colors, type Renderer } from '../render';
+import type { TokenHost, TokenUiSaved } from '../tokenState';
+import { TokenView } from '../tokenView';
 
 const MASK: [number, number, number, number] = [128, 128, 128, 255];
 
@@ -28,6 +33,7 @@ export interface OutputUiState {
   scaleMode: ScaleMode;
   kind?: ViewKind;
   selection?: { layer: number; head: number };
+  tokens?: TokenUiSaved;
 }
 
 interface Shown extends Matrix2D {
@@ -57,6 +63,9 @@ export class OutputView {
   private pngUrl: string | undefined;
   private disposed = false;
   private readonly cleanups: (() => void)[] = [];
+  private readonly tokens: TokenView;
+  /** Counts models (a head picked): the token view's cached rows belong to one. */
+  private generation = 0;
 
   constructor(
     private readonly root: ShadowRoot, private readonly payload: NotebookPayload, private readonly state: OutputUiState,
@@ -74,6 +83,8 @@ export class OutputView {
     this.frame.dataset.renderer = this.renderer.name;
     this.renderer.onRestored = () => this.requestDraw();
     this.dom.overlay.style.pointerEvents = 'none';
+    this.tokens = new TokenView(this.tokenHost());
+    this.tokens.mount(this.dom);
     const built = notebookView(payload, state.selection);
     this.model = built.model;
     this.kind = state.kind && this.model.kinds[state.kind] ? state.kind : this.model.defaultKind;
@@ -88,6 +99,7 @@ export class OutputView {
   dispose(): void {
     this.disposed = true;
     for (const c of this.cleanups.splice(0)) c();
+    this.tokens.dispose();
     if (this.pngUrl) URL.revokeObjectURL(this.pngUrl);
     this.frame.remove();
   }
@@ -131,6 +143,7 @@ export class OutputView {
     this.hideTooltip();
     this.draw();
     this.showPinned();
+    this.tokens.refresh(this.model.queryLabels, this.model.keyLabels, src.rows);
     d.state = 'ready';
   }
 
@@ -138,6 +151,7 @@ export class OutputView {
     this.state.selection = { layer, head };
     const keep = this.kind;
     this.model = notebookView(this.payload, { layer, head }).model;
+    this.generation++;
     // Picking a head means "show me this head": an aggregate (head mean) gives way to the head's own map.
     this.kind = isAggregateKind(keep) || !this.model.kinds[keep] ? this.model.defaultKind : keep;
     this.showModel();
@@ -194,10 +208,11 @@ export class OutputView {
     this.axes = axisSizes(this.model.queryLabels, this.colLabels(), rows, cols, readTheme());
     const plot = this.dom.plot;
     plot.style.gridTemplateColumns = `${this.axes.rowW}px auto ${STRIP_W}px`;
-    plot.style.gridTemplateRows = `${this.axes.colH}px auto ${LEGEND_H}px`;
-    const height = Math.min(480, Math.max(160, this.axes.colH + LEGEND_H + rows * 36));
+    const under = this.tokens.rowUnderMap();
+    plot.style.gridTemplateRows = `${this.axes.colH}px auto ${under}px ${LEGEND_H}px`;
+    const height = Math.min(480, Math.max(160, this.axes.colH + LEGEND_H + rows * 36)) + under;
     this.dom.main.style.height = `${height}px`;
-    this.size = stageSize(plot.getBoundingClientRect().width, height, this.axes, rows, cols);
+    this.size = stageSize(plot.getBoundingClientRect().width, height, this.axes, rows, cols, under);
     const stage = this.dom.heatmap.parentElement as HTMLElement;
     stage.style.width = `${this.size.w}px`;
     stage.style.height = `${this.size.h}px`;
@@ -222,6 +237,7 @@ export class OutputView {
     drawRowAxis(dom.rowAxis, this.model.queryLabels, mat.rows, view, axes.rowW, size.h, dpr, theme, hl?.row);
     drawColAxis(dom.colAxis, this.colLabels(), mat.cols, view, size.w, axes.colH, dpr, theme, hl?.col);
     drawStrip(dom.strip, mat.rowMax, mat.rowEntropy, mat.cols, view, size.h, dpr, colors.lut, colors.scale);
+    this.tokens.drawSelectionRow(colors, view, size.w, mat.cols, dpr);
     drawLegend(dom.legend, size.w, dpr, colors.lut, colors.scale,
       `${KIND_NAMES[this.kind] ?? this.kind} · ${mapName(this.state.colorMap, colors.scale.diverging)}${this.state.scaleMode === 'log' ? ' · log' : ''}`, theme);
     this.drawOverlay();
@@ -233,7 +249,8 @@ export class OutputView {
     if (!mat) return;
     const focused = this.root.activeElement === this.dom.heatmap;
     drawMarks(this.dom.overlay, mat.rows, mat.cols, view, size, window.devicePixelRatio || 1,
-      { pinned, hover, cursor: focused ? cursor : undefined }, markColors(this.frame));
+      { pinned, hover, cursor: focused ? cursor : undefined }, markColors(this.frame),
+      (ctx, w, h) => this.tokens.drawMarks(ctx, view, w, h, mat.rows, mat.cols));
   }
 
   private setView(v: View): void {
@@ -284,6 +301,7 @@ export class OutputView {
     this.pinned = row;
     this.showPinned();
     this.relayout();
+    this.tokens.followPin();
   }
 
   /** Fit the stage to the plot again (the pinned-row panel or the output's width changed); a map at fit stays at fit. */
@@ -293,6 +311,41 @@ export class OutputView {
     this.layout();
     this.view = atFit ? fitView(this.vp()) : clampView(this.view, this.vp());
     this.draw();
+  }
+
+  // ---------------------------------------------------------------------------------------------- tokens
+
+  /** The token view's access to this output: rows, columns and selections computed from the payload. */
+  private tokenHost(): TokenHost {
+    return {
+      root: this.root,
+      stats: this.frame,
+      live: this.dom.live,
+      themed: this.frame,
+      map: () => ({
+        kind: this.kind, rows: this.mat?.rows ?? 0, cols: this.mat?.cols ?? 0, pinned: this.pinned, hover: this.hover,
+        generation: `${this.generation}|${this.kind}`,
+      }),
+      tokenKind: () => tokenKind(this.model, this.kind) ?? 'weights',
+      valueLabels: () => this.model.valueLabels,
+      line: (dir, i) => Promise.resolve(tokenLine(this.model, this.kind, dir, i)),
+      selection: (rows) => Promise.resolve(selectionDetails(this.model, this.kind, rows)),
+      pin: (row) => {
+        this.cursor = { row, col: this.cursor.col };
+        this.pin(row);
+      },
+      showOnMap: (row, col) => {
+        if (!this.mat) return;
+        this.setView(revealLines(this.view, this.vp(), row, col));
+        if (row !== undefined && row < this.mat.rows) this.cursor = { row, col: col ?? this.cursor.col };
+      },
+      drawOverlay: () => this.drawOverlay(),
+      relayout: () => this.relayout(),
+      saved: () => this.state.tokens,
+      save: (s) => {
+        this.state.tokens = s;
+      },
+    };
   }
 
   // ---------------------------------------------------------------------------------------------- export
@@ -338,6 +391,7 @@ export class OutputView {
     const { view } = this;
     this.hover = undefined;
     this.draw();
+    this.tokens.followMap();
     this.showCell(this.cursor.row, this.cursor.col,
       r.left + (this.cursor.col + 1 - view.x0) * view.cellPx, r.top + (this.cursor.row + 0.5 - view.y0) * view.cellPx, true);
   }
@@ -371,6 +425,7 @@ export class OutputView {
           this.hover = undefined;
           this.hideTooltip();
           this.requestDraw();
+          this.tokens.followMap();
         }
         return;
       }
@@ -380,6 +435,7 @@ export class OutputView {
       }
       this.hover = c;
       this.drawOverlay();
+      this.tokens.followMap();
       this.showCell(c.row, c.col, e.clientX, e.clientY, false);
     });
     this.listen(map, 'pointerup', (e) => {
@@ -398,6 +454,7 @@ export class OutputView {
       this.hover = undefined;
       this.hideTooltip();
       this.requestDraw();
+      this.tokens.followMap();
     });
     // Plain wheel scrolls the notebook; Ctrl/⌘ + wheel zooms the map (a notebook output must not trap scrolling).
     this.listen(map, 'wheel', (e) => {
@@ -438,6 +495,10 @@ export class OutputView {
     this.listen(map, 'blur', () => {
       this.hideTooltip();
       this.requestDraw();
+    });
+    // Keys typed in the token view (search box, arrows in the text) are the output's, not the notebook's.
+    this.listen(this.frame, 'keydown', (e) => {
+      if (e.target instanceof HTMLElement && e.target.closest('#tokens')) e.stopPropagation();
     });
     this.listen(dom.kind, 'change', () => this.switchKind(dom.kind.value as ViewKind));
     this.listen(dom.colormap, 'change', () => {

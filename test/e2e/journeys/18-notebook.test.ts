@@ -1,6 +1,6 @@
 // Journey 18: a saved notebook opened with no kernel and no Jupyter extension. The outputs the Python helper made
 // (samples/attention.ipynb) draw through the notebook renderer: hover reads the weight, a click pins the row, a
-// grid cell opens its head. A malformed payload shows its message and the other outputs still work.
+// grid cell opens its head; the token view under a map reads the same weights as text. A malformed payload shows its message and the other outputs still work.
 // Notebook outputs live in a nested webview iframe, each in its own shadow root (Playwright's CSS locators pierce
 // open shadow roots); every output is found by its title.
 import * as assert from 'assert';
@@ -10,6 +10,8 @@ import type { Frame, Locator, Page } from 'playwright-core';
 import { decodePayload, NOTEBOOK_MIME, type NotebookPayload } from '../../../src/shared/notebookPayload';
 import { formatWeight } from '../../../src/shared/format';
 import { labelOf } from '../../../src/shared/labels';
+import { searchTokens } from '../../../src/shared/tokenSearch';
+import { displayToken } from '../../../src/shared/tokenText';
 import { workbench } from '../support/hooks';
 import { readPngInfo } from '../support/files';
 import { repoRoot, sleep, step, visibleText, waitFor } from '../support/workbench';
@@ -79,6 +81,26 @@ async function scrollUntil<T>(page: Page, what: string, probe: () => Promise<T |
   }, timeoutMs, 50);
 }
 
+/**
+ * The centre of an element of an output, once it lies clear of the notebook's toolbar (which covers the editor's top
+ * edge) and inside the editor: Playwright's own scrolling moves the output's document, not the notebook's list.
+ */
+async function pointAt(page: Page, target: Locator, what: string): Promise<{ x: number; y: number }> {
+  return waitFor(`${what} to be clear on screen`, async () => {
+    const area = await page.locator('.notebook-editor').first().boundingBox();
+    const box = await target.boundingBox().catch(() => null);
+    if (!area || !box) return undefined;
+    const above = box.y < area.y + 60;
+    if (above || box.y + box.height > area.y + area.height - 10) {
+      await page.mouse.move(area.x + area.width / 2, area.y + area.height / 2);
+      await page.mouse.wheel(0, above ? -120 : 120);
+      await sleep(200);
+      return undefined;
+    }
+    return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+  }, 20_000, 50);
+}
+
 /** Hovers cell (row, col) of an output's map (the stage is exactly the map at fit) and returns the tooltip text. */
 async function hoverCell(page: Page, out: Locator, row: number, col: number, wanted: string): Promise<{ x: number; y: number; tooltip: string }> {
   const box = await out.locator('#heatmap').boundingBox();
@@ -105,8 +127,12 @@ async function hoverCell(page: Page, out: Locator, row: number, col: number, wan
  */
 async function leaveOutputs(wb: Workbench): Promise<void> {
   const tab = wb.page.locator('.editor-group-container.active .tab.active').first();
-  if ((await tab.count()) > 0) await tab.click();
-  await sleep(200);
+  // A click that lands while the notebook is still busy can leave focus in the outputs' iframe: click until it moves.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if ((await tab.count()) > 0) await tab.click();
+    await sleep(200);
+    if ((await wb.page.evaluate('document.activeElement && document.activeElement.tagName')) !== 'IFRAME') return;
+  }
 }
 
 /** A clean workbench with the whole editor area for the notebook (an earlier journey may leave the Problems panel open). */
@@ -223,5 +249,82 @@ describe('journey 18: attention inline in a notebook, without a kernel', () => {
     assert.ok(t.tooltip.includes('<b>rain</b>'), `the token shows literally: ${JSON.stringify(t.tooltip)}`);
     assert.strictEqual(await frame.locator('.attention-output b').count(), 0, 'a token became markup');
     await wb.screenshot('18-notebook-malformed');
+  });
+
+  it('has the token view under the map: hovering " bank" tints " river", search counts, two tokens give their summed row', async function () {
+    this.timeout(180_000);
+    const wb = workbench();
+    const page = wb.page;
+    await cleanSlate(wb);
+    const one = payloadsOf(path.join(repoRoot, 'samples', 'attention.ipynb'))['one head'];
+    const tokens = one.queryLabels ?? [];
+    const bank = tokens.indexOf(' bank');
+    const river = tokens.indexOf(' river');
+    assert.ok(bank >= 0 && river >= 0, 'the "one head" output has the tokens " bank" and " river"');
+    // The helper's float32 payload as NumPy wrote it: row " bank", column " river".
+    const bankToRiver = one.weights[bank * one.cols + river];
+
+    await step(J, 'open attention.ipynb', () => wb.openFile('attention.ipynb'));
+    const frame = await step(J, 'the "one head" output draws', () => outputFrame(wb, 'one head'));
+    const out = output(frame, 'one head');
+    await waitFor('the token view to be shown', async () => ((await out.getAttribute('data-tokens')) === String(tokens.length) ? true : undefined), 10_000);
+    for (let i = 0; i < tokens.length; i++) {
+      assert.strictEqual(await out.locator(`#token-q-${i}`).textContent(), displayToken(tokens[i]), `token ${i} as text`);
+    }
+    const bankSpan = out.locator(`#token-q-${bank}`);
+    await step(J, 'scroll the token text into view', () => scrollTo(page, out, 'the token text', out.locator('#tokens')));
+    const expected = weightAt(one, 0, 0, bank, river);
+    assert.strictEqual(expected, '70.5% (0.705)');
+    await step(J, `hover " bank": " river" is tinted with ${expected}`, async () => {
+      const summary = await waitFor('the token summary to name bank', async () => {
+        const p = await pointAt(page, bankSpan, '" bank"');
+        await page.mouse.move(p.x, p.y - 6);
+        await page.mouse.move(p.x, p.y);
+        const text = await visibleText(out.locator('#token-summary'));
+        return text.includes('bank') && text.includes('attends to') ? text : undefined;
+      }, 15_000, 200);
+      assert.ok(summary.includes('river 70.5%'), `summary should give river 70.5%: ${JSON.stringify(summary)}`);
+      const riverSpan = out.locator(`#token-q-${river}`);
+      assert.strictEqual(Number(await riverSpan.getAttribute('data-weight')), bankToRiver, 'river\'s tint is the payload\'s weight');
+      assert.match((await riverSpan.getAttribute('class')) ?? '', /\btinted\b/);
+      assert.match((await bankSpan.getAttribute('class')) ?? '', /\bhovered\b/);
+    });
+    const query = { text: 'the', regex: false, caseSensitive: false };
+    const hits = searchTokens(tokens, query).hits;
+    assert.ok(hits.length >= 2, 'the sample has "The" and " the"');
+    await step(J, `search "the": ${hits.length} tokens; Enter steps to the first`, async () => {
+      const box = out.locator('#token-search');
+      await box.fill('the');
+      await waitFor(`${hits.length} hits`, async () => ((await out.locator('#token-hits').getAttribute('data-hits')) === String(hits.length) ? true : undefined), 5_000);
+      for (const i of hits) assert.match((await out.locator(`#token-q-${i}`).getAttribute('class')) ?? '', /\bhit\b/);
+      await box.press('Enter');
+      await waitFor('1 of N', async () => ((await visibleText(out.locator('#token-hits'))) === `1 of ${hits.length}` ? true : undefined), 5_000);
+      assert.match((await out.locator(`#token-q-${hits[0]}`).getAttribute('class')) ?? '', /\bcurrent-hit\b/);
+      await box.fill('');
+    });
+    await step(J, 'Ctrl-click " river" and " bank": their summed row', async () => {
+      for (const i of [river, bank]) {
+        const p = await pointAt(page, out.locator(`#token-q-${i}`), `token ${i}`);
+        await page.keyboard.down('Control');
+        await page.mouse.click(p.x, p.y);
+        await page.keyboard.up('Control');
+      }
+      await waitFor('#selection to show 2 tokens', async () => ((await visibleText(out.locator('#selection h2'))) === '2 tokens' ? true : undefined), 10_000);
+      for (let j = 0; j < one.cols; j++) {
+        const sum = Number(await out.locator(`#selection li[data-key="${j}"]`).getAttribute('data-sum'));
+        const want = one.weights[river * one.cols + j] + one.weights[bank * one.cols + j];
+        assert.ok(Math.abs(sum - want) < 1e-6, `summed row at ${tokens[j]}: ${sum}, payload ${want}`);
+      }
+      assert.strictEqual(await out.locator('#selection-row-label').textContent(), 'mean of 2');
+    });
+    await step(J, 'click " bank": its row is pinned', async () => {
+      const p = await pointAt(page, bankSpan, '" bank"');
+      await page.mouse.click(p.x, p.y);
+      await waitFor('#detail with " river" 70.5%', async () => {
+        const text = await visibleText(out.locator('#detail'));
+        return text.includes('river') && text.includes('70.5%') ? true : undefined;
+      }, 10_000);
+    });
+    await wb.screenshot('18-notebook-tokens');
   });
 });
