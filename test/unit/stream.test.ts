@@ -12,6 +12,14 @@ import type { StreamHead, StreamMask, StreamSettings } from '../../src/core/stre
 import { rankInRow, rowStats } from '../../src/shared/inspect';
 import { maxPool } from '../../src/shared/pool';
 import { rowEntropy } from '../../src/core/stats';
+import * as fs from 'fs';
+import * as os from 'os';
+import { writeNpy } from '../../src/core/npyWrite';
+import * as path from 'path';
+import { openMatrix, readMatrix } from '../../src/core/matrixFile';
+import { fileMask } from '../../src/core/stream/mask';
+
+const FIXTURES = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'stream');
 
 /** Deterministic pseudo-random matrices (an LCG), so a failure can be reproduced. */
 function random(rows: number, cols: number, seed: number, spread = 4): NdArray {
@@ -185,6 +193,70 @@ describe('stream: one head, never n_q × n_k', function () {
         v: { shape: [t, d], dtype: 'float32', data: head.v.slice() }, mask: 'causal',
       });
       close(r.output as Float32Array, ref.output, 1e-5, `head ${h}`);
+    }
+  });
+
+  for (const name of ['dot_causal', 'cosine_none', 'laplacian_explicit', 'euclidean_causal_short']) {
+    it(`matches NumPy by rows, tile, row stats, overview and output: ${name}`, async () => {
+      const dir = path.join(FIXTURES, name);
+      const spec = JSON.parse(fs.readFileSync(path.join(dir, 'case.json'), 'utf8')) as {
+        similarity: Similarity; scaleFactor: number; mask: MaskCase; tile: { r0: number; c0: number; rows: number; cols: number }; overviewSize: number;
+      };
+      const read = async (f: string) => (await readMatrix(path.join(dir, f))).data as Float32Array | Float64Array | Int32Array;
+      const q = await readMatrix(path.join(dir, 'q.npy'));
+      const k = await readMatrix(path.join(dir, 'k.npy'));
+      const v = await readMatrix(path.join(dir, 'v.npy'));
+      const [nq, dk] = q.shape;
+      const [nk, dv] = v.shape;
+      const head: StreamHead = { q: q.data as Float32Array, k: k.data as Float32Array, v: v.data as Float32Array, nq, nk, dk, dv };
+      const handle = spec.mask === 'explicit' ? await openMatrix(path.join(dir, 'mask.npy')) : undefined;
+      try {
+        const mask: StreamMask = handle ? { kind: 'rows', source: fileMask(handle, nq, nk) }
+          : spec.mask === 'causal' ? { kind: 'causal', offset: nk - nq } : { kind: 'none' };
+        const settings: StreamSettings = { similarity: spec.similarity, scaleFactor: spec.scaleFactor, mask };
+        for (const pool of [false, true]) {
+          const r = await streamHead(head, settings, { overviewSize: spec.overviewSize, output: true, pool });
+          close(r.output as Float32Array, await read('all_output.npy'), 1e-5, `${name} output`);
+          close(r.rowMax, await read('row_max.npy'), 1e-5, `${name} row max`);
+          close(r.rowEntropy as Float64Array, await read('row_entropy.npy'), 1e-4, `${name} entropy`);
+          close(r.overview?.data as Float32Array, await read('overview.npy'), 1e-5, `${name} overview`);
+          const detail = new StreamDetail(head, settings, r.stats);
+          const t = await detail.tile('weights', spec.tile);
+          close(t.data, await read('tile.npy'), 1e-5, `${name} tile`);
+          const rows = Array.from(await read('rows.npy'), Number);
+          const weights = await read('weights.npy');
+          const output = await read('output.npy');
+          for (let x = 0; x < rows.length; x++) {
+            const row = await detail.row(rows[x]);
+            close(row.weights, (weights as Float32Array).subarray(x * nk, (x + 1) * nk), 1e-6, `${name} row ${rows[x]}`);
+            close(row.output as number[], (output as Float32Array).subarray(x * dv, (x + 1) * dv), 1e-5, `${name} row ${rows[x]} output`);
+          }
+        }
+      } finally {
+        await handle?.close();
+      }
+    });
+  }
+
+  it('reads an explicit mask file lazily by rows and refuses values other than 0/1', async () => {
+    const handle = await openMatrix(path.join(FIXTURES, 'laplacian_explicit', 'mask.npy'));
+    try {
+      assert.throws(() => fileMask(handle, 290, 291), /mask is 290×290 but scores are 290×291/);
+      const rows = await fileMask(handle, 290, 290).rows(4, 6);
+      assert.strictEqual(rows.length, 2 * 290);
+      assert.ok(rows.subarray(290).every((x) => x === 0), 'row 5 is fully masked');
+    } finally {
+      await handle.close();
+    }
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'stream-mask-')), 'bad.npy');
+    await writeNpy(file, { shape: [2, 2], dtype: 'int8', data: Int8Array.from([1, 0, 2, 1]) });
+    const bad = await openMatrix(file);
+    try {
+      const rows = fileMask(bad, 2, 2);
+      assert.deepStrictEqual(Array.from(await rows.rows(0, 1)), [1, 0]);
+      await assert.rejects(rows.rows(1, 2), /mask must hold only 0\/1 or true\/false, found 2 at .*bad\.npy row 1, column 0/);
+    } finally {
+      await bad.close();
     }
   });
 
