@@ -4,9 +4,13 @@
  * the same order, as the in-memory reference (attention.ts attendRows), so a row's weights and a cell's rank are the
  * ones a full computation would give.
  */
+import { findAsset } from '../compute/assets';
+import { loadBestWasm } from '../compute/kernel';
 import { rankInRow } from '../../shared/inspect';
 import { MatrixError } from '../ndarray';
+import { kernelHead } from './engine';
 import type { RowStats, StreamHead, StreamSettings } from './types';
+import { WasmRowBlocks } from './wasmRows';
 
 export type StreamKind = 'weights' | 'scores' | 'scaled';
 
@@ -42,10 +46,26 @@ export interface StreamRow {
 /** Largest tile served, in cells (as the in-memory server's DEFAULT_MAX_TILE_CELLS). */
 export const MAX_STREAM_TILE_CELLS = 1024 * 1024;
 
+/** This thread's WASM instance for tiles (dot products of a tile's rows and columns), made on first use. */
+let tileKernel: WasmRowBlocks | null | undefined;
+let tileKey = 0;
+
+function getTileKernel(): WasmRowBlocks | undefined {
+  if (tileKernel === undefined) {
+    const module = loadBestWasm([findAsset('attention-fma.wasm'), findAsset('attention.wasm')])?.module;
+    tileKernel = module ? new WasmRowBlocks(module) : null;
+  }
+  return tileKernel ?? undefined;
+}
+
 export class StreamDetail {
   /** |k_j| for cosine, computed on first use. */
   private kNorms: Float64Array | undefined;
   private lastMask: { row: number; data: Uint8Array } | undefined;
+  /** The last row computed (hovering along a row asks for it again and again). */
+  private lastRow: StreamRow | undefined;
+  /** Tiles through the WASM kernel (dot and cosine); false: float64 TypeScript for every tile (tests). */
+  wasmTiles = true;
 
   constructor(readonly head: StreamHead, readonly settings: StreamSettings, readonly stats: RowStats) {}
 
@@ -124,6 +144,7 @@ export class StreamDetail {
   /** Row i whole, exactly as the reference computes it. */
   async row(i: number): Promise<StreamRow> {
     this.checkRow(i);
+    if (this.lastRow?.row === i) return this.lastRow;
     const { nk, dv, v } = this.head;
     const sf = this.settings.scaleFactor;
     const mask = await this.maskRows(i, i + 1);
@@ -156,7 +177,8 @@ export class StreamDetail {
         for (let c = 0; c < dv; c++) acc[c] += w * v[j * dv + c];
       }
     }
-    return { row: i, weights, scores, scaled, output: acc ? Array.from(acc) : undefined };
+    this.lastRow = { row: i, weights, scores, scaled, output: acc ? Array.from(acc) : undefined };
+    return this.lastRow;
   }
 
   /** One cell: weight, raw and scaled score, and its rank in the row (which needs the row). */
@@ -181,6 +203,12 @@ export class StreamDetail {
     const out = new Float32Array(rows * cols);
     const sf = this.settings.scaleFactor;
     const mask = await this.maskRows(r0, r0 + rows);
+    const sim = this.settings.similarity;
+    const kernel = this.wasmTiles && rows > 0 && cols > 0 && (sim === 'dot' || sim === 'cosine') && (kind !== 'scores' || sf !== 0) ? getTileKernel() : undefined;
+    if (kernel) {
+      this.tileWasm(kernel, kind, r0, c0, rows, cols, mask, out);
+      return { region: { r0, c0, rows, cols }, data: out };
+    }
     const s = new Float64Array(cols);
     for (let r = 0; r < rows; r++) {
       const i = r0 + r;
@@ -200,5 +228,39 @@ export class StreamDetail {
       }
     }
     return { region: { r0, c0, rows, cols }, data: out };
+  }
+
+  /**
+   * The tile's scores by the WASM kernel over just its rows and columns (float32 dot products, ~50× the float64
+   * loop), then weights from the sweep's max and sum in float64.
+   */
+  private tileWasm(kernel: WasmRowBlocks, kind: StreamKind, r0: number, c0: number, rows: number, cols: number, mask: Uint8Array | undefined, out: Float32Array): void {
+    const { q, k, dk, nk } = this.head;
+    const m = this.settings.mask;
+    const sf = this.settings.scaleFactor;
+    const kh = kernelHead(
+      { q: q.subarray(r0 * dk, (r0 + rows) * dk), k: k.subarray(c0 * dk, (c0 + cols) * dk), nq: rows, nk: cols, dk, dv: 0 },
+      // The tile's own causal diagonal: j ≤ i + offset ⟺ (j − c0) ≤ (i − r0) + (r0 + offset − c0).
+      { ...this.settings, mask: m.kind === 'causal' && kind !== 'scores' ? { kind: 'causal', offset: r0 + m.offset - c0 } : { kind: 'none' } },
+      false,
+    );
+    kernel.bind(kh, `tile ${++tileKey}`).attend(0, rows, undefined, (b) => {
+      for (let x = 0; x < b.rows; x++) {
+        const r = b.row0 + x;
+        const i = r0 + r;
+        const max = this.stats.max[i];
+        const inv = 1 / this.stats.sum[i];
+        const base = x * b.stride;
+        const o = r * cols;
+        for (let c = 0; c < cols; c++) {
+          const j = c0 + c;
+          const vis = m.kind === 'causal' ? j <= i + m.offset : !mask || mask[r * nk + j] !== 0;
+          const y = b.scores[base + c] * b.scoreUnit; // the scaled score
+          if (kind === 'scores') out[o + c] = y / sf;
+          else if (kind === 'scaled') out[o + c] = vis ? y : -Infinity;
+          else out[o + c] = !vis || max === -Infinity ? 0 : Math.exp(y - max) * inv;
+        }
+      }
+    });
   }
 }
