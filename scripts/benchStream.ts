@@ -136,7 +136,7 @@ export async function benchStream(quick = false): Promise<StreamBenchRow[]> {
   const n = 32768;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attn-stream-'));
   try {
-    const files = ['q', 'k', 'v'].map((x, i) => path.join(dir, `${x}.npy`));
+    const files = ['q', 'k', 'v'].map((x) => path.join(dir, `${x}.npy`));
     for (let i = 0; i < 3; i++) await writeNpy(files[i], { shape: [n, D], dtype: 'float32', data: random(n * D, i + 1) });
     const script = path.join(__dirname, '..', '..', 'scripts', 'numpy_stream_ref.py');
     const haveNumpy = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;

@@ -4,8 +4,9 @@
  * Validation, projection and the head split are the in-memory path's own (prepareAttention), so both paths agree on
  * every convention; an explicit mask may instead come lazily by rows (a mask file far larger than memory).
  */
-import { combineHeads, maskedRowsWarning, prepareAttention } from '../attention';
-import type { AttentionInput, MaskSpec, PreparedAttention } from '../attention';
+import { combineHeads, prepareAttention } from '../attention/project';
+import { maskedRowsWarning } from '../attention/rows';
+import type { AttentionInput, MaskSpec, PreparedAttention } from '../attention/types';
 import { MatrixError } from '../ndarray';
 import { StreamDetail } from './detail';
 import { streamHead } from './engine';

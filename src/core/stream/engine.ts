@@ -5,7 +5,7 @@
  * size n_q × n_k is ever allocated: a thread holds one 16-row block of weights at a time. Explicit masks are read
  * lazily, a batch of rows at a time.
  */
-import { maskedRowsWarning } from '../attention';
+import { maskedRowsWarning } from '../attention/rows';
 import { findAsset } from '../compute/assets';
 import { getPool } from '../compute/fast';
 import { abortError } from '../compute/pool';

@@ -3,7 +3,7 @@
  * kernels and the on-demand detail share. A head is given as views (Q [n_q, d_k], K [n_k, d_k], V [n_k, d_v]), so
  * grouped-query attention is a matter of which K/V view a query head is paired with (kvHeadOf).
  */
-import type { Similarity } from '../attention';
+import type { Similarity } from '../attention/types';
 
 /** One head's inputs: C-order float32 views (subarrays of a [H, T, d] stack are fine). */
 export interface StreamHead {
