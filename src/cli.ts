@@ -13,8 +13,11 @@ Commands:
   compute --q FILE[#m] [--k FILE[#m]] [--v FILE[#m]]
       [--similarity dot|cosine|laplacian|euclidean] [--scale sqrt|dk|none|NUMBER]
       [--mask none|causal|FILE[#m]] [--heads H --wq F --wk F --wv F [--wo F]]
-      [--json] [--out DIR]
+      [--rows LIST | --no-weights] [--max-cells N] [--json] [--out DIR]
       Attention weights softmax(sim(Q, K) * scale) and output weights * V.
+      Long contexts: --rows 0,17,4095 computes only those query rows, --no-weights
+      the output of every row; neither holds the n_q x n_k weights. Without them,
+      more than --max-cells (default 67108864) weight cells is refused.
 
 Options:
   -h, --help     this text
