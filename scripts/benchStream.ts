@@ -139,11 +139,15 @@ export async function benchStream(quick = false): Promise<StreamBenchRow[]> {
     const files = ['q', 'k', 'v'].map((x) => path.join(dir, `${x}.npy`));
     for (let i = 0; i < 3; i++) await writeNpy(files[i], { shape: [n, D], dtype: 'float32', data: random(n * D, i + 1) });
     const script = path.join(__dirname, '..', '..', 'scripts', 'numpy_stream_ref.py');
+    const cli = path.join(__dirname, '..', '..', 'dist', 'cli.js');
     const haveNumpy = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
     const ours: number[] = [];
     const numpy: number[] = [];
     for (let r = 0; r < (quick ? 1 : 3); r++) {
-      const a = wall(process.execPath, [__filename, '--job', ...files, path.join(dir, 'ours.npy')]);
+      // The CLI as users run it (dist/cli.js, bundled); our own --job runner when the bundle is missing.
+      const a = fs.existsSync(cli)
+        ? wall(process.execPath, [cli, 'compute', '--q', files[0], '--k', files[1], '--v', files[2], '--mask', 'causal', '--no-weights', '--out', path.join(dir, 'ours')])
+        : wall(process.execPath, [__filename, '--job', ...files, path.join(dir, 'ours.npy')]);
       if (a !== null) ours.push(a);
       if (haveNumpy) {
         const b = wall('python3', [script, ...files, path.join(dir, 'numpy.npy')]);
@@ -153,7 +157,7 @@ export async function benchStream(quick = false): Promise<StreamBenchRow[]> {
     const o = ours.length ? median(ours) : null;
     const p = numpy.length ? median(numpy) : null;
     rows.push({ name: 'long context: whole process (load 3 .npy, O for every row, save)', n, ms: o, numpyMs: p, ratio: o && p ? o / p : null,
-      note: 'causal, d = 64; NumPy: scripts/numpy_stream_ref.py, 1024 rows at a time, float32' });
+      note: 'compute --mask causal --no-weights --out, d = 64; NumPy: scripts/numpy_stream_ref.py, 1024 rows at a time, float32' });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
