@@ -3,9 +3,8 @@ import * as path from 'path';
 import type { ComputeChoice } from '../computeChoice';
 import type { AttentionSpec } from '../core/jsonMatrix';
 import { MatrixError } from '../core/ndarray';
-import { buildModelFromSpec } from '../core/view/model';
 import type { HeatmapSource } from '../heatmapView';
-import { compute, readRef } from '../loadPipeline';
+import { computeModel, readRef } from '../loadPipeline';
 import type { SourceEnv } from '../loadPipeline';
 import { splitRef } from '../core/matrixFile';
 import { computeSourceId } from '../sourceIds';
@@ -31,8 +30,7 @@ export function computeSource(choice: ComputeChoice, env: SourceEnv): HeatmapSou
         mask: choice.mask === 'causal' ? 'causal' : undefined,
         heads: choice.heads > 1 ? choice.heads : undefined,
       };
-      const result = await compute(spec, env);
-      return buildModelFromSpec(spec, result, title);
+      return computeModel(spec, env, title);
     },
   };
 }

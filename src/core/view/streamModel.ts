@@ -3,11 +3,13 @@
  * overview, row max and entropy; the model keeps the head and the per-row softmax normalisers so the server
  * (streamServe.ts) computes tiles, hover cells and pinned rows on demand. V stays as the model's `values`.
  */
+import { prepareAttention } from '../attention/project';
+import type { AttentionInput } from '../attention/types';
 import { describeScale } from '../../shared/format';
 import type { HeatmapModel } from '../../shared/types';
 import { StreamDetail } from '../stream/detail';
 import { streamHead } from '../stream/engine';
-import type { StreamHead, StreamSettings } from '../stream/types';
+import type { StreamHead, StreamMask, StreamSettings } from '../stream/types';
 import { streamedModel } from './streamServe';
 
 export interface StreamModelOptions {
@@ -39,4 +41,23 @@ export async function buildStreamedModel(head: StreamHead, settings: StreamSetti
     warnings: [...(opts.warnings ?? []), ...result.warnings],
   };
   return streamedModel(base, { detail, result });
+}
+
+/**
+ * A streamed model from a whole input (validated, projected and split into heads as the in-memory path does):
+ * head `head` (default 0) of it. An explicit mask in memory is read by rows from there.
+ */
+export async function buildStreamedModelFromInput(input: AttentionInput, opts: StreamModelOptions & { head?: number }): Promise<HeatmapModel> {
+  const p = prepareAttention(input, { float32: true });
+  const h = Math.min(Math.max(0, Math.floor(opts.head ?? 0)), p.heads - 1);
+  const f32 = (a: Float32Array | Float64Array) => (a instanceof Float32Array ? a : Float32Array.from(a));
+  const head: StreamHead = { q: f32(p.q[h]), k: f32(p.k[h]), v: f32(p.v[h]), nq: p.nq, nk: p.nk, dk: p.dk, dv: p.dv };
+  const m = p.mask;
+  const base = m.kind === 'matrix' && m.perHead ? h * p.nq * p.nk : 0;
+  const mask: StreamMask = m.kind === 'causal' ? { kind: 'causal', offset: m.offset }
+    : m.kind === 'matrix' ? { kind: 'rows', source: { nq: p.nq, nk: p.nk, rows: async (r0, r1) => m.data.slice(base + r0 * p.nk, base + r1 * p.nk) } }
+      : { kind: 'none' };
+  const model = await buildStreamedModel(head, { similarity: p.similarity, scaleFactor: p.scaleFactor, mask }, { ...opts, warnings: [...(opts.warnings ?? []), ...p.warnings] });
+  if (p.heads > 1) model.subtitle = `head ${h} of ${p.heads} · ${model.subtitle ?? ''}`;
+  return model;
 }
