@@ -4,7 +4,10 @@ import type { ComputeChoice } from '../computeChoice';
 import type { AttentionSpec } from '../core/jsonMatrix';
 import { MatrixError } from '../core/ndarray';
 import type { HeatmapSource } from '../heatmapView';
-import { computeModel, readRef } from '../loadPipeline';
+import { computeModel, gridCellSize, readRef } from '../loadPipeline';
+import { scaleFactorFor } from '../core/attention/shapes';
+import { buildStreamedGridModel } from '../core/view/streamGrid';
+import type { ThumbnailCache } from '../core/view/streamGrid';
 import type { SourceEnv } from '../loadPipeline';
 import { splitRef } from '../core/matrixFile';
 import { computeSourceId } from '../sourceIds';
@@ -15,15 +18,35 @@ export function computeSource(choice: ComputeChoice, env: SourceEnv): HeatmapSou
   const names = [choice.q, choice.k, choice.v].filter((r): r is string => !!r).map((r) => path.basename(r));
   const title = `attention(${names.join(', ')})`;
   const trail = fileTrail([choice.q, choice.k, choice.v].filter((r): r is string => !!r).map((r) => splitRef(r).file));
+  // The grid's thumbnails of a per-layer Q/K dump, kept while this source (its panel) lives.
+  const thumbnails: ThumbnailCache = new Map();
   return {
     id: computeSourceId(choice),
     title,
     files: trail.files,
-    load: async () => {
+    load: async (selection) => {
       const onRef = trail.start();
       const read = (ref: string | undefined) => (ref ? readRef(ref, env, onRef) : Promise.resolve(undefined));
       const [q, k, v] = await Promise.all([read(choice.q), read(choice.k), read(choice.v)]);
       if (!q) throw new MatrixError('no Q matrix was chosen', choice.q);
+      if (q.shape.length >= 3) {
+        // Per-layer Q/K dumps: a heads (layers × heads) grid, every head streamed from Q and K.
+        const kk = k ?? q;
+        const dk = q.shape[q.shape.length - 1];
+        const t = q.shape[q.shape.length - 2];
+        const tk = kk.shape[kk.shape.length - 2];
+        const settings = env.settings();
+        const lead = q.shape.length === 4 ? [q.shape[0], q.shape[1]] : [q.shape[0]];
+        return (env.runLong ?? ((_t, work) => work(new AbortController().signal, () => undefined)))(
+          `Computing ${lead.join('×')} heads of ${t.toLocaleString('en-US')} tokens, streamed from Q and K`,
+          (signal, report) => buildStreamedGridModel(q, kk, v ?? k ?? q, {
+            similarity: choice.similarity, scaleFactor: scaleFactorFor(choice.scale, choice.similarity, dk),
+            mask: choice.mask === 'causal' ? { kind: 'causal', offset: tk - t } : { kind: 'none' },
+          }, {
+            title, overviewSize: settings.overviewSize, cellSize: gridCellSize([...lead, t, t], settings.overviewSize),
+            selection, cache: thumbnails, file: splitRef(choice.q).file, signal, onProgress: report,
+          }));
+      }
       const spec: AttentionSpec = {
         file: splitRef(choice.q).file, q, k, v,
         similarity: choice.similarity, scale: choice.scale,

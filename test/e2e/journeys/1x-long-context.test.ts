@@ -42,7 +42,17 @@ describe('journey 1x: a 32k-token head streamed from Q and K', () => {
     for (const [name, f] of [['ctx32k_q', q], ['ctx32k_k', k], ['ctx32k_v', v]] as const) writeFloat32Npy(path.join(wb.workspace, `${name}.npy`), N, D, f);
     console.log(`      wrote ctx32k_{q,k,v}.npy (8 MiB each) in ${Date.now() - wrote} ms`);
 
-    await step(J, 'run "Attention: Compute Attention from Q, K, V…"', () => wb.runCommand('Attention: Compute Attention from Q, K, V…'));
+    // Run alone, this journey can start before the extension's commands are registered on a loaded machine: retry.
+    await step(J, 'run "Attention: Compute Attention from Q, K, V…"', async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await wb.runCommand('Attention: Compute Attention from Q, K, V…');
+        } catch (err) {
+          if (attempt >= 6) throw err;
+          await page.keyboard.press('Escape');
+        }
+      }
+    });
     const widget = page.locator('.quick-input-widget');
     const input = widget.locator('.quick-input-box input');
     const answers: [RegExp, string][] = [
