@@ -87,6 +87,21 @@ describe('view: a streamed head is served like a computed one (StreamServer vs M
     assert.strictEqual(await streamed.cellText('weights', 650, 3), full.cellText('weights', 650, 3));
   });
 
+  it('answers a column ("attended by") and a selection of rows read as one, as the full map does', async () => {
+    const ca = await streamed.respond({ type: 'requestColumn', id: 4, kind: 'weights', col: 420 });
+    const cb = full.respond({ type: 'requestColumn', id: 4, kind: 'weights', col: 420 });
+    assert.ok(ca?.type === 'column' && cb?.type === 'column' && ca.details && cb.details);
+    assert.strictEqual(ca.details.colLabel, 't420');
+    close(ca.details.values, cb.details.values, 1e-5, 'column');
+    const sa = await streamed.respond({ type: 'requestSelection', id: 5, kind: 'weights', rows: [650, 12, 300, 12] });
+    const sb = full.respond({ type: 'requestSelection', id: 5, kind: 'weights', rows: [650, 12, 300, 12] });
+    assert.ok(sa?.type === 'selection' && sb?.type === 'selection' && sa.details && sb.details);
+    assert.deepStrictEqual(sa.details.rows, [12, 300, 650]);
+    close(sa.details.sum, sb.details.sum, 1e-6, 'selection sum');
+    close(sa.details.mean, sb.details.mean, 1e-6, 'selection mean');
+    close(sa.details.output as number[], sb.details.output as number[], 1e-5, 'selection output');
+  });
+
   it('exports the visible region as CSV like the full map, and refuses the whole map with what to do', async () => {
     const region = { r0: 10, c0: 5, rows: 6, cols: 7 };
     const a = (await streamed.csv('weights', region) as string).trim().split('\n').map((l) => l.split(','));

@@ -181,6 +181,29 @@ export class StreamDetail {
     return this.lastRow;
   }
 
+  /** Column j's weights for every query row (n_q dot products), from the sweep's per-row max and sum. */
+  async column(j: number): Promise<Float32Array> {
+    const { nq, nk } = this.head;
+    if (!Number.isInteger(j) || j < 0 || j >= nk) throw new MatrixError(`column ${j} is outside 0…${nk - 1}`);
+    const out = new Float32Array(nq);
+    const s = new Float64Array(1);
+    const sf = this.settings.scaleFactor;
+    const m = this.settings.mask;
+    // Explicit masks by batches of rows (one column of each row is needed, but rows are what the file holds).
+    const BATCH = 1024;
+    for (let r0 = 0; r0 < nq; r0 += BATCH) {
+      const r1 = Math.min(nq, r0 + BATCH);
+      const mask = m.kind === 'rows' ? await m.source.rows(r0, r1) : undefined;
+      for (let i = r0; i < r1; i++) {
+        const max = this.stats.max[i];
+        if (max === -Infinity || !this.visible(i, j, mask, (i - r0) * nk)) continue;
+        this.scoreRow(i, j, j + 1, s);
+        out[i] = Math.exp(s[0] * sf - max) / this.stats.sum[i];
+      }
+    }
+    return out;
+  }
+
   /** One cell: weight, raw and scaled score, and its rank in the row (which needs the row). */
   async cell(i: number, j: number): Promise<StreamCell> {
     this.checkRow(i);

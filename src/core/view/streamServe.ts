@@ -10,6 +10,8 @@ import { formatFloat32 } from '../../shared/format';
 import { weightedSum } from '../../shared/inspect';
 import type { CellDetails, RowDetails } from '../../shared/inspect';
 import { labelOf } from '../../shared/labels';
+import { columnDetails, normaliseRows, selectionDetails } from '../../shared/tokenRows';
+import type { ColumnDetails, SelectionDetails } from '../../shared/tokenRows';
 import type { HeatmapModel, Matrix2D, ViewKind } from '../../shared/types';
 import { MAX_STREAM_TILE_CELLS } from '../stream/detail';
 import type { StreamDetail } from '../stream/detail';
@@ -40,6 +42,9 @@ export function streamedModel(base: HeatmapModel, head: StreamedHead): HeatmapMo
 export function streamedPart(model: HeatmapModel): StreamedHead | undefined {
   return streamedParts.get(model);
 }
+
+/** Largest selection of a streamed head's rows read as one (each row is computed whole). */
+export const MAX_STREAM_SELECTION = 1024;
 
 /** Largest CSV export of a streamed kind, in cells (the visible region when zoomed, or a row). */
 export const MAX_STREAM_CSV_CELLS = 4 * 1024 * 1024;
@@ -151,6 +156,40 @@ export class StreamServer {
     return { row, rowLabel: labelOf(m.queryLabels, row), weights: r.weights.slice(), kind: 'weights', output, valuesNonNegative };
   }
 
+  /** Column `col` of the weights ("attended by"), computed for every query row from the sweep's normalisers. */
+  async columnDetails(kind: ViewKind, col: number): Promise<ColumnDetails | undefined> {
+    if (kind !== 'weights' && this.small.hasKind(kind)) return columnDetails(this.model, kind, col);
+    if (col >= this.cols) return undefined;
+    return { col, colLabel: labelOf(this.model.keyLabels, col), kind: 'weights', values: await this.head.detail.column(col) };
+  }
+
+  /** Selected query rows read as one: each row computed whole (exactly), at most MAX_STREAM_SELECTION of them. */
+  async selectionDetails(kind: ViewKind, rows: readonly number[]): Promise<SelectionDetails | undefined> {
+    if (kind !== 'weights' && this.small.hasKind(kind)) return selectionDetails(this.model, kind, rows);
+    const picked = normaliseRows(rows, this.rows);
+    if (picked.length === 0 || picked.length > MAX_STREAM_SELECTION) return undefined;
+    const acc = new Float64Array(this.cols);
+    let out: Float64Array | undefined;
+    for (const i of picked) {
+      const r = await this.head.detail.row(i);
+      for (let j = 0; j < this.cols; j++) acc[j] += r.weights[j];
+      if (r.output) {
+        out ??= new Float64Array(r.output.length);
+        for (let c = 0; c < r.output.length; c++) out[c] += r.output[c];
+      }
+    }
+    const v = this.model.values;
+    let valuesNonNegative = false;
+    if (v) {
+      valuesNonNegative = true;
+      for (let x = 0; x < v.data.length; x++) if (!(v.data[x] >= 0)) { valuesNonNegative = false; break; }
+    }
+    return {
+      rows: picked, kind: 'weights', sum: Float32Array.from(acc), mean: Float32Array.from(acc, (x) => x / picked.length),
+      output: out && Array.from(out, (x) => x / picked.length), valuesNonNegative,
+    };
+  }
+
   /** CSV of the region on screen (or of one row); the whole map of a streamed head is refused, with what to do. */
   async csv(kind: ViewKind, region?: Region): Promise<string | undefined> {
     if (kind !== 'weights') return this.small.csv(kind, region);
@@ -197,6 +236,10 @@ export class StreamServer {
         return { type: 'cell', id: msg.id, details: await this.cellDetails(msg.kind, msg.row, msg.col) };
       case 'requestRow':
         return { type: 'row', id: msg.id, details: await this.rowDetails(msg.row) };
+      case 'requestColumn':
+        return { type: 'column', id: msg.id, details: await this.columnDetails(msg.kind, msg.col) };
+      case 'requestSelection':
+        return { type: 'selection', id: msg.id, details: await this.selectionDetails(msg.kind, msg.rows) };
       default:
         return undefined;
     }
