@@ -105,10 +105,18 @@ describe('journey 1x: a 32k-token head streamed from Q and K', () => {
     // Find the diagonal cell of the row under the centre: columns per pixel from two hovers, then step onto it.
     const box = await canvasBox(frame);
     const centre = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
-    const [i] = cellOf(exact) as [number, number];
-    let hit: { text: string; x: number } | undefined;
+    const [i, j0] = cellOf(exact) as [number, number];
+    // The centre is on the diagonal when zoomed about it; otherwise step across, waiting at each pixel for the tooltip
+    // to name that pixel's cell (the last tooltip stays up until the new one arrives).
+    let hit: { text: string; x: number } | undefined = i === j0 ? { text: exact, x: centre.x } : undefined;
+    let last = exact;
     for (let x = centre.x - 40; x <= centre.x + 40 && !hit; x += 1) {
-      const text = await tooltipAt(page, frame, { x, y: centre.y }, 1500);
+      await page.mouse.move(x, centre.y);
+      const text = await waitFor('the tooltip to follow the mouse', async () => {
+        const t = await visibleText(frame.locator('#tooltip'));
+        return t && t !== last ? t : undefined;
+      }, 800, 25).catch(() => last);
+      last = text;
       const c = cellOf(text);
       if (c && c[0] === i && c[1] === i && /weight/.test(text)) hit = { text, x };
     }
