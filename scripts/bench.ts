@@ -31,6 +31,7 @@ import { computeAndSave } from '../src/cli/compute';
 import { benchFiles } from './benchFiles';
 import { benchHeads } from './benchHeads';
 import { benchMemory } from './benchMemory';
+import { benchStream } from './benchStream';
 import { median, timeMedian } from './timing';
 
 interface Row { name: string; n?: number; ms: number | null; numpyMs?: number | null; ratio?: number | null; note?: string }
@@ -403,6 +404,7 @@ async function main(): Promise<void> {
   }
   if (!engineOnly) {
     rows.push(...(await benchMemory()));
+    rows.push(...(await benchStream(quick)));
     rows.push(...webviewBench());
   }
 

@@ -13,12 +13,16 @@ Commands:
   compute --q FILE[#m] [--k FILE[#m]] [--v FILE[#m]]
       [--similarity dot|cosine|laplacian|euclidean] [--scale sqrt|dk|none|NUMBER]
       [--mask none|causal|FILE[#m]] [--heads H --wq F --wk F --wv F [--wo F]]
-      [--batch B] [--json] [--out DIR] [--kernel auto|native|wasm]
+      [--batch B] [--rows LIST | --no-weights] [--max-cells N] [--json] [--out DIR]
+      [--kernel auto|native|wasm]
       Attention weights softmax(sim(Q, K) * scale) and output weights * V.
       Per-head Q [H,n_q,d], K and V [H_kv,n_k,d] (H_kv dividing H: grouped-query
       attention) give weights [H,n_q,n_k] and output [H,n_q,d_v]; --batch picks
       the entry of [B,H,n,d] inputs.
       --kernel: native (C, AVX-512/AVX2) when built, else WASM (auto, the default).
+      Long contexts: --rows 0,17,4095 computes only those query rows, --no-weights
+      the output of every row; neither holds the n_q x n_k weights. Without them,
+      more than --max-cells (default 67108864) weight cells is refused.
   heads FILE[#member] [--tokens FILE[#member]] [--json] [--sort METRIC]
       Per-head metrics of [L, H, n, n] / [H, n, n] attention maps: entropy, max, bos, self, previous_token,
       and with tokens duplicate_token and induction; a table sorted by METRIC (default entropy), highest first.

@@ -6,7 +6,9 @@
 import { randomBytes } from 'crypto';
 import * as vscode from 'vscode';
 import { isPng } from './core/view/csv';
-import { ModelServer } from './core/view/serve';
+import type { ModelServer } from './core/view/serve';
+import { serverFor } from './core/view/streamServe';
+import type { StreamServer } from './core/view/streamServe';
 import { isAggregateKind, type HeatmapModel, type ViewKind } from './shared/types';
 import {
   assertNever, HOST_REQUESTS, parseFromWebview, type FromWebview, type Region, type Settings, type ToWebview, type WebviewReply,
@@ -100,7 +102,8 @@ class Controller implements HeatmapController {
   readonly onDidReceiveTiming = this.timing.event;
   private readonly modelChanged = new vscode.EventEmitter<HeatmapModel>();
   readonly onDidChangeModel = this.modelChanged.event;
-  private server: ModelServer | undefined;
+  /** A ModelServer, or a StreamServer for a long-context head computed on demand (async replies). */
+  private server: ModelServer | StreamServer | undefined;
   private ready = false;
   private disposed = false;
   private lastError: string | undefined;
@@ -168,7 +171,7 @@ class Controller implements HeatmapController {
 
   update(model: HeatmapModel): void {
     if (this.disposed) return;
-    this.server = new ModelServer(model, { overviewSize: this.settings.current.overviewSize });
+    this.server = serverFor(model, { overviewSize: this.settings.current.overviewSize });
     this.selection = model.selection;
     this.lastError = undefined;
     this.postModel();
@@ -224,7 +227,7 @@ class Controller implements HeatmapController {
   async exportCsv(target: vscode.Uri): Promise<void> {
     const s = this.server;
     if (!s) throw new Error('nothing to export yet');
-    const text = s.csv(s.pickKind(this.kind), this.region);
+    const text = await s.csv(s.pickKind(this.kind), this.region);
     if (text === undefined) throw new Error('nothing to export');
     await vscode.workspace.fs.writeFile(target, Buffer.from(text, 'utf8'));
   }
@@ -256,14 +259,18 @@ class Controller implements HeatmapController {
       case 'requestRow':
       case 'requestColumn':
       case 'requestSelection': {
-        if (msg.type === 'requestMatrix' && this.server?.model.kinds[msg.kind]) this.kind = msg.kind;
-        const reply = this.server?.respond(msg);
-        // Stamped with the model it was answered from: the webview drops replies for a model it has replaced.
-        if (reply) this.post({ ...reply, seq: this.seq } as ToWebview);
+        if (msg.type === 'requestMatrix' && this.server?.hasKind(msg.kind)) this.kind = msg.kind;
+        // Stamped with the model it was answered from: the webview drops replies for a model it has replaced. A
+        // streamed head answers asynchronously (tiles, cells and rows computed from Q and K), so the stamp is taken first.
+        const seq = this.seq;
+        void Promise.resolve(this.server?.respond(msg)).then(
+          (reply) => { if (reply) this.post({ ...reply, seq } as ToWebview); },
+          (err: unknown) => this.showError(err),
+        );
         return;
       }
       case 'viewState':
-        if (this.server?.model.kinds[msg.kind]) this.kind = msg.kind;
+        if (this.server?.hasKind(msg.kind)) this.kind = msg.kind;
         this.region = msg.region;
         return;
       case 'selectHead':
@@ -276,11 +283,11 @@ class Controller implements HeatmapController {
         this.requests.handleReply(msg);
         return;
       case 'copyCell': {
-        const text = this.server?.cellText(msg.kind, msg.row, msg.col);
-        if (text !== undefined) {
+        void Promise.resolve(this.server?.cellText(msg.kind, msg.row, msg.col)).then((text) => {
+          if (text === undefined || this.disposed) return;
           void vscode.env.clipboard.writeText(text);
           void vscode.window.setStatusBarMessage(`Copied ${text}`, 2000);
-        }
+        }, (err: unknown) => this.showError(err));
         return;
       }
       case 'timing':

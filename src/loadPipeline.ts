@@ -20,6 +20,7 @@ import type { ArrayInfo, MatrixHandle } from './core/matrixFile';
 import { MatrixError, product } from './core/ndarray';
 import type { NdArray } from './core/ndarray';
 import { arrayDumpHandle, buildModelFromArray, buildModelFromDump, buildModelFromSpec } from './core/view/model';
+import { buildStreamedModelFromInput } from './core/view/streamModel';
 import { dumpAxes, gridSize } from './core/view/dumpAxes';
 import type { DumpAxes } from './core/view/dumpAxes';
 import type { Selection } from './core/view/model';
@@ -111,9 +112,7 @@ export async function loadJson(
       similarity: spec.similarity ?? env.settings().similarity,
       scale: spec.scale ?? env.settings().scale,
     };
-    const result = await compute(filled, env);
-    onAttention?.(filled, result);
-    return buildModelFromSpec(filled, result, title, selection);
+    return computeModel(filled, env, title, selection, (result) => onAttention?.(filled, result));
   }
   if (spec.weights && spec.weights.shape.length >= 3) {
     onAttention?.(spec, undefined);
@@ -139,6 +138,40 @@ function checkCells(a: NdArray, file: string, env: SourceEnv): NdArray {
     throw new MatrixError(`has ${cells} cells, more than attentionInspector.maxCells (${max}); raise the setting to load it`, file);
   }
   return a;
+}
+
+/** Weight cells of the attention a spec describes (all heads). */
+function cellsOf(spec: AttentionSpec): { nq: number; nk: number; cells: number } {
+  const q = specToInput(spec).q;
+  const nq = q.shape.length > 1 ? q.shape[0] : 1;
+  const nk = spec.k ? (spec.k.shape.length > 1 ? spec.k.shape[0] : 1) : nq;
+  return { nq, nk, cells: nq * nk * Math.max(1, spec.heads ?? 1) };
+}
+
+/**
+ * The model of a spec's attention: computed whole up to attentionInspector.maxCells; above it streamed from Q and K
+ * (one head, never n_q × n_k in memory: overview from a sweep, tiles, cells and rows on demand), with progress.
+ */
+/**
+ * The model of a computation: in memory up to maxCells (`onResult` hears the result, for the head table), streamed
+ * from Q and K above it.
+ */
+export async function computeModel(
+  spec: AttentionSpec, env: SourceEnv, title: string, selection?: Selection, onResult?: (result: AttentionResult) => void,
+): Promise<HeatmapModel> {
+  const { nq, nk, cells } = cellsOf(spec);
+  if (cells <= env.settings().maxCells) {
+    const result = await compute(spec, env);
+    onResult?.(result);
+    return buildModelFromSpec(spec, result, title, selection);
+  }
+  const run = env.runLong ?? runDirect;
+  const heads = Math.max(1, spec.heads ?? 1);
+  return run(`Computing attention (${nq.toLocaleString('en-US')}×${nk.toLocaleString('en-US')}${heads > 1 ? `, head ${selection?.head ?? 0} of ${heads}` : ''}, streamed from Q and K)`,
+    (signal, report) => buildStreamedModelFromInput(specToInput(spec), {
+      title, overviewSize: env.settings().overviewSize, head: selection?.head, signal, onProgress: report,
+      queryLabels: spec.queryLabels, keyLabels: spec.keyLabels, file: spec.file,
+    }));
 }
 
 export async function compute(spec: AttentionSpec, env: SourceEnv): Promise<AttentionResult> {

@@ -1,7 +1,7 @@
 /**
  * `attention-inspector compute --q FILE[#m] [--k FILE[#m]] [--v FILE[#m]]
  *     [--similarity dot|cosine|laplacian|euclidean] [--scale sqrt|dk|none|NUMBER] [--mask none|causal|FILE[#m]]
- *     [--heads H --wq F --wk F --wv F [--wo F]] [--batch B] [--json] [--out DIR] [--kernel auto|native|wasm]`
+ *     [--heads H --wq F --wk F --wv F [--wo F]] [--batch B] [--rows LIST | --no-weights] [--max-cells N] [--json] [--out DIR] [--kernel auto|native|wasm]`
  *
  * Stable contract (other parts' tests rely on it):
  * - `--k`/`--v` default to `--q`. `--q FILE.json` may be an attention spec: its Q (or X), K, V, weights and
@@ -13,6 +13,12 @@
  *   (grouped-query attention): weights [H][n_q][n_k] and output [H][n_q][d_v] (each head's output, not
  *   concatenated). [B, H, n, d] inputs compute batch entry `--batch B` (default 0).
  * - `--out DIR` writes weights.npy and output.npy (float32) in those shapes.
+ * - Long contexts (issue 14), computed by the streamed engine without ever holding n_q × n_k:
+ *   `--rows 0,17,4095` gives those query rows only: weights (and scores) [len][n_k] ([h][len][n_k] with heads) and
+ *   output [len][d_v], in --json (with "rows") and --out (weights.npy, output.npy, rows.npy);
+ *   `--no-weights` gives the output of every row and no weights (--out writes only output.npy).
+ *   Without either, more than --max-cells (default 67,108,864 = 8192²) weight cells is refused with an `error:`
+ *   line that suggests them.
  * - Bad input: exit code 1 and one `error:` line naming the problem.
  */
 import { promises as fsp } from 'fs';
@@ -26,7 +32,9 @@ import type { KernelChoice } from '../core/compute/native';
 import type { AttentionInput, AttentionResult, Scale, Similarity } from '../core/attention';
 import { loadSpec } from '../core/jsonSpec';
 import { specToInput } from '../core/specInput';
-import { readMatrix, splitRef } from '../core/matrixFile';
+import { openMatrix, readMatrix, splitRef } from '../core/matrixFile';
+import { attentionOutput, attentionRows } from '../core/stream/attention';
+import { fileMask } from '../core/stream/mask';
 import { MatrixError } from '../core/ndarray';
 import type { NdArray } from '../core/ndarray';
 import { HOST_LITTLE_ENDIAN, NPY_MAGIC } from '../core/npy';
@@ -35,12 +43,16 @@ import { npyHeaderText, writeNpy } from '../core/npyWrite';
 interface ComputeArgs {
   q?: string; k?: string; v?: string; mask?: string; wq?: string; wk?: string; wv?: string; wo?: string;
   similarity?: Similarity; scale?: Scale; heads?: number; batch?: number; json: boolean; out?: string; kernel?: KernelChoice;
+  rows?: number[]; noWeights: boolean; maxCells: number;
 }
+
+/** Weight cells computed whole without --rows or --no-weights (the extension's attentionInspector.maxCells default). */
+export const DEFAULT_MAX_CELLS = 8192 * 8192;
 
 const FILE_OPTIONS = ['q', 'k', 'v', 'mask', 'wq', 'wk', 'wv', 'wo'] as const;
 
 export function parseComputeArgs(args: string[]): ComputeArgs {
-  const out: ComputeArgs = { json: false };
+  const out: ComputeArgs = { json: false, noWeights: false, maxCells: DEFAULT_MAX_CELLS };
   for (let i = 0; i < args.length; i++) {
     let a = args[i];
     let value: string | undefined;
@@ -82,6 +94,18 @@ export function parseComputeArgs(args: string[]): ComputeArgs {
       if (!(KERNEL_CHOICES as readonly string[]).includes(s)) throw new MatrixError(`--kernel must be auto, native or wasm (got ${JSON.stringify(s)})`);
       out.kernel = s as KernelChoice;
     } else if (a === '--out') out.out = take('a directory');
+    else if (a === '--no-weights') out.noWeights = true;
+    else if (a === '--rows') {
+      const s = take('a comma-separated list of query rows, e.g. 0,17,4095');
+      const rows = s.split(',').map((x) => x.trim());
+      if (rows.some((x) => !/^\d+$/.test(x))) throw new MatrixError(`--rows must be query row numbers separated by commas, e.g. 0,17,4095 (got ${JSON.stringify(s)})`);
+      out.rows = rows.map(Number);
+    } else if (a === '--max-cells') {
+      const s = take('a positive integer');
+      const n = Number(s);
+      if (!Number.isSafeInteger(n) || n < 1) throw new MatrixError(`--max-cells must be a positive integer (got ${JSON.stringify(s)})`);
+      out.maxCells = n;
+    }
     else if (a.startsWith('-')) throw new MatrixError(`unknown option ${a} (try --help)`);
     else throw new MatrixError(`unexpected argument ${JSON.stringify(a)} (compute takes --q FILE and options)`);
   }
@@ -89,8 +113,11 @@ export function parseComputeArgs(args: string[]): ComputeArgs {
   return out;
 }
 
-/** The AttentionInput the arguments describe; a JSON spec given as --q supplies defaults. */
-async function buildInput(a: ComputeArgs): Promise<AttentionInput> {
+/**
+ * The AttentionInput the arguments describe; a JSON spec given as --q supplies defaults. With `lazyMask`, a mask
+ * file is not read here (the streamed path reads it by rows): its ref is returned instead.
+ */
+async function buildInput(a: ComputeArgs, lazyMask = false): Promise<AttentionInput & { maskRef?: string }> {
   const qRef = a.q as string;
   const { file, member } = splitRef(qRef);
   let input: Partial<AttentionInput> = {};
@@ -110,6 +137,7 @@ async function buildInput(a: ComputeArgs): Promise<AttentionInput> {
   let mask = input.mask;
   if (a.mask === 'none') mask = undefined;
   else if (a.mask === 'causal') mask = 'causal';
+  else if (a.mask && lazyMask) return { ...(await buildInput({ ...a, mask: 'none' })), maskRef: a.mask };
   else if (a.mask) mask = await readMatrix(a.mask);
   return {
     q: input.q as NdArray,
@@ -303,11 +331,71 @@ export async function computeAndSave(
   return { result, shapes };
 }
 
+/** --rows and --no-weights: the streamed engine, with a mask file read lazily by rows. */
+async function runStreamed(a: ComputeArgs): Promise<void> {
+  const { maskRef, ...input } = await buildInput(a, true);
+  const shape = attentionShape(input);
+  const handle = maskRef ? await openMatrix(maskRef) : undefined;
+  try {
+    const lazyMask = handle && ((h: number) => fileMask(handle, shape.nq, shape.nk, handle.info.shape.length === 3 ? h : undefined));
+    if (handle && handle.info.shape.length === 3 && handle.info.shape[0] !== shape.heads) {
+      throw new MatrixError(`mask is ${handle.info.shape.join('×')} but scores are ${shape.heads}×${shape.nq}×${shape.nk}`, handle.ref);
+    }
+    const outShape = (len: number) => [len, ...(shape.valuesAreScalars && shape.outputDim === 1 ? [] : [shape.outputDim])];
+    if (a.rows) {
+      const r = await attentionRows(input, a.rows, { lazyMask });
+      const wShape = [...(r.heads > 1 ? [r.heads] : []), r.rows.length, r.nk];
+      if (a.out) {
+        await fsp.mkdir(a.out, { recursive: true });
+        const saves = [saveFloat32Npy(path.join(a.out, 'output.npy'), outShape(r.rows.length), r.output),
+          writeNpy(path.join(a.out, 'rows.npy'), { shape: [r.rows.length], dtype: 'int32', data: Int32Array.from(r.rows) })];
+        if (!a.noWeights) saves.push(saveFloat32Npy(path.join(a.out, 'weights.npy'), wShape, r.weights));
+        await Promise.all(saves);
+      }
+      if (a.json) {
+        const json = a.noWeights ? { rows: r.rows, output: nest(r.output, outShape(r.rows.length)), warnings: r.warnings }
+          : { rows: r.rows, weights: nest(r.weights, wShape), output: nest(r.output, outShape(r.rows.length)), scores: nest(r.scores, wShape), warnings: r.warnings };
+        process.stdout.write(JSON.stringify(json) + '\n');
+      } else {
+        process.stdout.write(`attention: ${r.heads} head${r.heads === 1 ? '' : 's'}, ${r.rows.length} of ${shape.nq} query rows × ${r.nk} keys, streamed\n`);
+        for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+        if (a.out) process.stdout.write(`wrote ${a.noWeights ? '' : `${path.join(a.out, 'weights.npy')}, `}${path.join(a.out, 'output.npy')} and ${path.join(a.out, 'rows.npy')}\n`);
+        else process.stdout.write('(use --json or --out DIR for the values)\n');
+      }
+      return;
+    }
+    const r = await attentionOutput(input, { lazyMask });
+    const oShape = resultShapes({ ...shape, heads: 1 }).output;
+    if (a.out) {
+      await fsp.mkdir(a.out, { recursive: true });
+      await saveFloat32Npy(path.join(a.out, 'output.npy'), oShape, r.output);
+    }
+    if (a.json) {
+      process.stdout.write(JSON.stringify({ output: nest(r.output, oShape), warnings: r.warnings }) + '\n');
+    } else {
+      process.stdout.write(`attention: ${r.heads} head${r.heads === 1 ? '' : 's'}, ${shape.nq} queries × ${shape.nk} keys, output ${oShape.join('×') || 'scalar'}, weights not materialised\n`);
+      for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+      process.stdout.write(a.out ? `wrote ${path.join(a.out, 'output.npy')}\n` : '(use --json or --out DIR for the values)\n');
+    }
+  } finally {
+    await handle?.close();
+  }
+}
+
 export async function runCompute(args: string[]): Promise<number> {
   try {
     const a = parseComputeArgs(args);
     if (a.kernel) setKernelPreference(a.kernel);
+    if (a.rows || a.noWeights) {
+      await runStreamed(a);
+      return 0;
+    }
     const input = await buildInput(a);
+    const dims = attentionShape(input);
+    const cells = dims.heads * dims.nq * dims.nk;
+    if (cells > a.maxCells) {
+      throw new MatrixError(`attention would have ${cells.toLocaleString('en-US')} weight cells (${dims.heads > 1 ? `${dims.heads}×` : ''}${dims.nq}×${dims.nk}), more than --max-cells ${a.maxCells.toLocaleString('en-US')}; use --rows LIST for some query rows or --no-weights for the output of every row (both computed without holding the weights), or raise --max-cells`);
+    }
     // Scores are only printed with --json; --out alone saves weights and output, and keeps in memory only
     // weights small enough to be printed in the summary.
     const small = attentionShape(input);

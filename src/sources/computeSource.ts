@@ -2,10 +2,12 @@
 import * as path from 'path';
 import type { ComputeChoice } from '../computeChoice';
 import type { AttentionSpec } from '../core/jsonMatrix';
-import { MatrixError } from '../core/ndarray';
-import { buildModelFromSpec } from '../core/view/model';
+import { MatrixError, product } from '../core/ndarray';
 import type { HeatmapSource } from '../heatmapView';
-import { compute, readRef } from '../loadPipeline';
+import { computeModel, gridCellSize, readRef } from '../loadPipeline';
+import { scaleFactorFor } from '../core/attention/shapes';
+import { buildStreamedGridModel } from '../core/view/streamGrid';
+import type { ThumbnailCache } from '../core/view/streamGrid';
 import type { SourceEnv } from '../loadPipeline';
 import { splitRef } from '../core/matrixFile';
 import { computeSourceId } from '../sourceIds';
@@ -20,6 +22,8 @@ export function computeSource(choice: ComputeChoice, env: SourceEnv): HeatmapSou
   const trail = fileTrail([choice.q, choice.k, choice.v].filter((r): r is string => !!r).map((r) => splitRef(r).file));
   let loads = 0;
   let heads: HeadsInput | undefined;
+  // The grid's thumbnails of a per-layer Q/K dump, kept while this source (its panel) lives.
+  const thumbnails: ThumbnailCache = new Map();
   return {
     id: computeSourceId(choice),
     title,
@@ -31,6 +35,27 @@ export function computeSource(choice: ComputeChoice, env: SourceEnv): HeatmapSou
       const read = (ref: string | undefined) => (ref ? readRef(ref, env, onRef) : Promise.resolve(undefined));
       const [q, k, v] = await Promise.all([read(choice.q), read(choice.k), read(choice.v)]);
       if (!q) throw new MatrixError('no Q matrix was chosen', choice.q);
+      const kk = k ?? q;
+      const streamedGrid = q.shape.length >= 3 && choice.batch === undefined
+        && product(q.shape.slice(0, -1)) * kk.shape[kk.shape.length - 2] > env.settings().maxCells;
+      if (streamedGrid) {
+        // Per-layer Q/K dumps too big to hold: a heads (layers × heads) grid, every head streamed from Q and K.
+        // Smaller per-head Q/K/V ([H, n, d], grouped-query K/V) compute in memory below.
+        const dk = q.shape[q.shape.length - 1];
+        const t = q.shape[q.shape.length - 2];
+        const tk = kk.shape[kk.shape.length - 2];
+        const settings = env.settings();
+        const lead = q.shape.length === 4 ? [q.shape[0], q.shape[1]] : [q.shape[0]];
+        return (env.runLong ?? ((_t, work) => work(new AbortController().signal, () => undefined)))(
+          `Computing ${lead.join('×')} heads of ${t.toLocaleString('en-US')} tokens, streamed from Q and K`,
+          (signal, report) => buildStreamedGridModel(q, kk, v ?? k ?? q, {
+            similarity: choice.similarity, scaleFactor: scaleFactorFor(choice.scale, choice.similarity, dk),
+            mask: choice.mask === 'causal' ? { kind: 'causal', offset: tk - t } : { kind: 'none' },
+          }, {
+            title, overviewSize: settings.overviewSize, cellSize: gridCellSize([...lead, t, t], settings.overviewSize),
+            selection, cache: thumbnails, file: splitRef(choice.q).file, signal, onProgress: report,
+          }));
+      }
       const spec: AttentionSpec = {
         file: splitRef(choice.q).file, q, k, v,
         similarity: choice.similarity, scale: choice.scale,
@@ -38,9 +63,9 @@ export function computeSource(choice: ComputeChoice, env: SourceEnv): HeatmapSou
         heads: choice.heads > 1 ? choice.heads : undefined,
         ...(choice.batch !== undefined ? { batch: choice.batch } : {}),
       };
-      const result = await compute(spec, env);
-      heads = resultHeads(result, undefined, `${computeSourceId(choice)}\u0000${version}`);
-      return buildModelFromSpec(spec, result, title, selection);
+      return computeModel(spec, env, title, selection, (result) => {
+        heads = resultHeads(result, undefined, `${computeSourceId(choice)}\u0000${version}`);
+      });
     },
   };
 }

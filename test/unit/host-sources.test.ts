@@ -14,6 +14,7 @@ import { fileSource } from '../../src/sources/fileSource';
 import { DEFAULT_SETTINGS, parseScale, parseSettings } from '../../src/core/settings';
 import type { InspectorSettings } from '../../src/core/settings';
 import type { Matrix2D } from '../../src/shared/types';
+import { serverFor, StreamServer } from '../../src/core/view/streamServe';
 
 const FIX = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'host');
 const expected = JSON.parse(fs.readFileSync(path.join(FIX, 'expected.json'), 'utf8')) as Record<string, number[][]>;
@@ -179,7 +180,18 @@ describe('host: heatmap sources over real files', () => {
 
   it('refuses matrices over attentionInspector.maxCells with a message naming the setting', async () => {
     await assert.rejects(fileSource(path.join(FIX, 'bundle.npz'), 'q', env({ maxCells: 10 })).load(), /20 cells, more than attentionInspector\.maxCells \(10\)/);
-    await assert.rejects(fileSource(path.join(FIX, 'small.attention.json'), undefined, env({ maxCells: 11 })).load(), /attention would have 12 cells/);
+  });
+
+  it('above attentionInspector.maxCells, attention from Q and K is streamed instead of refused', async () => {
+    const full = await fileSource(path.join(FIX, 'small.attention.json'), undefined, env()).load();
+    const streamed = await fileSource(path.join(FIX, 'small.attention.json'), undefined, env({ maxCells: 11 })).load();
+    assert.match(streamed.subtitle ?? '', /streamed from Q and K/);
+    const server = serverFor(streamed, { overviewSize: 512 });
+    assert.ok(server instanceof StreamServer);
+    const m = full.kinds.weights as Matrix2D;
+    const t = await server.tile('weights', { r0: 0, c0: 0, rows: m.rows, cols: m.cols });
+    assert.ok(t);
+    for (let i = 0; i < m.data.length; i++) assert.ok(Math.abs(t.data[i] - m.data[i]) < 1e-6, `cell ${i}`);
   });
 
   it('a deleted file fails with a MatrixError naming it, not a stack', async () => {

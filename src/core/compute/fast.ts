@@ -37,7 +37,8 @@ function wasmFiles(simdOnly = false): string[] {
   return files.filter((f): f is string => f !== undefined);
 }
 
-function getPool(): ComputePool | undefined {
+/** The shared worker pool (spawned on first use), or undefined when dist/worker.js is missing. */
+export function getPool(): ComputePool | undefined {
   if (pool) return pool;
   const workerFile = findAsset('worker.js');
   if (!workerFile) return undefined;

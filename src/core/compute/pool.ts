@@ -61,13 +61,21 @@ export class ComputePool {
 
   /** Run a job whose arrays are SharedArrayBuffer-backed; jobs queue behind each other. */
   run(job: KernelJob, onProgress?: (fraction: number) => void, signal?: AbortSignal): Promise<void> {
+    return this.runWith((control) => ({ type: 'run', job, control }), job.heads * job.nq, onProgress, signal);
+  }
+
+  /**
+   * Run a job of any kind a worker handles (the message `make` builds around the shared control words), with the
+   * same queueing, progress (CTRL_ROWS_DONE out of totalRows), cancellation and crash handling as `run`.
+   */
+  runWith(make: (control: Int32Array) => { type: string }, totalRows: number, onProgress?: (fraction: number) => void, signal?: AbortSignal): Promise<void> {
     return this.enqueue(() => {
       if (signal?.aborted) return Promise.reject(abortError());
       const control = new Int32Array(new SharedArrayBuffer(16));
-      const totalRows = job.heads * job.nq;
       const onAbort = () => Atomics.store(control, CTRL_ABORT, 1);
       signal?.addEventListener('abort', onAbort);
-      return this.dispatch(() => ({ type: 'run', job, control }), true, {
+      const message = make(control);
+      return this.dispatch(() => message, true, {
         progress: () => onProgress?.(Math.min(1, Atomics.load(control, CTRL_ROWS_DONE) / totalRows)),
         failed: onAbort,
         finally: () => {
@@ -94,7 +102,7 @@ export class ComputePool {
    * rejects, once all have stopped). `ref` keeps the process alive meanwhile.
    */
   private dispatch(
-    message: (i: number) => PoolJobMessage | PoolTouchMessage, ref: boolean,
+    message: (i: number) => PoolJobMessage | PoolTouchMessage | { type: string }, ref: boolean,
     hooks: { progress?: () => void; failed?: () => void; finally?: () => void },
   ): Promise<void> {
     if (this.disposed) return Promise.reject(new Error('the compute pool was disposed'));

@@ -56,6 +56,10 @@ export class ModelServer {
     return (Object.keys(this.model.kinds) as ViewKind[]).filter((k) => hasKind(this.model, k));
   }
 
+  hasKind(kind: ViewKind): boolean {
+    return !!this.model.kinds[kind];
+  }
+
   /** The kind to show: the one asked for when the model has it, else the model's default. */
   pickKind(wanted: ViewKind | undefined): ViewKind {
     return wanted && this.model.kinds[wanted] ? wanted : this.model.kinds[this.model.defaultKind] ? this.model.defaultKind : this.kinds[0];

@@ -1,0 +1,114 @@
+/**
+ * One sweep over a head's query rows in chunks, run the same way on this thread and on the workers: each chunk asks
+ * a row-block kernel for its weights block by block and folds them into what the panel needs — each row's max and sum
+ * (the softmax normaliser, kept for on-demand tiles and cells), its entropy, the max-pooled overview — and the
+ * output rows. Every array here is shared memory when the sweep runs on the pool; chunks own whole pooled rows, so
+ * workers never write the same cell.
+ */
+import type { KernelHead, RowBlockKernel, WeightsBlock } from './rowBlock';
+import type { RowStats } from './types';
+
+export interface SweepPooling {
+  /** Source cells per pooled cell (maxPool's block sizes) and the pooled width. */
+  blockRows: number;
+  blockCols: number;
+  cols: number;
+  /** [ceil(n_q / blockRows), cols], filled with −∞ before the sweep. */
+  data: Float32Array;
+}
+
+export interface SweepJob {
+  /** Identifies the head across messages (a worker re-packs K only when it changes). */
+  id: number;
+  head: KernelHead;
+  /** Run the WASM kernel (dot products; cosine comes normalised) or the exact TypeScript one. */
+  wasm: boolean;
+  /** The rows of this batch, [r0, r1), and their explicit mask rows ([r1 − r0, n_k]) when masked so. */
+  r0: number;
+  r1: number;
+  mask?: Uint8Array;
+  /** Rows per chunk handed out: a multiple of the pooled block rows. */
+  chunkRows: number;
+  /** Hand out the last chunks first (causal: they are the longest, so the threads finish together). */
+  reverse: boolean;
+  stats: RowStats;
+  /** Row entropy in nats, [n_q]. */
+  entropy?: Float64Array;
+  pooling?: SweepPooling;
+  /** [n_q, d_v] */
+  output?: Float32Array;
+}
+
+export function sweepChunks(job: SweepJob): number {
+  return Math.ceil((job.r1 - job.r0) / job.chunkRows);
+}
+
+/** Rows [a, b) of chunk c. */
+export function sweepChunkRange(job: SweepJob, c: number): { a: number; b: number } {
+  const total = sweepChunks(job);
+  const k = job.reverse ? total - 1 - c : c;
+  const a = job.r0 + k * job.chunkRows;
+  return { a, b: Math.min(job.r1, a + job.chunkRows) };
+}
+
+/** Fold one block of weights into the job's stats, entropy and pooled overview. */
+function fold(job: SweepJob, b: WeightsBlock): void {
+  const { nk } = job.head;
+  const { weights: w, scores: x, stride, stored } = b;
+  const p = job.pooling;
+  for (let i = 0; i < b.rows; i++) {
+    const row = b.row0 + i;
+    const max = b.max[i];
+    const sum = b.sum[i];
+    job.stats.max[row] = max;
+    job.stats.sum[row] = sum;
+    const base = i * stride;
+    let acc = 0;
+    if (p) {
+      const { blockCols: bc, cols, data } = p;
+      const orow = Math.floor(row / p.blockRows) * cols;
+      for (let oc = 0; oc < cols; oc++) {
+        const c0 = oc * bc;
+        const c1 = Math.min(nk, c0 + bc);
+        const e = Math.min(c1, stored);
+        let best = data[orow + oc];
+        for (let j = c0; j < e; j++) {
+          const v = w[base + j];
+          if (v > best) best = v;
+          acc += v * x[base + j];
+        }
+        // Keys past the stored prefix (under a causal mask) have weight 0.
+        if (c1 > stored && 0 > best) best = 0;
+        data[orow + oc] = best;
+      }
+    } else if (job.entropy) {
+      for (let j = 0; j < stored; j++) acc += w[base + j] * x[base + j];
+    }
+    if (job.entropy) {
+      // H = −Σ w ln w with ln w_j = s_j − max − ln sum: H = max + ln sum − Σ w_j s_j (no logarithm per cell).
+      job.entropy[row] = max === -Infinity ? 0 : max + Math.log(sum) - acc * b.scoreUnit;
+    }
+  }
+}
+
+/** Compute chunk c of the sweep with `kernel` (already bound to job.head); returns its row count. */
+export function runSweepChunk(job: SweepJob, c: number, kernel: RowBlockKernel): number {
+  const { a, b } = sweepChunkRange(job, c);
+  if (b <= a) return 0;
+  const nk = job.head.nk;
+  const mask = job.mask?.subarray((a - job.r0) * nk, (b - job.r0) * nk);
+  const dv = job.head.dv;
+  const output = job.output?.subarray(a * dv, b * dv);
+  const wantsBlocks = job.pooling !== undefined || job.entropy !== undefined;
+  if (!wantsBlocks && !output) {
+    kernel.rowStats(a, b, mask, job.stats);
+  } else {
+    kernel.attend(a, b, mask, (blk) => (wantsBlocks ? fold(job, blk) : copyStats(job, blk)), output);
+  }
+  return b - a;
+}
+
+function copyStats(job: SweepJob, b: WeightsBlock): void {
+  job.stats.max.set(b.max.subarray(0, b.rows), b.row0);
+  job.stats.sum.set(b.sum.subarray(0, b.rows), b.row0);
+}
