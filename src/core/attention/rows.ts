@@ -46,27 +46,7 @@ export function attendRows(
     let max = -Infinity;
     for (let j = 0; j < nk; j++) {
       const ko = j * dk;
-      let s = 0;
-      switch (similarity) {
-        case 'dot':
-          for (let t = 0; t < dk; t++) s += q[qo + t] * k[ko + t];
-          break;
-        case 'cosine': {
-          for (let t = 0; t < dk; t++) s += q[qo + t] * k[ko + t];
-          const n = qNorm * (kNorm as Float64Array)[j];
-          s = n === 0 ? 0 : s / n;
-          break;
-        }
-        case 'laplacian':
-          for (let t = 0; t < dk; t++) s -= Math.abs(q[qo + t] - k[ko + t]);
-          break;
-        case 'euclidean':
-          for (let t = 0; t < dk; t++) {
-            const e = q[qo + t] - k[ko + t];
-            s -= e * e;
-          }
-          break;
-      }
+      const s = similarityScore(similarity, q, qo, k, ko, dk, qNorm, kNorm ? kNorm[j] : 0);
       const o = out.weightsOffset + i * nk + j;
       if (out.scores) out.scores[o] = s;
       const x = maskAllows(mask, h, i, j, nq, nk) ? s * scaleFactor : -Infinity;
@@ -109,4 +89,33 @@ export function maskedRowsWarning(h: number, heads: number, rows: number[]): str
   const shown = rows.slice(0, 5).join(', ') + (rows.length > 5 ? ', …' : '');
   const where = heads > 1 ? ` in head ${h}` : '';
   return `${rows.length} quer${rows.length === 1 ? 'y row is' : 'y rows are'} fully masked${where} (row ${shown}); their weights and output are zeros`;
+}
+
+/**
+ * The raw score of query row `qo` against key row `ko` (float64 sums): dot, cosine (given both norms), −‖q−k‖₁ or
+ * −‖q−k‖₂². The one definition for the reference rows and the streamed engine's exact cells and rows.
+ */
+export function similarityScore(
+  similarity: Similarity, q: ArrayLike<number>, qo: number, k: ArrayLike<number>, ko: number, dk: number, qNorm: number, kNorm: number,
+): number {
+  let s = 0;
+  switch (similarity) {
+    case 'dot':
+      for (let t = 0; t < dk; t++) s += q[qo + t] * k[ko + t];
+      return s;
+    case 'cosine': {
+      for (let t = 0; t < dk; t++) s += q[qo + t] * k[ko + t];
+      const n = qNorm * kNorm;
+      return n === 0 ? 0 : s / n;
+    }
+    case 'laplacian':
+      for (let t = 0; t < dk; t++) s -= Math.abs(q[qo + t] - k[ko + t]);
+      return s;
+    case 'euclidean':
+      for (let t = 0; t < dk; t++) {
+        const e = q[qo + t] - k[ko + t];
+        s -= e * e;
+      }
+      return s;
+  }
 }

@@ -8,6 +8,7 @@ import { findAsset } from '../compute/assets';
 import { loadBestWasm } from '../compute/kernel';
 import { rankInRow } from '../../shared/inspect';
 import { MatrixError } from '../ndarray';
+import { similarityScore } from '../attention/rows';
 import { kernelHead } from './engine';
 import type { RowStats, StreamHead, StreamSettings } from './types';
 import { WasmRowBlocks } from './wasmRows';
@@ -112,27 +113,7 @@ export class StreamDetail {
     const kNorm = sim === 'cosine' ? this.keyNorms() : undefined;
     for (let j = c0; j < c1; j++) {
       const ko = j * dk;
-      let s = 0;
-      switch (sim) {
-        case 'dot':
-          for (let t = 0; t < dk; t++) s += q[qo + t] * k[ko + t];
-          break;
-        case 'cosine': {
-          for (let t = 0; t < dk; t++) s += q[qo + t] * k[ko + t];
-          const n = qNorm * (kNorm as Float64Array)[j];
-          s = n === 0 ? 0 : s / n;
-          break;
-        }
-        case 'laplacian':
-          for (let t = 0; t < dk; t++) s -= Math.abs(q[qo + t] - k[ko + t]);
-          break;
-        case 'euclidean':
-          for (let t = 0; t < dk; t++) {
-            const e = q[qo + t] - k[ko + t];
-            s -= e * e;
-          }
-          break;
-      }
+      const s = similarityScore(sim, q, qo, k, ko, dk, qNorm, kNorm ? kNorm[j] : 0);
       out[j - c0] = s;
     }
   }
