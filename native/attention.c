@@ -444,3 +444,17 @@ int attn_row_stats(const AttnParams *p, float *row_max, float *row_sum) {
   run_parallel(&job, threads_for(p, &job));
   return finish(&job, p);
 }
+
+void attn_widen(const void *src, int src_bytes, const uint32_t *table, uint32_t *dst, size_t n) {
+  huge_pages(dst, n * 4);
+  if (src_bytes == 2) {
+    const uint16_t *s = (const uint16_t *)src;
+    if (!table)
+      for (size_t i = 0; i < n; i++) dst[i] = (uint32_t)s[i] << 16;
+    else
+      for (size_t i = 0; i < n; i++) dst[i] = table[s[i]];
+  } else {
+    const uint8_t *s = (const uint8_t *)src;
+    for (size_t i = 0; i < n; i++) dst[i] = table[s[i]];
+  }
+}

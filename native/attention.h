@@ -6,6 +6,7 @@
 #ifndef ATTENTION_NATIVE_H
 #define ATTENTION_NATIVE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum { OP_DOT = 0, OP_L1 = 1, OP_L2 = 2 };
@@ -49,5 +50,10 @@ int attn_supports(const char *variant);
 /** Force a variant (tests, bench); returns 0 if this CPU cannot run it. NULL or "auto" = the best one. */
 int attn_set_variant(const char *variant);
 int attn_threads(void);
+
+/* Narrow floats widened to float32 (safetensors dumps): bf16 bit patterns shifted into the top half
+ * (table NULL, src 16-bit), or each 8/16-bit code looked up in `table` (float32 bit patterns). dst gets huge
+ * pages first, so a 64 MiB result faults in 32 pages, not 16384. */
+void attn_widen(const void *src, int src_bytes, const uint32_t *table, uint32_t *dst, size_t n);
 
 #endif

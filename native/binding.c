@@ -274,6 +274,40 @@ static napi_value machine(napi_env env, napi_callback_info info) {
   return obj;
 }
 
+/* widen(src: Uint16Array | Uint8Array, dst: Float32Array, table?: Uint32Array): see attn_widen. */
+static napi_value widen(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  napi_typedarray_type st, dt, tt;
+  size_t sn = 0, dn = 0, tn = 0;
+  void *sd = NULL, *dd = NULL, *td = NULL;
+  bool is = false;
+  if (argc < 2 || napi_is_typedarray(env, argv[0], &is) != napi_ok || !is ||
+      napi_get_typedarray_info(env, argv[0], &st, &sn, &sd, NULL, NULL) != napi_ok ||
+      napi_is_typedarray(env, argv[1], &is) != napi_ok || !is ||
+      napi_get_typedarray_info(env, argv[1], &dt, &dn, &dd, NULL, NULL) != napi_ok ||
+      (st != napi_uint16_array && st != napi_uint8_array) || dt != napi_float32_array || dn < sn) {
+    throw_type(env, "widen: (Uint16Array | Uint8Array, Float32Array of at least that length[, Uint32Array table])");
+    return NULL;
+  }
+  napi_valuetype t = napi_undefined;
+  if (argc >= 3) napi_typeof(env, argv[2], &t);
+  if (t != napi_undefined && t != napi_null) {
+    if (napi_is_typedarray(env, argv[2], &is) != napi_ok || !is ||
+        napi_get_typedarray_info(env, argv[2], &tt, &tn, &td, NULL, NULL) != napi_ok ||
+        tt != napi_uint32_array || tn < (st == napi_uint16_array ? 65536u : 256u)) {
+      throw_type(env, "widen: the table must be a Uint32Array with an entry for every code");
+      return NULL;
+    }
+  } else if (st != napi_uint16_array) {
+    throw_type(env, "widen: 8-bit codes need a table");
+    return NULL;
+  }
+  if (sn > 0) attn_widen(sd, st == napi_uint16_array ? 2 : 1, (const uint32_t *)td, (uint32_t *)dd, sn);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
     {"info", NULL, info_fn, NULL, NULL, NULL, napi_default, NULL},
@@ -283,6 +317,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"rowStats", NULL, row_stats, NULL, NULL, NULL, napi_default, NULL},
     {"scoreViews", NULL, score_views, NULL, NULL, NULL, napi_default, NULL},
     {"machine", NULL, machine, NULL, NULL, NULL, napi_default, NULL},
+    {"widen", NULL, widen, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -3,6 +3,7 @@
  * A sparse 2 GiB+ [L, H, n, n] float32 .npy in os.tmpdir() (header + ftruncate + one head's bytes) shows that
  * opening reads the header only and that one [l, h] slice costs its own size, not the file's.
  */
+import { loadNative } from '../src/core/compute/native';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -62,6 +63,11 @@ function cpuMs(fn: () => unknown): string {
   return `${((used.user + used.system) / 1000).toFixed(0)} ms CPU for one run, load ${os.loadavg()[0].toFixed(1)}`;
 }
 
+/** Who widens narrow floats in this run: the native addon (huge pages) where it loads, else the JavaScript loop. */
+function widenBy(): string {
+  return loadNative() ? 'native addon' : 'JavaScript';
+}
+
 export async function benchFiles(): Promise<BenchResult[]> {
   const out: BenchResult[] = [];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attn-bench-'));
@@ -92,15 +98,15 @@ export async function benchFiles(): Promise<BenchResult[]> {
   for (let i = 0; i < bits.length; i++) bits[i] = (i * 40503) & 0xffff;
   decodeFloat16(bits.subarray(0, 4096));
   const f16Ms = await timeMedian(5, () => { decodeFloat16(bits); });
-  out.push({ name: 'float16: decode 16M values', ms: f16Ms, note: 'lookup table, median of 5' });
+  out.push({ name: 'float16: decode 16M values', ms: f16Ms, note: `lookup table (${widenBy()}), median of 5` });
   decodeBFloat16(bits.subarray(0, 4096));
   const bf16Ms = await timeMedian(5, () => { decodeBFloat16(bits); });
-  out.push({ name: 'bfloat16: decode 16M values', ms: bf16Ms, note: `16-bit shift into a Uint32Array view, median of 5; ${cpuMs(() => decodeBFloat16(bits))}` });
+  out.push({ name: 'bfloat16: decode 16M values', ms: bf16Ms, note: `16-bit shift (${widenBy()}), median of 5; ${cpuMs(() => decodeBFloat16(bits))}` });
   const bytes8 = new Uint8Array(bits.buffer);
   const f8 = bytes8.subarray(0, 16 << 20);
   decodeFloat8(f8.subarray(0, 4096), 'float8_e4m3fn');
   const f8Ms = await timeMedian(5, () => { decodeFloat8(f8, 'float8_e4m3fn'); });
-  out.push({ name: 'float8 e4m3fn: decode 16M values', ms: f8Ms, note: `256-entry table, median of 5; ${cpuMs(() => decodeFloat8(f8, 'float8_e4m3fn'))}` });
+  out.push({ name: 'float8 e4m3fn: decode 16M values', ms: f8Ms, note: `256-entry table (${widenBy()}), median of 5; ${cpuMs(() => decodeFloat8(f8, 'float8_e4m3fn'))}` });
 
   const stDir = fs.mkdtempSync(path.join(os.tmpdir(), 'attn-bench-st-'));
   try {

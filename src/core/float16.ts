@@ -4,6 +4,8 @@
  * milliseconds, where bit-twiddling per value with Math.pow costs seconds.
  */
 
+import { nativeWiden } from './compute/native';
+
 let table: Float32Array | undefined;
 let tableBits: Uint32Array | undefined;
 
@@ -31,6 +33,8 @@ export function decodeFloat16(bits: Uint16Array): Float32Array {
   // Copying float32 bit patterns as integers skips a float conversion per value and keeps NaN payloads.
   tableBits ??= new Uint32Array(float16Table().buffer);
   const t = tableBits;
+  const fast = nativeWiden(bits, t);
+  if (fast) return fast;
   const n = bits.length;
   const out = new Float32Array(n);
   const o = new Uint32Array(out.buffer);

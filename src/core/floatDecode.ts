@@ -5,8 +5,12 @@
  * float32 bit patterns built once. float16 has its own 65,536-entry table in float16.ts.
  */
 
+import { nativeWiden } from './compute/native';
+
 /** Widens bfloat16 bit patterns (native byte order) to a new Float32Array. */
 export function decodeBFloat16(bits: Uint16Array): Float32Array {
+  const fast = nativeWiden(bits);
+  if (fast) return fast;
   const n = bits.length;
   const out = new Float32Array(n);
   const o = new Uint32Array(out.buffer);
@@ -51,6 +55,8 @@ export function float8Table(kind: Float8Kind): Uint32Array {
 /** Widens 8-bit float bytes to a new Float32Array. */
 export function decodeFloat8(bytes: Uint8Array, kind: Float8Kind): Float32Array {
   const t = float8Table(kind);
+  const fast = nativeWiden(bytes, t);
+  if (fast) return fast;
   const n = bytes.length;
   const out = new Float32Array(n);
   const o = new Uint32Array(out.buffer);
