@@ -31,7 +31,9 @@ const builds = [
   { ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
   // The CLI's entry is small and loads only the command it runs (dist/cli-<command>.js), so a tiny job does not
   // parse the engine, the file readers and the head metrics it does not use.
-  { ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, plugins: [cliCommandsApart] },
+  { ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, plugins: [cliCommandsApart],
+    // require(), not import(): a dynamic import would start Node's ESM loader (~30 ms) to load a CommonJS file.
+    supported: { 'dynamic-import': false } },
   ...CLI_COMMANDS.map((name) => ({ ...node, entryPoints: [`src/cli/${name}.ts`], outfile: `dist/cli-${name}.js` })),
   { ...node, entryPoints: ['src/core/compute/worker.ts'], outfile: 'dist/worker.js' },
   { ...common, platform: 'browser', format: 'iife', target: 'chrome114', entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js' },
