@@ -9,6 +9,8 @@ import type { NdArray } from '../../src/core/ndarray';
 import { streamHead } from '../../src/core/stream/engine';
 import type { StreamSettings } from '../../src/core/stream/types';
 import { HEAD_METRICS } from '../../src/shared/heads';
+import { buildStreamedGridModel, streamedHeadTable } from '../../src/core/view/streamGrid';
+import type { MetricsCache, ThumbnailCache } from '../../src/core/view/streamGrid';
 
 /** Deterministic pseudo-random matrices (an LCG). */
 function random(rows: number, cols: number, seed: number, spread = 4): NdArray {
@@ -102,6 +104,63 @@ describe('streamed head metrics', function () {
       }
     });
   }
+
+  it('a streamed heads grid ([L, H, T, d] Q, GQA K) measures every head as heads.ts does on its in-memory map', async () => {
+    const L = 2;
+    const H = 4;
+    const HKV = 2;
+    const T = 197;
+    const D = 8;
+    const kinds = [1, 2, 3, 4];
+    // Q heads engineered per kind over K head ⌊h·H_kv/H⌋ (the same K head serves two query heads).
+    const kAll = new Float32Array(L * HKV * T * D);
+    const qAll = new Float32Array(L * H * T * D);
+    const toks = tokensFor(T, 11);
+    for (let l = 0; l < L; l++) {
+      for (let g = 0; g < HKV; g++) kAll.set(random(T, D, 50 + l * 10 + g).data as Float32Array, (l * HKV + g) * T * D);
+      for (let h = 0; h < H; h++) {
+        const g = Math.floor((h * HKV) / H);
+        const e = engineered(T, D, kinds[(l + h) % 4], 50 + l * 10 + g - 1, toks);
+        qAll.set(e.q.data as Float32Array, (l * H + h) * T * D);
+      }
+    }
+    const q: NdArray = { shape: [L, H, T, D], dtype: 'float32', data: qAll };
+    const k: NdArray = { shape: [L, HKV, T, D], dtype: 'float32', data: kAll };
+    const settings: StreamSettings = { similarity: 'dot', scaleFactor: 1 / Math.sqrt(D), mask: { kind: 'causal', offset: 0 } };
+    const index = prepareTokens(toks, T);
+    const want = (l: number, h: number, withTokens: boolean) => {
+      const g = Math.floor((h * HKV) / H);
+      const part = (a: Float32Array, heads: number, i: number): NdArray => ({ shape: [T, D], dtype: 'float32', data: a.slice((l * heads + i) * T * D, (l * heads + i + 1) * T * D) });
+      const ref = computeAttention({ q: part(qAll, H, h), k: part(kAll, HKV, g), v: part(kAll, HKV, g), mask: 'causal' });
+      return headMetrics(ref.weights, T, withTokens ? index : undefined);
+    };
+    const cache: MetricsCache = new Map();
+    const thumbnails: ThumbnailCache = new Map();
+    await buildStreamedGridModel(q, k, k, settings, { title: 'qk', overviewSize: 64, cellSize: 16, cache: thumbnails, metrics: cache });
+    assert.strictEqual(cache.size, L * H, 'the thumbnail sweeps measured every head');
+    const first = cache.get('1/3');
+    const plain = await streamedHeadTable(q, k, settings, cache);
+    assert.strictEqual(cache.get('1/3'), first, 'measured heads are reused');
+    assert.deepStrictEqual([plain.layers, plain.heads, plain.n], [L, H, T]);
+    assert.strictEqual(plain.metrics.induction, undefined);
+    let last = 0;
+    const tokened = await streamedHeadTable(q, k, settings, cache, { tokens: toks, onProgress: (f) => { last = f; } });
+    assert.strictEqual(last, 1);
+    for (let l = 0; l < L; l++) {
+      for (let h = 0; h < H; h++) {
+        const at = l * H + h;
+        const pick = (t: typeof plain): HeadScores => Object.fromEntries(Object.entries(t.metrics).map(([m, c]) => [m, (c as Float64Array)[at]]));
+        assertClose(pick(plain), want(l, h, false), `layer ${l} head ${h}`);
+        assertClose(pick(tokened), want(l, h, true), `layer ${l} head ${h} with tokens`);
+      }
+    }
+    // The induction heads (kind 4: (l + h) % 4 = 3) score highest.
+    const ind = Array.from(tokened.metrics.induction as Float64Array);
+    assert.ok([3, 6].includes(ind.indexOf(Math.max(...ind))), `induction by head: ${ind}`);
+    const controller = new AbortController();
+    controller.abort();
+    await assert.rejects(streamedHeadTable(q, k, settings, new Map(), { signal: controller.signal }), (e: Error) => e.name === 'AbortError');
+  });
 
   it('rejects non-square heads with a MatrixError', async () => {
     const q = random(10, 4, 1).data as Float32Array;
