@@ -4,13 +4,19 @@
  * Pure: the host wires it to the webview; unit tests drive it directly.
  */
 import { computeHeadTable, headsCancelled, nearestHeads } from './heads';
-import type { HeadSource, HeadTable } from './heads';
+import type { HeadSource, HeadTable, HeadWorkOptions } from './heads';
+import { MatrixError } from './ndarray';
 import type { NearHead, WireHeadTable } from '../shared/heads';
 import { HEAD_METRICS } from '../shared/heads';
 
 /** What a source gives for head work: its heads, read lazily, and the tokens it found (or why there are none). */
 export interface OpenedHeads {
-  readonly source: HeadSource;
+  /** The maps, one head at a time; absent for streamed heads, which give `table` (metrics measured in the sweep). */
+  readonly source?: HeadSource;
+  /** Measures every head itself (streamed Q/K: never an n × n map); used instead of reading `source`. */
+  table?(opts: HeadWorkOptions & { tokensFile?: string }): Promise<HeadTable>;
+  /** Why there are no heads like this one without `source`. */
+  readonly nearMissing?: string;
   readonly tokens?: readonly string[];
   /** Where the tokens came from ("tokens member"), or why there are none ("the file has no tokens"). */
   readonly tokensFrom?: string;
@@ -73,7 +79,11 @@ export class HeadAnalysis {
       if (work.signal?.aborted) throw headsCancelled();
       const tokens = picked?.tokens ?? opened.tokens;
       const from = picked?.from ?? opened.tokensFrom ?? 'the file';
-      const table = await computeHeadTable(opened.source, { tokens, tokensFile: from, signal: work.signal, onProgress: work.onProgress });
+      const opts = { tokens, tokensFile: from, signal: work.signal, onProgress: work.onProgress };
+      let table: HeadTable;
+      if (opened.table) table = await opened.table(opts);
+      else if (opened.source) table = await computeHeadTable(opened.source, opts);
+      else throw new MatrixError('these heads give neither their maps nor their metrics');
       const wire = wireTable(table, tokens ? { from } : { missing: opened.tokensMissing ?? 'this source has no tokens' });
       if (picked === this.picked) this.tables.set(key, wire); // tokens changed meanwhile: do not cache
       return wire;
@@ -88,6 +98,7 @@ export class HeadAnalysis {
     if (hit) return hit;
     const opened = await input.open();
     try {
+      if (!opened.source) throw new MatrixError(opened.nearMissing ?? 'heads like this one need the heads\' maps');
       const list = await nearestHeads(opened.source, layer, head, NEAR_HEADS, work);
       this.near.set(key, list);
       return list;

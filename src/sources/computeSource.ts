@@ -7,13 +7,14 @@ import type { HeatmapSource } from '../heatmapView';
 import { computeModel, gridCellSize, readRef } from '../loadPipeline';
 import { scaleFactorFor } from '../core/attention/shapes';
 import { buildStreamedGridModel } from '../core/view/streamGrid';
-import type { ThumbnailCache } from '../core/view/streamGrid';
+import type { MetricsCache, ThumbnailCache } from '../core/view/streamGrid';
 import type { SourceEnv } from '../loadPipeline';
 import { splitRef } from '../core/matrixFile';
 import { computeSourceId } from '../sourceIds';
 import { fileTrail } from './fileTrail';
-import { resultHeads } from './sourceHeads';
+import { resultHeads, streamedHeads } from './sourceHeads';
 import type { HeadsInput } from '../core/headAnalysis';
+import type { StreamSettings } from '../core/stream/types';
 
 /** Attention from separately picked Q, K, V matrices (files or .npz members). */
 export function computeSource(choice: ComputeChoice, env: SourceEnv): HeatmapSource {
@@ -24,6 +25,8 @@ export function computeSource(choice: ComputeChoice, env: SourceEnv): HeatmapSou
   let heads: HeadsInput | undefined;
   // The grid's thumbnails of a per-layer Q/K dump, kept while this source (its panel) lives.
   const thumbnails: ThumbnailCache = new Map();
+  // Its heads' metrics, measured in the same sweeps (per tokens), for the head table.
+  const measured: MetricsCache = new Map();
   return {
     id: computeSourceId(choice),
     title,
@@ -46,13 +49,16 @@ export function computeSource(choice: ComputeChoice, env: SourceEnv): HeatmapSou
         const tk = kk.shape[kk.shape.length - 2];
         const settings = env.settings();
         const lead = q.shape.length === 4 ? [q.shape[0], q.shape[1]] : [q.shape[0]];
+        const stream: StreamSettings = {
+          similarity: choice.similarity, scaleFactor: scaleFactorFor(choice.scale, choice.similarity, dk),
+          mask: choice.mask === 'causal' ? { kind: 'causal', offset: tk - t } : { kind: 'none' },
+        };
+        // Square heads only (each query also a key). Measured heads are kept like the thumbnails, per panel.
+        heads = t === tk ? streamedHeads(q, kk, stream, measured, `${computeSourceId(choice)}\u0000${version}`) : undefined;
         return (env.runLong ?? ((_t, work) => work(new AbortController().signal, () => undefined)))(
           `Computing ${lead.join('×')} heads of ${t.toLocaleString('en-US')} tokens, streamed from Q and K`,
-          (signal, report) => buildStreamedGridModel(q, kk, v ?? k ?? q, {
-            similarity: choice.similarity, scaleFactor: scaleFactorFor(choice.scale, choice.similarity, dk),
-            mask: choice.mask === 'causal' ? { kind: 'causal', offset: tk - t } : { kind: 'none' },
-          }, {
-            title, overviewSize: settings.overviewSize, cellSize: gridCellSize([...lead, t, t], settings.overviewSize),
+          (signal, report) => buildStreamedGridModel(q, kk, v ?? k ?? q, stream, {
+            metrics: t === tk ? measured : undefined, title, overviewSize: settings.overviewSize, cellSize: gridCellSize([...lead, t, t], settings.overviewSize),
             selection, cache: thumbnails, file: splitRef(choice.q).file, signal, onProgress: report,
           }));
       }

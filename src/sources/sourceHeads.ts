@@ -12,6 +12,9 @@ import type { NdArray } from '../core/ndarray';
 import { MatrixError, toFloat32 } from '../core/ndarray';
 import { tokensBeside } from '../core/tokens';
 import { defaultMember } from '../loadPipeline';
+import { streamedHeadTable } from '../core/view/streamGrid';
+import type { MetricsCache } from '../core/view/streamGrid';
+import type { StreamSettings } from '../core/stream/types';
 
 /**
  * A dump (.npy, or an .npz member: the default member when none is named), keyed by the file's size and mtime so
@@ -73,6 +76,25 @@ export function resultHeads(result: AttentionResult, labels: readonly string[] |
         throw new MatrixError(`the head metrics need square maps (each query also a key); these are ${result.nq} × ${result.nk}`);
       }
       return { source: headSourceFromArray(result.weights, 1, result.heads, result.nq), ...labelTokens(labels, result.nq), close: async () => undefined };
+    },
+  };
+}
+
+/**
+ * Per-head Q/K too big to hold their maps (a streamed heads grid): every head's metrics are measured in a streamed
+ * sweep over its query rows (the grid's thumbnail sweeps already measured those without tokens), never an n × n map.
+ * Q/K carry no tokens: the user picks a tokens file for the token metrics.
+ */
+export function streamedHeads(q: NdArray, k: NdArray, settings: StreamSettings, cache: MetricsCache, key: string): HeadsInput {
+  return {
+    key: async () => key,
+    async open() {
+      return {
+        table: (opts) => streamedHeadTable(q, k, settings, cache, opts),
+        tokensMissing: 'Q and K hold no tokens; pick a tokens file for the token metrics',
+        nearMissing: 'heads like this one compare whole maps, which streamed heads never hold; the metrics are measured in the sweep',
+        close: async () => undefined,
+      };
     },
   };
 }

@@ -8,6 +8,11 @@ import { HeadAnalysis } from '../../src/core/headAnalysis';
 import { writeNpy } from '../../src/core/npyWrite';
 import { parseFromWebview } from '../../src/shared/protocol';
 import { arrayHeads, dumpHeads, resultHeads } from '../../src/sources/sourceHeads';
+import { computeSource } from '../../src/sources/computeSource';
+import { DEFAULT_SETTINGS } from '../../src/core/settings';
+import { headMetrics, prepareTokens } from '../../src/core/heads';
+import { HEAD_METRICS } from '../../src/shared/heads';
+import { disposeComputePool } from '../../src/core/compute/fast';
 import { HEADS_EXPECTED as E, headsFixture } from '../fixtures/heads/fixtures';
 
 const E2E_DUMP = path.resolve(headsFixture('expected.json'), '..', '..', 'e2e', 'heads-induction.npz');
@@ -59,6 +64,48 @@ describe('host: the heads behind a source', () => {
     const weights = { shape: [2, n, n], dtype: 'float32' as const, data: result.weights };
     const fromSpec = await new HeadAnalysis().table(arrayHeads(weights, undefined, 'w'));
     assert.deepStrictEqual(Array.from(fromSpec.metrics.entropy as Float32Array), Array.from(t.metrics.entropy as Float32Array));
+  });
+
+  it('per-head Q/K above maxCells (a streamed heads grid) give a head table measured in the sweeps, equal to the in-memory metrics', async function () {
+    this.timeout(60_000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'heads-stream-'));
+    try {
+      const [L, H, T, D] = [2, 3, 120, 8];
+      let seed = 5;
+      const rnd = () => { seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0; return (seed / 4294967296 - 0.5) * 4; };
+      const qd = Float32Array.from({ length: L * H * T * D }, rnd);
+      const kd = Float32Array.from({ length: L * H * T * D }, rnd);
+      await writeNpy(path.join(dir, 'q.npy'), { shape: [L, H, T, D], dtype: 'float32', data: qd });
+      await writeNpy(path.join(dir, 'k.npy'), { shape: [L, H, T, D], dtype: 'float32', data: kd });
+      const src = computeSource({ q: path.join(dir, 'q.npy'), k: path.join(dir, 'k.npy'), similarity: 'dot', scale: 'sqrt', mask: 'causal', heads: 1 },
+        { settings: () => ({ ...DEFAULT_SETTINGS, maxCells: T * T }) });
+      const model = await src.load();
+      assert.deepStrictEqual([model.grid?.layers, model.grid?.heads], [L, H], 'a streamed heads grid');
+      const input = src.heads?.();
+      assert.ok(input, 'the streamed grid has heads for the table');
+      const a = new HeadAnalysis();
+      const t = await a.table(input);
+      assert.deepStrictEqual([t.layers, t.heads, t.n], [L, H, T]);
+      assert.deepStrictEqual(t.tokens, { missing: 'Q and K hold no tokens; pick a tokens file for the token metrics' });
+      const tokens = Array.from({ length: T }, (_, i) => `w${(i * 7) % 13}`);
+      a.setTokens({ tokens, from: 'tokens.json' });
+      const withTokens = await a.table(input);
+      assert.deepStrictEqual(withTokens.tokens, { from: 'tokens.json' });
+      const index = prepareTokens(tokens, T);
+      for (let at = 0; at < L * H; at++) {
+        const part = (d: Float32Array) => ({ shape: [T, D], dtype: 'float32' as const, data: d.slice(at * T * D, (at + 1) * T * D) });
+        const ref = computeAttention({ q: part(qd), k: part(kd), v: part(kd), mask: 'causal' });
+        const want = headMetrics(ref.weights, T, index);
+        for (const m of HEAD_METRICS) {
+          const got = (withTokens.metrics[m] as Float32Array)[at];
+          assert.ok(Math.abs(got - (want[m] as number)) < 1e-5, `head ${at} ${m}: ${got} vs ${want[m]}`);
+        }
+      }
+      await assert.rejects(a.nearest(input, 0, 0), /streamed heads never hold/);
+    } finally {
+      disposeComputePool();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the host accepts well-formed head jobs only', () => {

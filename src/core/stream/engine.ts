@@ -17,6 +17,9 @@ import type { KernelHead } from './rowBlock';
 import { runSweepChunk, sweepChunks } from './sweep';
 import type { SweepJob } from './sweep';
 import type { RowStats, StreamHead, StreamSettings } from './types';
+import { ROW_SUMS, streamedScores } from './metricsFold';
+import type { SweepMetrics } from './metricsFold';
+import type { HeadScores, TokenIndex } from '../heads';
 
 export interface StreamOptions {
   /** Largest side of the max-pooled weights overview; 0 or absent: no overview. */
@@ -27,6 +30,9 @@ export interface StreamOptions {
   entropy?: boolean;
   signal?: AbortSignal;
   onProgress?: (fraction: number) => void;
+  /** The head metrics of heads.ts (square heads only), with the token metrics when tokens are given. */
+  metrics?: boolean;
+  tokens?: TokenIndex;
   /** Force a kernel or the pool (tests, bench); default: WASM where it fits, the pool for large heads. */
   kernel?: 'wasm' | 'ts';
   pool?: boolean;
@@ -53,6 +59,8 @@ export interface StreamResult {
   output?: Float32Array;
   maskedRows: number[];
   warnings: string[];
+  /** With options.metrics. */
+  scores?: HeadScores;
 }
 
 /** Below this many multiply-adds a sweep runs on this thread (as compute/fast.ts POOL_THRESHOLD). */
@@ -151,9 +159,16 @@ export async function streamHead(head: StreamHead, settings: StreamSettings, opt
   const stats: RowStats = { max: alloc64(nq), sum: alloc64(nq) };
   const entropy = (options.entropy ?? size > 0) ? alloc64(nq) : undefined;
   const output = withOutput ? alloc(nq * dv, 'output') : undefined;
+  let metrics: SweepMetrics | undefined;
+  if (options.metrics) {
+    if (nq !== nk) throw new MatrixError(`the head metrics need square maps (each query also a key); these are ${nq} × ${nk}`);
+    if (options.tokens && options.tokens.n !== nq) throw new MatrixError(`the tokens have ${options.tokens.n} entries but the head has ${nq} positions`);
+    const t = options.tokens;
+    metrics = { rows: alloc64(nq * ROW_SUMS), tokens: t && { ids: t.ids, occStart: t.occStart, occPos: t.occPos } };
+  }
   const id = nextId++;
   const base: Omit<SweepJob, 'r0' | 'r1' | 'mask'> = {
-    id, head: kh, wasm, chunkRows, reverse: kh.causalOffset !== undefined, stats, entropy, output,
+    id, head: kh, wasm, chunkRows, reverse: kh.causalOffset !== undefined, stats, entropy, output, metrics,
     pooling: overview && { blockRows: overview.blockRows, blockCols: overview.blockCols, cols: overview.cols, data: overview.data },
   };
 
@@ -194,7 +209,8 @@ export async function streamHead(head: StreamHead, settings: StreamSettings, opt
   const w = maskedRowsWarning(0, 1, maskedRows);
   if (w) warnings.push(w);
   onProgress?.(1);
-  return { nq, nk, stats, rowMax, rowEntropy: entropy, overview, output, maskedRows, warnings };
+  const scores = metrics && streamedScores(metrics, nq);
+  return { nq, nk, stats, rowMax, rowEntropy: entropy, overview, output, maskedRows, warnings, scores };
 }
 
 async function runHere(job: SweepJob, kernel: ReturnType<typeof kernelFor>, signal: AbortSignal | undefined, progress: (rows: number) => void): Promise<void> {

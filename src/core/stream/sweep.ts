@@ -7,6 +7,8 @@
  */
 import type { KernelHead, RowBlockKernel, WeightsBlock } from './rowBlock';
 import type { RowStats } from './types';
+import { foldMetrics } from './metricsFold';
+import type { SweepMetrics } from './metricsFold';
 
 export interface SweepPooling {
   /** Source cells per pooled cell (maxPool's block sizes) and the pooled width. */
@@ -37,6 +39,8 @@ export interface SweepJob {
   pooling?: SweepPooling;
   /** [n_q, d_v] */
   output?: Float32Array;
+  /** The head metrics' per-row sums (metricsFold.ts), for a square head. */
+  metrics?: SweepMetrics;
 }
 
 export function sweepChunks(job: SweepJob): number {
@@ -99,13 +103,18 @@ export function runSweepChunk(job: SweepJob, c: number, kernel: RowBlockKernel):
   const mask = job.mask?.subarray((a - job.r0) * nk, (b - job.r0) * nk);
   const dv = job.head.dv;
   const output = job.output?.subarray(a * dv, b * dv);
-  const wantsBlocks = job.pooling !== undefined || job.entropy !== undefined;
+  const wantsBlocks = job.pooling !== undefined || job.entropy !== undefined || job.metrics !== undefined;
   if (!wantsBlocks && !output) {
     kernel.rowStats(a, b, mask, job.stats);
   } else {
-    kernel.attend(a, b, mask, (blk) => (wantsBlocks ? fold(job, blk) : copyStats(job, blk)), output);
+    kernel.attend(a, b, mask, (blk) => (wantsBlocks ? foldAll(job, blk) : copyStats(job, blk)), output);
   }
   return b - a;
+}
+
+function foldAll(job: SweepJob, b: WeightsBlock): void {
+  fold(job, b);
+  if (job.metrics) foldMetrics(job.metrics, b);
 }
 
 function copyStats(job: SweepJob, b: WeightsBlock): void {

@@ -12,6 +12,9 @@ import { streamHead } from '../stream/engine';
 import { headView, kvHeadOf } from '../stream/types';
 import type { StreamHead, StreamSettings } from '../stream/types';
 import { buildStreamedModel } from './streamModel';
+import { headsCancelled, prepareTokens } from '../heads';
+import type { HeadScores, HeadTable, HeadWorkOptions } from '../heads';
+import { HEAD_METRICS, TOKEN_METRICS } from '../../shared/heads';
 
 export interface HeadStack {
   layers: number;
@@ -58,7 +61,15 @@ export function stackHead(s: HeadStack, q: Float32Array, k: Float32Array, v: Flo
 /** Thumbnails already computed, by "layer/head" (the caller keeps one per panel). */
 export type ThumbnailCache = Map<string, Float32Array>;
 
+/**
+ * Head metrics already measured in a sweep, by "layer/head", with the tokens they were measured with (compared by
+ * identity: the same array the caller holds, or undefined).
+ */
+export type MetricsCache = Map<string, { tokens: readonly string[] | undefined; scores: HeadScores }>;
+
 export interface StreamGridOptions {
+  /** When given (and the heads are square), the thumbnail sweeps also measure each head's metrics (no tokens). */
+  metrics?: MetricsCache;
   title: string;
   overviewSize: number;
   cellSize: number;
@@ -84,11 +95,14 @@ export async function buildStreamedGridModel(qa: NdArray, ka: NdArray, va: NdArr
   for (let l = 0; l < s.layers; l++) for (let h = 0; h < s.heads; h++) if (!opts.cache.has(`${l}/${h}`)) todo.push([l, h]);
   const steps = todo.length + 1;
   let done = 0;
+  const measure = opts.metrics !== undefined && s.t === s.tk;
   for (const [l, h] of todo) {
     const head = stackHead(s, q, k, undefined, l, h);
     const r = await streamHead(head, settings, {
       overviewSize: size, entropy: false, signal: opts.signal, onProgress: (f) => opts.onProgress?.((done + f) / steps),
+      metrics: measure,
     });
+    if (measure && r.scores && !opts.metrics?.has(`${l}/${h}`)) opts.metrics?.set(`${l}/${h}`, { tokens: undefined, scores: r.scores });
     const ov = r.overview as { rows: number; cols: number; data: Float32Array };
     // maxPool's blocks first (exact, in the sweep), then to exactly cellSize² (the same when T is a multiple of it).
     opts.cache.set(`${l}/${h}`, poolToSize(ov, size, size, false));
@@ -106,4 +120,44 @@ export async function buildStreamedGridModel(qa: NdArray, ka: NdArray, va: NdArr
   const gqa = s.kvHeads < s.heads ? ` (K/V head ${kvHeadOf(hd, s.heads, s.kvHeads)} of ${s.kvHeads})` : '';
   model.subtitle = `${s.layers > 1 ? `layer ${layer} · ` : ''}head ${hd}${gqa} · ${model.subtitle ?? ''}`;
   return model;
+}
+
+/**
+ * The head table of a Q/K stack, every head measured in a streamed sweep (never T × T in memory); heads already
+ * measured with the same tokens come from the cache, the others are swept and cached.
+ */
+export async function streamedHeadTable(qa: NdArray, ka: NdArray, settings: StreamSettings, cache: MetricsCache, opts: HeadWorkOptions & { tokensFile?: string } = {}): Promise<HeadTable> {
+  const s = headStack(qa, ka);
+  if (s.t !== s.tk) throw new MatrixError(`the head metrics need square maps (each query also a key); these are ${s.t} × ${s.tk}`);
+  const tokens = opts.tokens ? prepareTokens(opts.tokens, s.t, opts.tokensFile) : undefined;
+  const q = toFloat32(qa);
+  const k = toFloat32(ka);
+  const count = s.layers * s.heads;
+  const metrics: HeadTable['metrics'] = {};
+  for (const m of HEAD_METRICS) if (tokens || !TOKEN_METRICS.includes(m)) metrics[m] = new Float64Array(count);
+  opts.onProgress?.(0);
+  for (let at = 0; at < count; at++) {
+    if (opts.signal?.aborted) throw headsCancelled();
+    const l = Math.floor(at / s.heads);
+    const h = at % s.heads;
+    const key = `${l}/${h}`;
+    let scores = cache.get(key)?.tokens === opts.tokens ? cache.get(key)?.scores : undefined;
+    if (!scores) {
+      try {
+        const r = await streamHead(stackHead(s, q, k, undefined, l, h), settings, {
+          metrics: true, tokens, signal: opts.signal, onProgress: (f) => opts.onProgress?.((at + f) / count),
+        });
+        scores = r.scores as HeadScores;
+      } catch (e) {
+        throw e instanceof Error && e.name === 'AbortError' ? headsCancelled() : e;
+      }
+      cache.set(key, { tokens: opts.tokens, scores });
+    }
+    for (const m of HEAD_METRICS) {
+      const column = metrics[m];
+      if (column) column[at] = scores[m] as number;
+    }
+    opts.onProgress?.((at + 1) / count);
+  }
+  return { layers: s.layers, heads: s.heads, n: s.t, metrics };
 }

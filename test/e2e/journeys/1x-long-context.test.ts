@@ -11,6 +11,7 @@ import { canvasBox, tooltipAt, zoomIn } from '../support/heatmap';
 import { writeFloat32Npy } from '../support/files';
 import { StreamDetail } from '../../../src/core/stream/detail';
 import { formatNumber, formatWeight } from '../../../src/shared/format';
+import { writeNpy } from '../../../src/core/npyWrite';
 
 const J = 'journey 1x (long context, 32k tokens)';
 const N = 32768;
@@ -143,5 +144,81 @@ describe('journey 1x: a 32k-token head streamed from Q and K', () => {
     const first = formatNumber((row.output as number[])[0]);
     assert.ok(pinned.includes(`dim 0 ${first}`), `the pinned row's output line should start with dim 0 ${first}: ${pinned.slice(0, 400)}`);
     await wb.screenshot('1x-long-context');
+  });
+
+  // Per-head Q/K [4, 8192, 32] (4 · 8192² weights, above maxCells): a heads grid streamed head by head, and beside it
+  // the head table, measured in the same sweeps. Head h's queries copy a chosen key: 0 random (diffuse), 1 the
+  // previous token's, 2 its own, 3 the first token's, so each kind tops its column.
+  it('per-head Q/K too big to hold: a streamed heads grid with its head table, sorted by previous_token', async function () {
+    this.timeout(600_000);
+    const wb = workbench();
+    const page = wb.page;
+    await wb.reset();
+    const H = 4;
+    const T = 8192;
+    const W = 32;
+    const kd = Float32Array.from({ length: H * T * W }, (_, e) => value(7, e));
+    const qd = new Float32Array(H * T * W);
+    for (let h = 0; h < H; h++) {
+      for (let i = 0; i < T; i++) {
+        const target = h === 1 ? Math.max(0, i - 1) : h === 2 ? i : h === 3 ? 0 : -1;
+        for (let t = 0; t < W; t++) {
+          const o = (h * T + i) * W + t;
+          qd[o] = target < 0 ? value(8, o) : 12 * kd[(h * T + target) * W + t];
+        }
+      }
+    }
+    await writeNpy(path.join(wb.workspace, 'heads8k_q.npy'), { shape: [H, T, W], dtype: 'float32', data: qd });
+    await writeNpy(path.join(wb.workspace, 'heads8k_k.npy'), { shape: [H, T, W], dtype: 'float32', data: kd });
+    await step(J, 'run "Attention: Compute Attention from Q, K, V…"', () => wb.runCommand('Attention: Compute Attention from Q, K, V…'));
+    const widget = page.locator('.quick-input-widget');
+    const input = widget.locator('.quick-input-box input');
+    // Q and K by name, V "Same as K" (the weights are what the table measures); every other question keeps its default.
+    for (let n = 0; n < 8; n++) {
+      const next = await waitFor('the next quick pick or the heads grid', async () => {
+        for (const f of await wb.webviewFrames('#heatmap')) {
+          if ((await f.locator('#grid .grid-cell').count()) === H) return 'done' as const;
+        }
+        if (!(await widget.isVisible()) || (await input.inputValue()).startsWith('>')) return undefined;
+        const prompt = `${await widget.locator('.quick-input-title').innerText().catch(() => '')} ${(await input.getAttribute('placeholder')) ?? ''}`;
+        const items = await widget.locator('.quick-input-list .monaco-list-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label') ?? ''));
+        return items.length > 0 ? { prompt, items } : undefined;
+      }, 120_000, 200);
+      if (next === 'done') break;
+      const name = /\bQ:/.test(next.prompt) ? 'heads8k_q.npy' : /\bK:/.test(next.prompt) ? 'heads8k_k.npy' : /\bV:/.test(next.prompt) ? 'Same as K' : undefined;
+      if (name) {
+        await input.fill(name);
+        await waitFor(`"${name}" to be the focused item`, async () => {
+          const label = (await widget.locator('.quick-input-list .monaco-list-row.focused').first().getAttribute('aria-label', { timeout: 500 })) ?? '';
+          return label.includes(name) ? true : undefined;
+        }, 5_000);
+      }
+      await page.keyboard.press('Enter');
+      await waitFor('the quick pick to move on', async () => {
+        if (!(await widget.isVisible())) return true;
+        const prompt = `${await widget.locator('.quick-input-title').innerText().catch(() => '')} ${(await input.getAttribute('placeholder')) ?? ''}`;
+        return prompt !== next.prompt ? true : undefined;
+      }, 10_000).catch(() => undefined);
+    }
+    const frame = await step(J, 'the streamed heads grid shows 4 heads of 8192 tokens', () =>
+      wb.heatmap('the streamed heads grid', async (f) => (await bodyData(f, 'rows')) === String(T) && (await f.locator('#grid .grid-cell').count()) === H, 300_000));
+    await step(J, 'the head table lists the 4 heads, without token metrics (Q and K hold none)', () =>
+      waitFor('#head-table rows', async () => ((await frame.locator('#head-table tbody tr').count()) === H
+        && (await frame.locator('#head-table th[data-metric="previous_token"]').count()) === 1
+        && (await frame.locator('#head-table th[data-metric="induction"]').count()) === 0 ? true : undefined), 300_000));
+    assert.match(await visibleText(frame.locator('#head-tokens-note')), /Q and K hold no tokens/);
+    for (const [metric, head] of [['previous_token', 1], ['self', 2], ['bos', 3]] as const) {
+      await step(J, `sort by ${metric}`, () => frame.locator(`#head-table th[data-metric="${metric}"] button`).click());
+      await step(J, `head ${head} tops ${metric}`, () => waitFor(`head ${head} first by ${metric}`, async () => {
+        if ((await frame.locator(`#head-table th[data-metric="${metric}"]`).getAttribute('aria-sort')) !== 'descending') return undefined;
+        return (await frame.locator('#head-table tbody tr').first().getAttribute('data-head')) === String(head) ? true : undefined;
+      }, 10_000));
+    }
+    const top = Number(await frame.locator('#head-table tbody tr[data-head="3"] td[data-metric="bos"]').textContent());
+    assert.ok(top > 0.5, `the first-token head's bos is ${top}`);
+    await step(J, 'click the top row: head 3 opens', () => frame.locator('#head-table tbody tr').first().click());
+    await step(J, 'the panel shows head 3', () => waitFor('subtitle "head 3"', async () =>
+      ((await visibleText(frame.locator('#subtitle'))).includes('head 3') && (await bodyData(frame, 'state')) === 'ready' ? true : undefined), 120_000));
+    await wb.screenshot('1x-long-context-heads');
   });
 });
