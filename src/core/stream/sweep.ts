@@ -23,6 +23,8 @@ export interface SweepJob {
   head: KernelHead;
   /** Run the WASM kernel (dot products; cosine comes normalised) or the exact TypeScript one. */
   wasm: boolean;
+  /** Run the native addon's kernel (every similarity) where this thread can load it; before `wasm`. */
+  native?: boolean;
   /** The rows of this batch, [r0, r1), and their explicit mask rows ([r1 − r0, n_k]) when masked so. */
   r0: number;
   r1: number;
