@@ -2,7 +2,7 @@
  * The native kernel (native/attention.c through the addon, AVX-512 / AVX2 where the CPU has them) behind the
  * RowBlockKernel seam. Each block of query rows is one single-threaded `run` over a Q row subarray and the keys the
  * block can see (under a causal mask only that prefix of K/V, with the mask offset shifted to the block's first
- * row), writing weights, raw and scaled scores and output rows into block-sized buffers; the sweep's threads give
+ * row), writing weights, scaled scores and output rows into block-sized buffers; the sweep's threads give
  * the parallelism, so the addon never starts helpers of its own here. A row's max and sum come from its weights as
  * in wasmRows.ts (the largest weight is exp(0)/sum, at the row's largest score).
  */
@@ -11,17 +11,18 @@ import type { KernelHead, RowBlockKernel, WeightsBlock } from './rowBlock';
 import type { RowStats } from './types';
 
 /**
- * Cells (rows × visible keys) per addon call: 4 Mi (16 MiB for each of weights, scores, scaled). The addon packs K
- * and V on every call, so a block must be large enough for that copy to stay small beside its arithmetic.
+ * Cells (rows × visible keys) per addon call: 2 Mi (8 MiB each for weights and scores, 64 rows at n_k = 32,768). The
+ * addon packs K and V on every call (another 2 × n_k × 64 floats), so a block must be large enough for that copy to
+ * stay small beside its arithmetic, and small enough that two threads stay far under the memory budget.
  */
-const BLOCK_CELLS = 1 << 22;
+const BLOCK_CELLS = 1 << 21;
 const MIN_ROWS = 8;
 
 export class NativeRowBlocks implements RowBlockKernel {
   private head: KernelHead | undefined;
   private key: unknown;
   private weights = new Float32Array(0);
-  private raw = new Float32Array(0);
+  /** Scaled scores, −∞ where masked: the addon's `scores` and `scaled` views aliased (it writes raw, then scaled). */
   private scaled = new Float32Array(0);
   private out = new Float32Array(0);
   /** Zero V of width 1 for heads without V (the addon always takes one). */
@@ -87,7 +88,6 @@ export class NativeRowBlocks implements RowBlockKernel {
   private ensure(rows: number, cells: number, dv: number): void {
     if (this.weights.length < cells) {
       this.weights = new Float32Array(cells);
-      this.raw = new Float32Array(cells);
       this.scaled = new Float32Array(cells);
     }
     if (this.out.length < rows * dv) this.out = new Float32Array(rows * dv);
@@ -111,7 +111,7 @@ export class NativeRowBlocks implements RowBlockKernel {
       const p = this.params(b0, b1, prefix, blockMask);
       this.ensure(n, n * prefix, p.dv);
       p.weights = this.weights;
-      p.scores = this.raw;
+      p.scores = this.scaled;
       p.scaled = this.scaled;
       p.output = withOutput ? (output as Float32Array).subarray((b0 - r0) * h.dv, (b1 - r0) * h.dv) : this.out;
       const code = this.addon.run(p);
@@ -119,7 +119,7 @@ export class NativeRowBlocks implements RowBlockKernel {
       this.rowMaxSum(n, prefix);
       visit?.({
         row0: b0, rows: n, weights: this.weights, stride: prefix, stored: prefix,
-        scores: this.raw, scoreUnit: h.scaleFactor, max: this.max, sum: this.sum,
+        scores: this.scaled, scoreUnit: 1, max: this.max, sum: this.sum,
       });
     }
   }
@@ -127,8 +127,7 @@ export class NativeRowBlocks implements RowBlockKernel {
   /** Each row's max (natural units) and sum from its weights: the largest weight is 1/sum, at the max score. */
   private rowMaxSum(n: number, stride: number): void {
     const w = this.weights;
-    const s = this.raw;
-    const scale = this.bound().scaleFactor;
+    const s = this.scaled;
     for (let i = 0; i < n; i++) {
       const base = i * stride;
       let best = -1;
@@ -142,7 +141,7 @@ export class NativeRowBlocks implements RowBlockKernel {
       }
       if (best > 0) {
         this.sum[i] = 1 / best;
-        this.max[i] = s[base + arg] * scale;
+        this.max[i] = s[base + arg];
       } else if (best === 0) {
         this.max[i] = -Infinity;
         this.sum[i] = 0;

@@ -23,7 +23,10 @@ export interface WeightsBlock {
   weights: Float32Array;
   stride: number;
   stored: number;
-  /** The scaled scores before masking, times `scoreUnit`, laid out like `weights` (for the entropy). */
+  /**
+   * The scaled scores, times `scoreUnit`, laid out like `weights` (for the entropy): before masking, or −∞ where the
+   * key is masked (its weight is 0 either way).
+   */
   scores: Float32Array | Float64Array;
   scoreUnit: number;
   /** Block-local per-row softmax max and sum (see RowStats). */

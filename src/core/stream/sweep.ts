@@ -77,14 +77,15 @@ function fold(job: SweepJob, b: WeightsBlock): void {
         for (let j = c0; j < e; j++) {
           const v = w[base + j];
           if (v > best) best = v;
-          acc += v * x[base + j];
+          // Skipping zero weights is exact, and a kernel may store −∞ scores where a key is masked (0 · −∞ = NaN).
+          if (v !== 0) acc += v * x[base + j];
         }
         // Keys past the stored prefix (under a causal mask) have weight 0.
         if (c1 > stored && 0 > best) best = 0;
         data[orow + oc] = best;
       }
     } else if (job.entropy) {
-      for (let j = 0; j < stored; j++) acc += w[base + j] * x[base + j];
+      for (let j = 0; j < stored; j++) if (w[base + j] !== 0) acc += w[base + j] * x[base + j];
     }
     if (job.entropy) {
       // H = −Σ w ln w with ln w_j = s_j − max − ln sum: H = max + ln sum − Σ w_j s_j (no logarithm per cell).
