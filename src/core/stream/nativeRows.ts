@@ -27,8 +27,6 @@ export class NativeRowBlocks implements RowBlockKernel {
   private out = new Float32Array(0);
   /** Zero V of width 1 for heads without V (the addon always takes one). */
   private zeros = new Float32Array(0);
-  private max = new Float64Array(0);
-  private sum = new Float64Array(0);
 
   constructor(private readonly addon: NativeAddon) {}
 
@@ -91,10 +89,6 @@ export class NativeRowBlocks implements RowBlockKernel {
       this.scaled = new Float32Array(cells);
     }
     if (this.out.length < rows * dv) this.out = new Float32Array(rows * dv);
-    if (this.max.length < rows) {
-      this.max = new Float64Array(rows);
-      this.sum = new Float64Array(rows);
-    }
   }
 
   attend(r0: number, r1: number, mask: Uint8Array | undefined, visit?: (b: WeightsBlock) => void, output?: Float32Array): void {
@@ -116,39 +110,8 @@ export class NativeRowBlocks implements RowBlockKernel {
       p.output = withOutput ? (output as Float32Array).subarray((b0 - r0) * h.dv, (b1 - r0) * h.dv) : this.out;
       const code = this.addon.run(p);
       if (code !== 0) throw new Error(`the native kernel failed (code ${code})`);
-      this.rowMaxSum(n, prefix);
-      visit?.({
-        row0: b0, rows: n, weights: this.weights, stride: prefix, stored: prefix,
-        scores: this.scaled, scoreUnit: 1, max: this.max, sum: this.sum,
-      });
-    }
-  }
-
-  /** Each row's max (natural units) and sum from its weights: the largest weight is 1/sum, at the max score. */
-  private rowMaxSum(n: number, stride: number): void {
-    const w = this.weights;
-    const s = this.scaled;
-    for (let i = 0; i < n; i++) {
-      const base = i * stride;
-      let best = -1;
-      let arg = 0;
-      for (let j = 0; j < stride; j++) {
-        const x = w[base + j];
-        if (x > best) {
-          best = x;
-          arg = j;
-        }
-      }
-      if (best > 0) {
-        this.sum[i] = 1 / best;
-        this.max[i] = s[base + arg];
-      } else if (best === 0) {
-        this.max[i] = -Infinity;
-        this.sum[i] = 0;
-      } else {
-        this.max[i] = NaN; // a NaN score made the whole row NaN, as in the in-memory path
-        this.sum[i] = NaN;
-      }
+      // No max and sum: the sweep's fold finds each row's largest weight in its own pass over the block.
+      visit?.({ row0: b0, rows: n, weights: this.weights, stride: prefix, stored: prefix, scores: this.scaled, scoreUnit: 1 });
     }
   }
 }

@@ -29,9 +29,12 @@ export interface WeightsBlock {
    */
   scores: Float32Array | Float64Array;
   scoreUnit: number;
-  /** Block-local per-row softmax max and sum (see RowStats). */
-  max: Float64Array;
-  sum: Float64Array;
+  /**
+   * Block-local per-row softmax max and sum (see RowStats); absent: the consumer derives them from the weights (the
+   * largest weight is 1/sum, at the max score), in the pass it makes over them anyway.
+   */
+  max?: Float64Array;
+  sum?: Float64Array;
 }
 
 export interface RowBlockKernel {
