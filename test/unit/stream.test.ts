@@ -3,6 +3,7 @@ import { computeAttention, SIMILARITIES } from '../../src/core/attention';
 import { scaleFactorFor } from '../../src/core/attention/shapes';
 import type { AttentionResult, Scale, Similarity } from '../../src/core/attention';
 import { disposeComputePool } from '../../src/core/compute/fast';
+import { nativeUnavailableReason } from '../../src/core/compute/native';
 import type { NdArray } from '../../src/core/ndarray';
 import { StreamDetail } from '../../src/core/stream/detail';
 import { streamHead } from '../../src/core/stream/engine';
@@ -135,6 +136,28 @@ describe('stream: one head, never n_q × n_k', function () {
         const c = makeCase(70, 90, 8, 5, similarity, mask, 11);
         await checkAgainstReference(c, { kernel: 'wasm', pool: false });
         await checkAgainstReference(c, { kernel: 'ts', pool: false });
+      });
+    }
+  }
+
+  for (const similarity of SIMILARITIES) {
+    for (const mask of ['none', 'causal', 'explicit'] as const) {
+      it(`${similarity}, ${mask} mask: the native row kernel matches the reference, here and on the pool`, async function () {
+        // The one skip: the addon is built at install time and is missing where there was no C compiler.
+        const why = nativeUnavailableReason();
+        if (why) {
+          console.log(`      skipped: native addon not available (${why})`);
+          this.skip();
+        }
+        await checkAgainstReference(makeCase(70, 90, 8, 5, similarity, mask, 13), { kernel: 'native', pool: false });
+        // n_q > n_k under a causal mask: leading rows see no key (fully masked blocks, negative offsets).
+        await checkAgainstReference(makeCase(90, 50, 8, 3, similarity, mask, 17), { kernel: 'native', pool: false });
+        await checkAgainstReference(makeCase(520, 610, 16, 8, similarity, mask, 19), { kernel: 'native', pool: true }, 64);
+        // Row statistics alone (no overview, entropy or output): the addon's rowStats pass.
+        const c = makeCase(70, 90, 8, 5, similarity, mask, 23);
+        const ref = reference(c);
+        const got = await streamHead(headOf(c), settingsOf(c), { kernel: 'native', pool: false, entropy: false });
+        close(got.rowMax, rowStats({ rows: ref.nq, cols: ref.nk, data: ref.weights }, false).max, 1e-5, `${similarity}/${mask} native row stats`);
       });
     }
   }

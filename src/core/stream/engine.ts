@@ -8,6 +8,7 @@
 import { maskedRowsWarning } from '../attention/rows';
 import { findAsset } from '../compute/assets';
 import { getPool } from '../compute/fast';
+import { nativeFor } from '../compute/native';
 import { abortError } from '../compute/pool';
 import { MatrixError } from '../ndarray';
 import { blockSize } from '../../shared/pool';
@@ -33,8 +34,12 @@ export interface StreamOptions {
   /** The head metrics of heads.ts (square heads only), with the token metrics when tokens are given. */
   metrics?: boolean;
   tokens?: TokenIndex;
-  /** Force a kernel or the pool (tests, bench); default: WASM where it fits, the pool for large heads. */
-  kernel?: 'wasm' | 'ts';
+  /**
+   * Force a kernel or the pool (tests, bench); default (and `auto`): the process kernel preference as for the
+   * in-memory path (compute/native.ts nativeFor: native where the addon loads), else WASM where it fits, and the
+   * pool for large heads. `native` throws when the addon cannot run.
+   */
+  kernel?: 'auto' | 'native' | 'wasm' | 'ts';
   pool?: boolean;
 }
 
@@ -145,6 +150,8 @@ export async function streamHead(head: StreamHead, settings: StreamSettings, opt
 
   const kh = kernelHead(withOutput ? head : { ...head, v: undefined }, settings, shared);
   const wasm = options.kernel !== 'ts' && kh.similarity === 'dot' && wasmFiles().length > 0;
+  // nativeFor: undefined for `wasm`/`ts` and a `wasm` preference; throws when native was asked for by name.
+  const native = nativeFor(options.kernel) !== undefined;
   const size = options.overviewSize ?? 0;
   let overview: StreamOverview | undefined;
   if (size > 0) {
@@ -168,7 +175,7 @@ export async function streamHead(head: StreamHead, settings: StreamSettings, opt
   }
   const id = nextId++;
   const base: Omit<SweepJob, 'r0' | 'r1' | 'mask'> = {
-    id, head: kh, wasm, chunkRows, reverse: kh.causalOffset !== undefined, stats, entropy, output, metrics,
+    id, head: kh, wasm, native, chunkRows, reverse: kh.causalOffset !== undefined, stats, entropy, output, metrics,
     pooling: overview && { blockRows: overview.blockRows, blockCols: overview.blockCols, cols: overview.cols, data: overview.data },
   };
 

@@ -38,16 +38,19 @@ function weight(x: number): number {
   return x >= MIN_NORMAL && x < Infinity ? x : 0;
 }
 
-/** Fold one block of weights into the per-row sums. */
-export function foldMetrics(m: SweepMetrics, b: WeightsBlock): void {
+/**
+ * Fold one block of weights into the per-row sums. `stats` holds each row's softmax max and sum (by absolute row),
+ * as the sweep's own fold has just set them for this block (from the kernel, or derived from the weights).
+ */
+export function foldMetrics(m: SweepMetrics, b: WeightsBlock, stats: { max: ArrayLike<number>; sum: ArrayLike<number> }): void {
   const { weights: w, scores: x, stride, stored } = b;
   const rows = m.rows;
   const tok = m.tokens;
   for (let i = 0; i < b.rows; i++) {
     const row = b.row0 + i;
     const o = row * ROW_SUMS;
-    const max = b.max[i];
-    const sum = b.sum[i];
+    const max = stats.max[row];
+    const sum = stats.sum[row];
     // A fully masked row (max −∞) has zero weights; a row with a NaN score has NaN weights, which heads.ts counts as 0.
     if (!(max > -Infinity && max < Infinity) || !(sum > 0)) {
       rows.fill(0, o, o + ROW_SUMS);

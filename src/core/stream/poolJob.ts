@@ -4,11 +4,13 @@
  */
 import { workerData } from 'worker_threads';
 import { loadBestWasm } from '../compute/kernel';
+import { loadNative } from '../compute/native';
 import { CTRL_ABORT, CTRL_NEXT_CHUNK, CTRL_ROWS_DONE } from '../compute/pool';
 import type { WorkerReply } from '../compute/pool';
 import { TsRowBlocks } from './rowBlock';
 import { runSweepChunk, sweepChunks } from './sweep';
 import type { SweepJob } from './sweep';
+import { NativeRowBlocks } from './nativeRows';
 import { WasmRowBlocks } from './wasmRows';
 
 export interface StreamPoolMessage {
@@ -18,9 +20,20 @@ export interface StreamPoolMessage {
 }
 
 let wasmKernel: WasmRowBlocks | undefined;
+let nativeKernel: NativeRowBlocks | undefined;
 
-/** The kernel for a job on this thread: one WASM instance per thread, kept across jobs (its memory is reused). */
-export function kernelFor(job: SweepJob, wasmFiles: string[]): WasmRowBlocks | TsRowBlocks {
+/**
+ * The kernel for a job on this thread: the native one when the job asks for it and the addon loads here (each
+ * worker loads it itself), else one WASM instance per thread, kept across jobs (its memory is reused).
+ */
+export function kernelFor(job: SweepJob, wasmFiles: string[]): NativeRowBlocks | WasmRowBlocks | TsRowBlocks {
+  if (job.native) {
+    const addon = loadNative();
+    if (addon) {
+      nativeKernel ??= new NativeRowBlocks(addon);
+      return nativeKernel.bind(job.head, job.id);
+    }
+  }
   if (job.wasm) {
     const module = loadBestWasm(wasmFiles)?.module;
     if (module) {
@@ -31,9 +44,10 @@ export function kernelFor(job: SweepJob, wasmFiles: string[]): WasmRowBlocks | T
   return new TsRowBlocks(job.head);
 }
 
-/** Drop this thread's WASM instance (its memory goes back once collected). */
+/** Drop this thread's WASM instance and native buffers (their memory goes back once collected). */
 export function dropStreamKernel(): void {
   wasmKernel = undefined;
+  nativeKernel = undefined;
 }
 
 /** The worker side: take chunks until none are left or the job is cancelled. */

@@ -23,12 +23,18 @@ export interface WeightsBlock {
   weights: Float32Array;
   stride: number;
   stored: number;
-  /** The scaled scores before masking, times `scoreUnit`, laid out like `weights` (for the entropy). */
+  /**
+   * The scaled scores, times `scoreUnit`, laid out like `weights` (for the entropy): before masking, or −∞ where the
+   * key is masked (its weight is 0 either way).
+   */
   scores: Float32Array | Float64Array;
   scoreUnit: number;
-  /** Block-local per-row softmax max and sum (see RowStats). */
-  max: Float64Array;
-  sum: Float64Array;
+  /**
+   * Block-local per-row softmax max and sum (see RowStats); absent: the consumer derives them from the weights (the
+   * largest weight is 1/sum, at the max score), in the pass it makes over them anyway.
+   */
+  max?: Float64Array;
+  sum?: Float64Array;
 }
 
 export interface RowBlockKernel {

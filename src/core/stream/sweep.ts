@@ -25,6 +25,8 @@ export interface SweepJob {
   head: KernelHead;
   /** Run the WASM kernel (dot products; cosine comes normalised) or the exact TypeScript one. */
   wasm: boolean;
+  /** Run the native addon's kernel (every similarity) where this thread can load it; before `wasm`. */
+  native?: boolean;
   /** The rows of this batch, [r0, r1), and their explicit mask rows ([r1 − r0, n_k]) when masked so. */
   r0: number;
   r1: number;
@@ -55,19 +57,38 @@ export function sweepChunkRange(job: SweepJob, c: number): { a: number; b: numbe
   return { a, b: Math.min(job.r1, a + job.chunkRows) };
 }
 
-/** Fold one block of weights into the job's stats, entropy and pooled overview. */
+/**
+ * A row's softmax max and sum from its weights when the kernel leaves them to the fold: the largest weight `top`
+ * (at key `arg`) is exp(0)/sum, at the row's largest score. `top` −1: no weight above −1 (a NaN row, or no key).
+ */
+function derived(b: WeightsBlock, base: number, top: number, arg: number, out: { max: number; sum: number }): void {
+  if (top > 0) {
+    out.sum = 1 / top;
+    out.max = b.scores[base + arg] * b.scoreUnit;
+  } else if (top === 0 || b.stored === 0) {
+    out.max = -Infinity;
+    out.sum = 0;
+  } else {
+    out.max = NaN; // a NaN score made the whole row NaN, as in the in-memory path
+    out.sum = NaN;
+  }
+}
+
+/**
+ * Fold one block of weights into the job's stats, entropy and pooled overview: one pass over each row (the row's
+ * largest weight is found in the same pass when the kernel did not give its max and sum).
+ */
 function fold(job: SweepJob, b: WeightsBlock): void {
   const { nk } = job.head;
   const { weights: w, scores: x, stride, stored } = b;
   const p = job.pooling;
+  const ms = { max: 0, sum: 0 };
   for (let i = 0; i < b.rows; i++) {
     const row = b.row0 + i;
-    const max = b.max[i];
-    const sum = b.sum[i];
-    job.stats.max[row] = max;
-    job.stats.sum[row] = sum;
     const base = i * stride;
     let acc = 0;
+    let top = -1;
+    let arg = 0;
     if (p) {
       const { blockCols: bc, cols, data } = p;
       const orow = Math.floor(row / p.blockRows) * cols;
@@ -79,20 +100,56 @@ function fold(job: SweepJob, b: WeightsBlock): void {
         for (let j = c0; j < e; j++) {
           const v = w[base + j];
           if (v > best) best = v;
-          acc += v * x[base + j];
+          if (v > top) {
+            top = v;
+            arg = j;
+          }
+          // Skipping zero weights is exact, and a kernel may store −∞ scores where a key is masked (0 · −∞ = NaN).
+          if (v !== 0) acc += v * x[base + j];
         }
         // Keys past the stored prefix (under a causal mask) have weight 0.
         if (c1 > stored && 0 > best) best = 0;
         data[orow + oc] = best;
       }
     } else if (job.entropy) {
-      for (let j = 0; j < stored; j++) acc += w[base + j] * x[base + j];
+      for (let j = 0; j < stored; j++) {
+        const v = w[base + j];
+        if (v > top) {
+          top = v;
+          arg = j;
+        }
+        if (v !== 0) acc += v * x[base + j];
+      }
     }
+    if (b.max && b.sum) {
+      ms.max = b.max[i];
+      ms.sum = b.sum[i];
+    } else {
+      if (!p && !job.entropy) [top, arg] = largest(w, base, stored);
+      derived(b, base, top, arg, ms);
+    }
+    const { max, sum } = ms;
+    job.stats.max[row] = max;
+    job.stats.sum[row] = sum;
     if (job.entropy) {
       // H = −Σ w ln w with ln w_j = s_j − max − ln sum: H = max + ln sum − Σ w_j s_j (no logarithm per cell).
       job.entropy[row] = max === -Infinity ? 0 : max + Math.log(sum) - acc * b.scoreUnit;
     }
   }
+}
+
+/** The largest weight of a row and where it is (−1 when none is above −1). */
+function largest(w: Float32Array, base: number, stored: number): [number, number] {
+  let top = -1;
+  let arg = 0;
+  for (let j = 0; j < stored; j++) {
+    const v = w[base + j];
+    if (v > top) {
+      top = v;
+      arg = j;
+    }
+  }
+  return [top, arg];
 }
 
 /** Compute chunk c of the sweep with `kernel` (already bound to job.head); returns its row count. */
@@ -114,10 +171,21 @@ export function runSweepChunk(job: SweepJob, c: number, kernel: RowBlockKernel):
 
 function foldAll(job: SweepJob, b: WeightsBlock): void {
   fold(job, b);
-  if (job.metrics) foldMetrics(job.metrics, b);
+  if (job.metrics) foldMetrics(job.metrics, b, job.stats);
 }
 
 function copyStats(job: SweepJob, b: WeightsBlock): void {
-  job.stats.max.set(b.max.subarray(0, b.rows), b.row0);
-  job.stats.sum.set(b.sum.subarray(0, b.rows), b.row0);
+  if (b.max && b.sum) {
+    job.stats.max.set(b.max.subarray(0, b.rows), b.row0);
+    job.stats.sum.set(b.sum.subarray(0, b.rows), b.row0);
+    return;
+  }
+  const ms = { max: 0, sum: 0 };
+  for (let i = 0; i < b.rows; i++) {
+    const base = i * b.stride;
+    const [top, arg] = largest(b.weights, base, b.stored);
+    derived(b, base, top, arg, ms);
+    job.stats.max[b.row0 + i] = ms.max;
+    job.stats.sum[b.row0 + i] = ms.sum;
+  }
 }

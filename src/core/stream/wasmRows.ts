@@ -78,8 +78,8 @@ export class WasmRowBlocks implements RowBlockKernel {
 
   rowStats(r0: number, r1: number, mask: Uint8Array | undefined, stats: RowStats): void {
     this.attend(r0, r1, mask, (b) => {
-      stats.max.set(b.max.subarray(0, b.rows), b.row0);
-      stats.sum.set(b.sum.subarray(0, b.rows), b.row0);
+      stats.max.set(this.max.subarray(0, b.rows), b.row0);
+      stats.sum.set(this.sum.subarray(0, b.rows), b.row0);
     });
   }
 
