@@ -317,8 +317,18 @@ class GridBuilder {
 
   /** One head's n × k values; `owned` says the builder may keep `data` itself rather than a copy. */
   add(l: number, h: number, data: Float32Array, owned: boolean): void {
+    this.pool(l, h, data);
+    this.accumulate(l, h, data, owned);
+  }
+
+  /** The head's grid cell (the first half of add: a progressive read yields between the halves). */
+  pool(l: number, h: number, data: Float32Array): void {
     this.bad += poolHeadInto(data, this.k, this.rowSpans, this.colSpans, this.cells, (l * this.heads + h) * this.side * this.side, this.scratch);
     this.filled[l * this.heads + h] = 1;
+  }
+
+  /** The head's share of the aggregates (mean, max, rollout) and the shown head: the second half of add. */
+  accumulate(l: number, h: number, data: Float32Array, owned: boolean): void {
     this.added++;
     if (l === this.sel.layer) {
       const mean = this.meanAcc;
@@ -412,11 +422,18 @@ export async function buildModelFromDump(
   const { layers, heads } = gridSize(shape, axes);
   const extra = sel?.extra ?? [];
   const b = new GridBuilder(layers, heads, shape[shape.length - 2], shape[shape.length - 1], opts.cellSize, sel);
-  const readHead = async (l: number, hd: number) => {
+  // Between the steps of a head a progressive read lets the editor run: decoding, pooling and accumulating a
+  // 2048² head are each ~10 ms, together more than the 50 ms a stall may last on a busy machine.
+  const yieldNow = (on: boolean) => (on ? new Promise<void>((r) => setImmediate(r)) : undefined);
+  const readHead = async (l: number, hd: number, yielding = false) => {
     const a = await h.read(mapIndex(shape, axes, l, hd, extra));
+    await yieldNow(yielding);
     const data = toFloat32(a);
+    await yieldNow(yielding);
+    b.pool(l, hd, data);
+    await yieldNow(yielding);
     // A converted head is the builder's own; a float32 read may share a buffer the reader reuses.
-    b.add(l, hd, data, data !== a.data);
+    b.accumulate(l, hd, data, data !== a.data);
   };
   const file = h.ref.split(/[\\/]/).pop() ?? h.ref;
   const pickers = axisPickers(shape, axes, extra);
@@ -452,7 +469,7 @@ export async function buildModelFromDump(
         // Between heads: let the editor handle input (a head is at most a few ms of work) and see Cancel.
         await new Promise<void>((r) => setImmediate(r));
         if (signal.aborted) { cancelled = true; return; }
-        await readHead(l, hd);
+        await readHead(l, hd, true);
         report(b.done / total);
         if (!b.complete && Date.now() - last >= every) {
           last = Date.now();
