@@ -126,7 +126,7 @@ function loadRows(what: string, runs: LoadTiming[], note: string): BenchResult[]
   return [
     { name: `${what}: first model (loadBinary)`, ms: median(runs.map((r) => r.firstMs)), note: `${note}, median of ${of}` },
     { name: `${what}: full grid (loadBinary)`, ms: median(runs.map((r) => r.fullMs)), note: `${note}, ${grid}, median of ${of}; load ${os.loadavg()[0].toFixed(1)}` },
-    { name: `${what}: largest event-loop stall`, ms: Math.max(...runs.map((r) => r.stallMs)), note: `worst of ${of}, 5 ms setInterval lag probe while loading` },
+    { name: `${what}: largest event-loop stall`, ms: Math.max(...runs.map((r) => r.stallMs)), note: `worst of ${of}, 5 ms setInterval lag probe while loading (includes time other processes had the core; load ${os.loadavg()[0].toFixed(1)})` },
   ];
 }
 

@@ -284,6 +284,7 @@ class GridBuilder {
   private readonly maxAcc: Float32Array;
   private readonly layerAcc: Float64Array[] | undefined;
   private shown: Float32Array | undefined;
+  private shownKind: ViewKind | undefined;
   private bad = 0;
   private added = 0;
   private readonly filled: Uint8Array;
@@ -379,7 +380,8 @@ class GridBuilder {
   /** A model of the selected head (weights when its rows are distributions, else data) with the grid. */
   model(): Omit<HeatmapModel, 'title' | 'info'> {
     const m = matrix(this.n, this.k, this.shown as Float32Array);
-    const kind: ViewKind = looksLikeWeights(m) ? 'weights' : 'data';
+    // Once per builder: a progressive read makes a model of the same shown head every ~200 ms.
+    const kind: ViewKind = (this.shownKind ??= looksLikeWeights(m) ? 'weights' : 'data');
     const kinds: Partial<Record<ViewKind, Matrix2D>> = { [kind]: m };
     const grid = this.grid(kinds);
     const s = this.sel;
