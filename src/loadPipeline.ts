@@ -46,6 +46,8 @@ export interface SourceEnv {
    * "path#member"); they win over the file's own and the guess.
    */
   readonly axesOf?: (ref: string) => string[] | undefined;
+  /** Dumps above this many bytes load progressively (default PROGRESSIVE_BYTES; tests lower it). */
+  readonly progressiveBytes?: number;
 }
 
 /** Above this many score cells the WASM/worker engine pays for itself and the user gets a progress bar. */
@@ -248,7 +250,7 @@ async function loadArray(
     const cellSize = gridCellSize(gridShape(shape, axes), env.settings().overviewSize);
     const { layers, heads } = gridSize(shape, axes);
     const run = env.runLong ?? runDirect;
-    const progress = onPartial && handle.info.byteLength > PROGRESSIVE_BYTES ? {
+    const progress = onPartial && handle.info.byteLength > (env.progressiveBytes ?? PROGRESSIVE_BYTES) ? {
       onPartial: (m: HeatmapModel) => onPartial({ ...m, title }),
       run: (work: (signal: AbortSignal, report: (fraction: number) => void) => Promise<void>) =>
         run(`Reading ${title} (${layers} × ${heads} heads)`, work),

@@ -9,6 +9,10 @@ import { poolToSize } from '../../src/shared/pool';
 import { arrayDumpHandle, buildModelFromDump } from '../../src/core/view/model';
 import type { DumpHandle, HeatmapModel } from '../../src/core/view/model';
 import type { NdArray } from '../../src/core/ndarray';
+import * as path from 'path';
+import { loadBinary } from '../../src/loadPipeline';
+import type { SourceEnv } from '../../src/loadPipeline';
+import { DEFAULT_SETTINGS } from '../../src/core/settings';
 
 /** Deterministic values in [0, 1) (a small LCG), rows normalised to sum 1 when `rowsSumToOne`. */
 function values(count: number, seed: number): Float32Array {
@@ -102,5 +106,36 @@ describe('big dumps: progressive read', () => {
     assert.match(final.warnings.join('\n'), /stopped after 5 of 16 heads \(cancelled\)/);
     assert.strictEqual(final.kinds.headMean, undefined);
     assert.ok(Number.isNaN(final.grid!.cells[15 * 64]), 'an unread head stays empty');
+  });
+});
+
+describe('big dumps: the load pipeline', () => {
+  const file = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'realdata', 'dumps', 'named_axes.safetensors');
+
+  it('loads a dump above progressiveBytes progressively under runLong, and ends with the one-shot model', async () => {
+    const titles: string[] = [];
+    const env: SourceEnv = {
+      settings: () => DEFAULT_SETTINGS, progressiveBytes: 0,
+      runLong: (title, work) => { titles.push(title); return work(new AbortController().signal, () => undefined); },
+    };
+    const partials: HeatmapModel[] = [];
+    const sel = { layer: 1, head: 1, extra: [1] };
+    const final = await loadBinary(file, 'run', sel, env, undefined, (m) => partials.push(m));
+    const oneShot = await loadBinary(file, 'run', sel, { settings: () => DEFAULT_SETTINGS });
+    assert.deepStrictEqual(titles, ['Reading run · attentions (2 × 2 heads)']);
+    assert.ok(partials.length >= 1);
+    assert.strictEqual(partials[0].title, 'run · attentions');
+    assert.deepStrictEqual(partials[0].kinds[partials[0].defaultKind]!.data, oneShot.kinds[oneShot.defaultKind]!.data);
+    assert.deepStrictEqual(partials[0].selection, oneShot.selection);
+    assert.deepStrictEqual(final, oneShot);
+  });
+
+  it('loads a small dump as one model (no partials, no progress notification)', async () => {
+    let runs = 0;
+    const env: SourceEnv = { settings: () => DEFAULT_SETTINGS, runLong: (_t, work) => { runs++; return work(new AbortController().signal, () => undefined); } };
+    let partials = 0;
+    await loadBinary(file, 'run', undefined, env, undefined, () => { partials++; });
+    assert.strictEqual(partials, 0);
+    assert.strictEqual(runs, 0);
   });
 });
