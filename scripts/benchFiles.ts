@@ -65,6 +65,80 @@ function cpuMs(fn: () => unknown): string {
   return `${((used.user + used.system) / 1000).toFixed(0)} ms CPU for one run, load ${os.loadavg()[0].toFixed(1)}`;
 }
 
+export async function benchFiles(): Promise<BenchResult[]> {
+  const out: BenchResult[] = [];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attn-bench-'));
+  const file = path.join(dir, 'dump.npy');
+  try {
+    const [L, H, n] = [4, 9, 4096];
+    const want = writeSparseDump(file, L, H, n, [2, 5]);
+    const gib = (fs.statSync(file).size / 2 ** 30).toFixed(2);
+    const openMs = await timeMedian(7, async () => { await (await openMatrix(file)).close(); });
+    out.push({ name: 'npy: open a 2 GiB+ dump (header only)', ms: openMs, note: `[${L}, ${H}, ${n}, ${n}] float32, ${gib} GiB sparse file` });
+    let ok = true;
+    const readMs = await timeMedian(5, async () => {
+      const h = await openMatrix(file);
+      try {
+        const a = await h.read([2, 5]);
+        ok &&= a.data.length === n * n && a.data[n * n - 1] === want[n * n - 1] && a.data[1] === want[1];
+      } finally {
+        await h.close();
+      }
+    });
+    const heapMb = (process.memoryUsage().arrayBuffers / 2 ** 20).toFixed(0);
+    out.push({ name: 'npy: open + read one [l, h] slice', ms: readMs, note: `${(n * n * 4) / 2 ** 20} MiB slice of ${gib} GiB, median of 5, values ${ok ? 'correct' : 'WRONG'}, ${heapMb} MiB array buffers after` });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  const bits = new Uint16Array(16 << 20);
+  for (let i = 0; i < bits.length; i++) bits[i] = (i * 40503) & 0xffff;
+  decodeFloat16(bits.subarray(0, 4096));
+  const f16Ms = await timeMedian(5, () => { decodeFloat16(bits); });
+  out.push({ name: 'float16: decode 16M values', ms: f16Ms, note: 'lookup table, median of 5' });
+  decodeBFloat16(bits.subarray(0, 4096));
+  const bf16Ms = await timeMedian(5, () => { decodeBFloat16(bits); });
+  out.push({ name: 'bfloat16: decode 16M values', ms: bf16Ms, note: `16-bit shift into a Uint32Array view, median of 5; ${cpuMs(() => decodeBFloat16(bits))}` });
+  const bytes8 = new Uint8Array(bits.buffer);
+  const f8 = bytes8.subarray(0, 16 << 20);
+  decodeFloat8(f8.subarray(0, 4096), 'float8_e4m3fn');
+  const f8Ms = await timeMedian(5, () => { decodeFloat8(f8, 'float8_e4m3fn'); });
+  out.push({ name: 'float8 e4m3fn: decode 16M values', ms: f8Ms, note: `256-entry table, median of 5; ${cpuMs(() => decodeFloat8(f8, 'float8_e4m3fn'))}` });
+
+  const stDir = fs.mkdtempSync(path.join(os.tmpdir(), 'attn-bench-st-'));
+  try {
+    const stFile = path.join(stDir, 'dump.safetensors');
+    const shape = [32, 32, 2048, 2048];
+    const want = writeSparseSafetensors(stFile, shape, [7, 9]);
+    const gib = (fs.statSync(stFile).size / 2 ** 30).toFixed(1);
+    let ok = true;
+    const stMs = await timeMedian(5, async () => {
+      const h = await openMatrix(`${stFile}#attentions`);
+      try {
+        const a = await h.read([7, 9]);
+        const got = new Uint32Array(a.data.buffer);
+        ok &&= a.data.length === want.length && got[5] === want[5] << 16 && got[want.length - 1] === want[want.length - 1] << 16;
+      } finally {
+        await h.close();
+      }
+    });
+    out.push({ name: 'safetensors: open + read one bf16 head', ms: stMs, note: `[${shape.join(', ')}] bf16, ${gib} GiB sparse file, 8 MiB head, median of 5, values ${ok ? 'correct' : 'WRONG'}` });
+  } finally {
+    fs.rmSync(stDir, { recursive: true, force: true });
+  }
+
+  const rows: string[] = [];
+  for (let i = 0; i < 1700; i++) rows.push(`[${Array.from({ length: 256 }, (_, j) => (Math.sin(i * 256 + j) * 10).toFixed(5)).join(', ')}]`);
+  const text = `[\n${rows.join(',\n')}\n]`;
+  const mb = (text.length / 1e6).toFixed(1);
+  const parseMs = await timeMedian(5, () => { matrixFromNode(parseJson(text), text, 'bench.json'); });
+  out.push({ name: 'json: parse a matrix with positions', ms: parseMs, note: `${mb} MB, 1700×256, median of 5` });
+  const scanMs = await timeMedian(5, () => { scanJson(text, 'bench.json'); });
+  out.push({ name: 'json: scanJson (bounded, per keystroke)', ms: scanMs, note: `${mb} MB, shape past the budget not computed` });
+  out.push(...await benchBigDumps());
+  return out;
+}
+
 /** A [L, H, n, n] float32 .npy of rows that sum to 1 (one row pattern repeated, so writing it is quick). */
 function writeFullDump(file: string, L: number, H: number, n: number): void {
   const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${L}, ${H}, ${n}, ${n}), }`;
@@ -148,79 +222,6 @@ export async function benchBigDumps(): Promise<BenchResult[]> {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  return out;
-}
-
-export async function benchFiles(): Promise<BenchResult[]> {
-  const out: BenchResult[] = await benchBigDumps();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attn-bench-'));
-  const file = path.join(dir, 'dump.npy');
-  try {
-    const [L, H, n] = [4, 9, 4096];
-    const want = writeSparseDump(file, L, H, n, [2, 5]);
-    const gib = (fs.statSync(file).size / 2 ** 30).toFixed(2);
-    const openMs = await timeMedian(7, async () => { await (await openMatrix(file)).close(); });
-    out.push({ name: 'npy: open a 2 GiB+ dump (header only)', ms: openMs, note: `[${L}, ${H}, ${n}, ${n}] float32, ${gib} GiB sparse file` });
-    let ok = true;
-    const readMs = await timeMedian(5, async () => {
-      const h = await openMatrix(file);
-      try {
-        const a = await h.read([2, 5]);
-        ok &&= a.data.length === n * n && a.data[n * n - 1] === want[n * n - 1] && a.data[1] === want[1];
-      } finally {
-        await h.close();
-      }
-    });
-    const heapMb = (process.memoryUsage().arrayBuffers / 2 ** 20).toFixed(0);
-    out.push({ name: 'npy: open + read one [l, h] slice', ms: readMs, note: `${(n * n * 4) / 2 ** 20} MiB slice of ${gib} GiB, median of 5, values ${ok ? 'correct' : 'WRONG'}, ${heapMb} MiB array buffers after` });
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-
-  const bits = new Uint16Array(16 << 20);
-  for (let i = 0; i < bits.length; i++) bits[i] = (i * 40503) & 0xffff;
-  decodeFloat16(bits.subarray(0, 4096));
-  const f16Ms = await timeMedian(5, () => { decodeFloat16(bits); });
-  out.push({ name: 'float16: decode 16M values', ms: f16Ms, note: 'lookup table, median of 5' });
-  decodeBFloat16(bits.subarray(0, 4096));
-  const bf16Ms = await timeMedian(5, () => { decodeBFloat16(bits); });
-  out.push({ name: 'bfloat16: decode 16M values', ms: bf16Ms, note: `16-bit shift into a Uint32Array view, median of 5; ${cpuMs(() => decodeBFloat16(bits))}` });
-  const bytes8 = new Uint8Array(bits.buffer);
-  const f8 = bytes8.subarray(0, 16 << 20);
-  decodeFloat8(f8.subarray(0, 4096), 'float8_e4m3fn');
-  const f8Ms = await timeMedian(5, () => { decodeFloat8(f8, 'float8_e4m3fn'); });
-  out.push({ name: 'float8 e4m3fn: decode 16M values', ms: f8Ms, note: `256-entry table, median of 5; ${cpuMs(() => decodeFloat8(f8, 'float8_e4m3fn'))}` });
-
-  const stDir = fs.mkdtempSync(path.join(os.tmpdir(), 'attn-bench-st-'));
-  try {
-    const stFile = path.join(stDir, 'dump.safetensors');
-    const shape = [32, 32, 2048, 2048];
-    const want = writeSparseSafetensors(stFile, shape, [7, 9]);
-    const gib = (fs.statSync(stFile).size / 2 ** 30).toFixed(1);
-    let ok = true;
-    const stMs = await timeMedian(5, async () => {
-      const h = await openMatrix(`${stFile}#attentions`);
-      try {
-        const a = await h.read([7, 9]);
-        const got = new Uint32Array(a.data.buffer);
-        ok &&= a.data.length === want.length && got[5] === want[5] << 16 && got[want.length - 1] === want[want.length - 1] << 16;
-      } finally {
-        await h.close();
-      }
-    });
-    out.push({ name: 'safetensors: open + read one bf16 head', ms: stMs, note: `[${shape.join(', ')}] bf16, ${gib} GiB sparse file, 8 MiB head, median of 5, values ${ok ? 'correct' : 'WRONG'}` });
-  } finally {
-    fs.rmSync(stDir, { recursive: true, force: true });
-  }
-
-  const rows: string[] = [];
-  for (let i = 0; i < 1700; i++) rows.push(`[${Array.from({ length: 256 }, (_, j) => (Math.sin(i * 256 + j) * 10).toFixed(5)).join(', ')}]`);
-  const text = `[\n${rows.join(',\n')}\n]`;
-  const mb = (text.length / 1e6).toFixed(1);
-  const parseMs = await timeMedian(5, () => { matrixFromNode(parseJson(text), text, 'bench.json'); });
-  out.push({ name: 'json: parse a matrix with positions', ms: parseMs, note: `${mb} MB, 1700×256, median of 5` });
-  const scanMs = await timeMedian(5, () => { scanJson(text, 'bench.json'); });
-  out.push({ name: 'json: scanJson (bounded, per keystroke)', ms: scanMs, note: `${mb} MB, shape past the budget not computed` });
   return out;
 }
 
