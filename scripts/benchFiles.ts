@@ -12,7 +12,10 @@ import { decodeFloat16 } from '../src/core/float16';
 import { decodeBFloat16, decodeFloat8 } from '../src/core/floatDecode';
 import { scanJson, matrixFromNode } from '../src/core/jsonMatrix';
 import { parseJson } from '../src/core/jsonParse';
-import { timeMedian } from './timing';
+import { median, timeMedian } from './timing';
+import { loadBinary } from '../src/loadPipeline';
+import type { SourceEnv } from '../src/loadPipeline';
+import { DEFAULT_SETTINGS } from '../src/core/settings';
 
 export interface BenchResult { name: string; ms: number; note: string }
 
@@ -138,6 +141,93 @@ export async function benchFiles(): Promise<BenchResult[]> {
   out.push({ name: 'json: parse a matrix with positions', ms: parseMs, note: `${mb} MB, 1700×256, median of 5` });
   const scanMs = await timeMedian(5, () => { scanJson(text, 'bench.json'); });
   out.push({ name: 'json: scanJson (bounded, per keystroke)', ms: scanMs, note: `${mb} MB, shape past the budget not computed` });
+  out.push(...await benchBigDumps());
+  return out;
+}
+
+/** A [L, H, n, n] float32 .npy of rows that sum to 1 (one row pattern repeated, so writing it is quick). */
+function writeFullDump(file: string, L: number, H: number, n: number): void {
+  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${L}, ${H}, ${n}, ${n}), }`;
+  const text = dict.padEnd(128 - 10 - 1, ' ') + '\n';
+  const preamble = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, text.length & 0xff, text.length >> 8]);
+  const head = new Float32Array(n * n);
+  for (let r = 0; r < n; r++) {
+    let s = 0;
+    for (let c = 0; c < n; c++) s += head[r * n + c] = 1 + ((r * 7 + c * 13) % 101);
+    for (let c = 0; c < n; c++) head[r * n + c] /= s;
+  }
+  const fd = fs.openSync(file, 'w');
+  try {
+    fs.writeSync(fd, Buffer.concat([preamble, Buffer.from(text, 'latin1')]), 0, 128, 0);
+    for (let i = 0; i < L * H; i++) fs.writeSync(fd, new Uint8Array(head.buffer), 0, head.byteLength, 128 + i * head.byteLength);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+interface LoadTiming { firstMs: number; fullMs: number; stallMs: number; partials: number; filled: number; cells: number }
+
+/**
+ * One load through the real pipeline (loadBinary, as a panel loads): time to the first model (the first partial,
+ * or the final model when there is none), to the full grid, and the largest event-loop stall meanwhile, from a
+ * 5 ms setInterval whose lateness is the time the loop could not run it.
+ */
+async function timeLoad(ref: string): Promise<LoadTiming> {
+  const env: SourceEnv = { settings: () => DEFAULT_SETTINGS };
+  let stall = 0;
+  let last = performance.now();
+  const probe = setInterval(() => {
+    const now = performance.now();
+    stall = Math.max(stall, now - last - 5);
+    last = now;
+  }, 5);
+  const t0 = performance.now();
+  let first: number | undefined;
+  let partials = 0;
+  try {
+    const model = await loadBinary(ref, 'bench', undefined, env, undefined, () => {
+      first ??= performance.now() - t0;
+      partials++;
+    });
+    const fullMs = performance.now() - t0;
+    const g = model.grid;
+    let filled = 0;
+    if (g) for (let c = 0; c < g.layers * g.heads; c++) if (!Number.isNaN(g.cells[c * g.cellSize * g.cellSize])) filled++;
+    return { firstMs: first ?? fullMs, fullMs, stallMs: stall, partials, filled, cells: g ? g.layers * g.heads : 0 };
+  } finally {
+    clearInterval(probe);
+  }
+}
+
+function loadRows(what: string, runs: LoadTiming[], note: string): BenchResult[] {
+  const last = runs[runs.length - 1];
+  const of = `${runs.length} run${runs.length > 1 ? 's' : ''}`;
+  const grid = `grid ${last.filled}/${last.cells} heads, ${last.partials} partial models`;
+  return [
+    { name: `${what}: first model (loadBinary)`, ms: median(runs.map((r) => r.firstMs)), note: `${note}, median of ${of}` },
+    { name: `${what}: full grid (loadBinary)`, ms: median(runs.map((r) => r.fullMs)), note: `${note}, ${grid}, median of ${of}; load ${os.loadavg()[0].toFixed(1)}` },
+    { name: `${what}: largest event-loop stall`, ms: Math.max(...runs.map((r) => r.stallMs)), note: `worst of ${of}, 5 ms setInterval lag probe while loading (includes time other processes had the core; load ${os.loadavg()[0].toFixed(1)})` },
+  ];
+}
+
+/** Issue 13's big dumps through the real load pipeline: a 576 MiB float32 .npy and an 8 GiB bf16 safetensors. */
+export async function benchBigDumps(): Promise<BenchResult[]> {
+  const out: BenchResult[] = [];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attn-bench-big-'));
+  try {
+    const npy = path.join(dir, 'big.npy');
+    writeFullDump(npy, 12, 12, 1024);
+    await timeLoad(npy); // warm: JIT and the page cache
+    const runs: LoadTiming[] = [];
+    for (let i = 0; i < 3; i++) runs.push(await timeLoad(npy));
+    out.push(...loadRows('npy [12,12,1024,1024] f32', runs, '576 MiB written whole'));
+    fs.rmSync(npy);
+    const st = path.join(dir, 'big.safetensors');
+    writeSparseSafetensors(st, [32, 32, 2048, 2048], [0, 0]);
+    out.push(...loadRows('safetensors [32,32,2048,2048] bf16', [await timeLoad(`${st}#attentions`)], '8 GiB sparse file, 1024 heads of 8 MiB'));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
   return out;
 }
 

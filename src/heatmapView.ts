@@ -26,8 +26,11 @@ export interface HeatmapSource {
   /** Stable, e.g. the file path or URI plus "#member". */
   readonly id: string;
   readonly title: string;
-  /** Throws MatrixError for bad input. */
-  load(selection?: HeadSelection): Promise<HeatmapModel>;
+  /**
+   * Throws MatrixError for bad input. `onPartial` (a big dump) hears models before the final one: the selected
+   * head at once, then the grid as it fills.
+   */
+  load(selection?: HeadSelection, onPartial?: (model: HeatmapModel) => void): Promise<HeatmapModel>;
   /**
    * Absolute paths of the files the last load read or tried to read (for a spec: the .npy/.npz it names; for
    * a computation: its Q, K, V files): when one changes, appears or goes, the heatmap reloads.
@@ -153,7 +156,10 @@ class Controller implements HeatmapController {
     const token = ++this.loadSeq;
     this.post({ type: 'loading', message: `Loading ${this.source.title}…` });
     try {
-      const model = await this.source.load(this.selection);
+      const model = await this.source.load(this.selection, (partial) => {
+        // Each partial is posted in place (zoom and selection kept) unless a newer load took over.
+        if (!this.disposed && token === this.loadSeq) this.update(partial);
+      });
       // A newer load (or dispose) overtook this one: its result is stale.
       if (this.disposed || token !== this.loadSeq) return;
       this.update(model);

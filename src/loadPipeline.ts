@@ -46,6 +46,8 @@ export interface SourceEnv {
    * "path#member"); they win over the file's own and the guess.
    */
   readonly axesOf?: (ref: string) => string[] | undefined;
+  /** Dumps above this many bytes load progressively (default PROGRESSIVE_BYTES; tests lower it). */
+  readonly progressiveBytes?: number;
 }
 
 /** Above this many score cells the WASM/worker engine pays for itself and the user gets a progress bar. */
@@ -190,9 +192,22 @@ export async function compute(spec: AttentionSpec, env: SourceEnv): Promise<Atte
     (signal, report) => computeAttentionFast(input, { signal, onProgress: report, kernel: env.settings().kernel, scores: false }));
 }
 
-/** `onInfo` hears the header of the array the load opened (the custom editor's subtitle, without a second open). */
+/**
+ * Dumps larger than this are read progressively: the selected head is shown at once and the grid fills under a
+ * cancellable progress notification. Smaller ones arrive as one model (no flicker).
+ */
+export const PROGRESSIVE_BYTES = 256 * 2 ** 20;
+
+/** Hears the models of a progressive load before the final one (each a complete model, the grid partly read). */
+export type PartialListener = (model: HeatmapModel) => void;
+
+/**
+ * `onInfo` hears the header of the array the load opened (the custom editor's subtitle, without a second open).
+ * `onPartial` hears partial models of a big dump (PROGRESSIVE_BYTES): the selected head first, then the grid so far.
+ */
 export async function loadBinary(
   ref: string, title: string, selection: Selection | undefined, env: SourceEnv, onInfo?: (info: ArrayInfo) => void,
+  onPartial?: PartialListener,
 ): Promise<HeatmapModel> {
   const file = splitRef(ref).file;
   if (holdsMembers(ref)) {
@@ -203,13 +218,21 @@ export async function loadBinary(
     ref = `${ref}#${member}`;
     title = `${title} · ${member}`;
   }
-  const model = await loadArray(ref, title, selection, env, onInfo);
   // Tokens saved beside the array (an .npz `tokens` member, safetensors __metadata__) label its axes.
-  return holdsMembers(file) ? withTokenLabels(model, file) : model;
+  const labelled = (m: HeatmapModel) => (holdsMembers(file) ? withTokenLabels(m, file) : Promise.resolve(m));
+  // Partials are labelled in turn and heard in order, all before the final model is returned.
+  let chain = Promise.resolve();
+  const partial = onPartial && ((m: HeatmapModel) => {
+    chain = chain.then(() => labelled(m)).then(onPartial, () => undefined);
+  });
+  const model = await loadArray(ref, title, selection, env, onInfo, partial);
+  await chain;
+  return labelled(model);
 }
 
 async function loadArray(
   ref: string, title: string, selection: Selection | undefined, env: SourceEnv, onInfo?: (info: ArrayInfo) => void,
+  onPartial?: PartialListener,
 ): Promise<HeatmapModel> {
   const handle = await openMatrix(ref);
   try {
@@ -224,7 +247,15 @@ async function loadArray(
     // Axis names the file states (an .npz `axes` member, safetensors __metadata__) unless the user set others.
     const stated = env.axesOf?.(ref) ? undefined : await storedAxisNames(splitRef(ref).file);
     const axes = axesFor(shape, ref, stated, env);
-    const model = await buildModelFromDump(handle, selection, { cellSize: gridCellSize(gridShape(shape, axes), env.settings().overviewSize), axes });
+    const cellSize = gridCellSize(gridShape(shape, axes), env.settings().overviewSize);
+    const { layers, heads } = gridSize(shape, axes);
+    const run = env.runLong ?? runDirect;
+    const progress = onPartial && handle.info.byteLength > (env.progressiveBytes ?? PROGRESSIVE_BYTES) ? {
+      onPartial: (m: HeatmapModel) => onPartial({ ...m, title }),
+      run: (work: (signal: AbortSignal, report: (fraction: number) => void) => Promise<void>) =>
+        run(`Reading ${title} (${layers} × ${heads} heads)`, work),
+    } : undefined;
+    const model = await buildModelFromDump(handle, selection, { cellSize, axes, progress });
     return { ...model, title };
   } finally {
     await handle.close();

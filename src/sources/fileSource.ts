@@ -32,11 +32,11 @@ export function fileSource(
   return {
     id: fileSourceId(uri, member),
     title,
-    load: (selection) => {
+    load: (selection, onPartial) => {
       const version = ++loads;
       if (fileKindOf(file) !== 'json') {
         heads = dumpHeads(ref);
-        return loadBinary(ref, title, selection, env, onInfo);
+        return loadBinary(ref, title, selection, env, onInfo, onPartial);
       }
       heads = undefined;
       return loadJson(file, member, title, selection, env, trail.start(), (spec, result) => {

@@ -10,10 +10,12 @@ import type { NdArray } from '../ndarray';
 import { countNonFinite, rollout } from '../stats';
 import { columnLabels } from '../../shared/types';
 import { describeScale } from '../../shared/format';
-import { hasNegative, poolToSize } from '../../shared/pool';
+import { poolToSize } from '../../shared/pool';
 import type { HeatmapGrid, HeatmapModel, Matrix2D, ViewKind } from '../../shared/types';
 import { axisPickers, describeMap, dumpAxes, gridSize, mapIndex } from './dumpAxes';
 import type { DumpAxes } from './dumpAxes';
+import { poolHeadInto, poolScratch, spans } from './gridPool';
+import type { PoolScratch, Spans } from './gridPool';
 
 export type { HeatmapModel, Matrix2D, ViewKind, HeatmapGrid } from '../../shared/types';
 
@@ -282,7 +284,13 @@ class GridBuilder {
   private readonly maxAcc: Float32Array;
   private readonly layerAcc: Float64Array[] | undefined;
   private shown: Float32Array | undefined;
+  private shownKind: ViewKind | undefined;
   private bad = 0;
+  private added = 0;
+  private readonly filled: Uint8Array;
+  private readonly rowSpans: Spans;
+  private readonly colSpans: Spans;
+  private readonly scratch: PoolScratch;
 
   constructor(
     readonly layers: number, readonly heads: number, readonly n: number, readonly k: number, cellSize: number,
@@ -290,7 +298,12 @@ class GridBuilder {
   ) {
     this.sel = clampSelection(sel, layers, heads);
     this.side = Math.max(1, Math.min(Math.floor(cellSize) || 32, Math.max(n, k)));
-    this.cells = new Float32Array(layers * heads * this.side * this.side);
+    // Heads not read yet (a progressive load) stay NaN: drawn as empty cells.
+    this.cells = new Float32Array(layers * heads * this.side * this.side).fill(NaN);
+    this.filled = new Uint8Array(layers * heads);
+    this.rowSpans = spans(n, this.side);
+    this.colSpans = spans(k, this.side);
+    this.scratch = poolScratch(this.side);
     this.meanAcc = new Float64Array(n * k);
     this.maxAcc = new Float32Array(n * k).fill(-Infinity);
     const wantRollout = layers > 1 && n === k && layers * n * n * n <= ROLLOUT_BUDGET;
@@ -305,15 +318,26 @@ class GridBuilder {
 
   /** One head's n × k values; `owned` says the builder may keep `data` itself rather than a copy. */
   add(l: number, h: number, data: Float32Array, owned: boolean): void {
-    const m = matrix(this.n, this.k, data);
-    this.cells.set(poolToSize(m, this.side, this.side, hasNegative(data)), (l * this.heads + h) * this.side * this.side);
-    this.bad += badCells(data);
+    this.pool(l, h, data);
+    this.accumulate(l, h, data, owned);
+  }
+
+  /** The head's grid cell (the first half of add: a progressive read yields between the halves). */
+  pool(l: number, h: number, data: Float32Array): void {
+    this.bad += poolHeadInto(data, this.k, this.rowSpans, this.colSpans, this.cells, (l * this.heads + h) * this.side * this.side, this.scratch);
+    this.filled[l * this.heads + h] = 1;
+  }
+
+  /** The head's share of the aggregates (mean, max, rollout) and the shown head: the second half of add. */
+  accumulate(l: number, h: number, data: Float32Array, owned: boolean): void {
+    this.added++;
     if (l === this.sel.layer) {
       const mean = this.meanAcc;
       const max = this.maxAcc;
       for (let i = 0; i < data.length; i++) {
-        mean[i] += data[i];
-        if (data[i] > max[i]) max[i] = data[i];
+        const v = data[i];
+        mean[i] += v;
+        if (v > max[i]) max[i] = v;
       }
       if (h === this.sel.head) this.shown = owned ? data : data.slice();
     }
@@ -321,9 +345,21 @@ class GridBuilder {
     if (acc) for (let i = 0; i < data.length; i++) acc[i] += data[i];
   }
 
+  /** Every head added: the aggregates (mean, max, rollout) are whole. */
+  get complete(): boolean {
+    return this.added >= this.layers * this.heads;
+  }
+
+  /** How many distinct heads have been added so far. */
+  get done(): number {
+    return this.added;
+  }
+
   /** The grid with its aggregate extras; small enough aggregates also become kinds in `kinds`. */
   grid(kinds: Partial<Record<ViewKind, Matrix2D>>): HeatmapGrid {
     const { n, k, heads, layers } = this;
+    // Aggregates of a partial read would mislead: they appear once every head is in.
+    if (!this.complete) return { layers, heads, cellSize: this.side, cells: this.cells.slice(), extras: [] };
     const mean = new Float32Array(n * k);
     for (let i = 0; i < mean.length; i++) mean[i] = this.meanAcc[i] / heads;
     const prefix = layers > 1 ? `layer ${this.sel.layer} ` : '';
@@ -344,7 +380,8 @@ class GridBuilder {
   /** A model of the selected head (weights when its rows are distributions, else data) with the grid. */
   model(): Omit<HeatmapModel, 'title' | 'info'> {
     const m = matrix(this.n, this.k, this.shown as Float32Array);
-    const kind: ViewKind = looksLikeWeights(m) ? 'weights' : 'data';
+    // Once per builder: a progressive read makes a model of the same shown head every ~200 ms.
+    const kind: ViewKind = (this.shownKind ??= looksLikeWeights(m) ? 'weights' : 'data');
     const kinds: Partial<Record<ViewKind, Matrix2D>> = { [kind]: m };
     const grid = this.grid(kinds);
     const s = this.sel;
@@ -355,14 +392,28 @@ class GridBuilder {
   }
 }
 
+/** Runs the rest of a progressive read with a signal (Cancel) and a progress report (the host's notification). */
+export type DumpRunner = (work: (signal: AbortSignal, report: (fraction: number) => void) => Promise<void>) => Promise<void>;
+
+/** A progressive read: the selected head at once, then the rest in the background with partial models. */
+export interface DumpProgress {
+  /** Hears a model with the selected head and the grid so far: first after one head, then at most every `everyMs`. */
+  onPartial: (model: HeatmapModel) => void;
+  /** Runs the reading of the other heads (default: directly, without cancellation). */
+  run?: DumpRunner;
+  everyMs?: number;
+}
+
 /**
  * A dump of rank ≥ 3 ending in [n_q, n_k], read one map at a time (the whole dump may not fit in memory): the
  * grid of all layers × heads at the picked extra axes (batch, sample), max-pooled to `cellSize`, the selected
  * head at full resolution, and head mean/max (and rollout) extras. `axes` says which axis is which (default: the
  * guess of dumpAxes.ts); the model's `pickers` are the extra axes, its subtitle names every axis shown.
+ * With `progress` the selected head is read first and handed over at once; the other heads follow under
+ * `progress.run`, yielding to the event loop between heads; a cancelled read returns the grid so far with a note.
  */
 export async function buildModelFromDump(
-  h: DumpHandle, sel: Selection | undefined, opts: { cellSize: number; axes?: DumpAxes },
+  h: DumpHandle, sel: Selection | undefined, opts: { cellSize: number; axes?: DumpAxes; progress?: DumpProgress },
 ): Promise<HeatmapModel> {
   const shape = h.info.shape;
   if (shape.length < 3) {
@@ -373,23 +424,63 @@ export async function buildModelFromDump(
   const { layers, heads } = gridSize(shape, axes);
   const extra = sel?.extra ?? [];
   const b = new GridBuilder(layers, heads, shape[shape.length - 2], shape[shape.length - 1], opts.cellSize, sel);
-  for (let l = 0; l < layers; l++) {
-    for (let hd = 0; hd < heads; hd++) {
-      const a = await h.read(mapIndex(shape, axes, l, hd, extra));
-      const data = toFloat32(a);
-      // A converted head is the builder's own; a float32 read may share a buffer the reader reuses.
-      b.add(l, hd, data, data !== a.data);
-    }
-  }
+  // Between the steps of a head a progressive read lets the editor run: decoding, pooling and accumulating a
+  // 2048² head are each ~10 ms, together more than the 50 ms a stall may last on a busy machine.
+  const yieldNow = (on: boolean) => (on ? new Promise<void>((r) => setImmediate(r)) : undefined);
+  const readHead = async (l: number, hd: number, yielding = false) => {
+    const a = await h.read(mapIndex(shape, axes, l, hd, extra));
+    await yieldNow(yielding);
+    const data = toFloat32(a);
+    await yieldNow(yielding);
+    b.pool(l, hd, data);
+    await yieldNow(yielding);
+    // A converted head is the builder's own; a float32 read may share a buffer the reader reuses.
+    b.accumulate(l, hd, data, data !== a.data);
+  };
   const file = h.ref.split(/[\\/]/).pop() ?? h.ref;
-  const model = b.model();
   const pickers = axisPickers(shape, axes, extra);
   const selection = { ...b.sel, ...(pickers.length ? { extra: pickers.map((p) => p.index) } : {}) };
-  return {
-    ...model, title: file, subtitle: describeMap(shape, axes, b.sel.layer, b.sel.head, extra) || model.subtitle,
-    selection, ...(pickers.length ? { pickers } : {}), axisNames: axes.names,
-    info: { file: h.ref, shape: [...shape], dtype: h.info.dtype },
+  const finish = (note?: string): HeatmapModel => {
+    const model = b.model();
+    return {
+      ...model, title: file, subtitle: describeMap(shape, axes, b.sel.layer, b.sel.head, extra) || model.subtitle,
+      selection, ...(pickers.length ? { pickers } : {}), axisNames: axes.names,
+      info: { file: h.ref, shape: [...shape], dtype: h.info.dtype },
+      warnings: note ? [...model.warnings, note] : model.warnings,
+    };
   };
+  const progress = opts.progress;
+  if (!progress) {
+    for (let l = 0; l < layers; l++) {
+      for (let hd = 0; hd < heads; hd++) await readHead(l, hd);
+    }
+    return finish();
+  }
+  const total = layers * heads;
+  const pendingNote = () => `grid: ${b.done} of ${total} heads read so far`;
+  await readHead(b.sel.layer, b.sel.head);
+  if (!b.complete) progress.onPartial(finish(pendingNote()));
+  let cancelled = false;
+  const run: DumpRunner = progress.run ?? ((work) => work(new AbortController().signal, () => undefined));
+  await run(async (signal, report) => {
+    const every = progress.everyMs ?? 200;
+    let last = Date.now();
+    for (let l = 0; l < layers; l++) {
+      for (let hd = 0; hd < heads; hd++) {
+        if (l === b.sel.layer && hd === b.sel.head) continue;
+        // Between heads: let the editor handle input (a head is at most a few ms of work) and see Cancel.
+        await new Promise<void>((r) => setImmediate(r));
+        if (signal.aborted) { cancelled = true; return; }
+        await readHead(l, hd, true);
+        report(b.done / total);
+        if (!b.complete && Date.now() - last >= every) {
+          last = Date.now();
+          progress.onPartial(finish(pendingNote()));
+        }
+      }
+    }
+  });
+  return finish(cancelled ? `grid: stopped after ${b.done} of ${total} heads (cancelled); head mean and max need every head` : undefined);
 }
 
 /** An in-memory array as a dump handle: reads are views of it (a JSON manifest's weights). */
