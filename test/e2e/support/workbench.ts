@@ -238,9 +238,11 @@ export class Workbench {
     for (let attempt = 1; ; attempt++) {
       await this.dismissQuickInput();
       await page.keyboard.press('Control+P');
-      await input.waitFor({ state: 'visible', timeout: 10_000 });
-      await input.fill(relative);
       try {
+        // Quick Open can close again at once when a webview takes the focus back (a panel that has just
+        // reloaded): a short fill inside the retry, not one 30 s wait on an input that is gone.
+        await input.waitFor({ state: 'visible', timeout: 10_000 });
+        await input.fill(relative, { timeout: 5_000 });
         await waitFor(`"${relative}" to appear in Quick Open`, async () => {
           const label = (await row.first().getAttribute('aria-label', { timeout: 500 })) ?? '';
           return label.includes(base) ? true : undefined;
