@@ -99,10 +99,10 @@ export function prepareTokens(tokens: readonly string[], n: number, file?: strin
 }
 
 /** The smallest positive normal float32; a smaller weight's share of anything is below 1e-37, so it counts as 0. */
-const MIN_NORMAL = 1.1754943508222875e-38;
+export const MIN_NORMAL = 1.1754943508222875e-38;
 
 /** A weight as the metrics count it: NaN, ±Infinity, negatives and subnormals are 0. */
-function weight(x: number): number {
+export function countedWeight(x: number): number {
   return x >= MIN_NORMAL && x < Infinity ? x : 0;
 }
 
@@ -145,9 +145,9 @@ function mapSums(map: Float32Array, bits: Int32Array, n: number, sums: Float64Ar
       }
     }
     maxSum += rowMax;
-    bos += weight(map[o]);
-    self += weight(map[o + i]);
-    if (i > 0) prev += weight(map[o + i - 1]);
+    bos += countedWeight(map[o]);
+    self += countedWeight(map[o + i]);
+    if (i > 0) prev += countedWeight(map[o + i - 1]);
   }
   sums[S_ENTROPY] = entropy;
   sums[S_EXPONENT] = exponentSum;
@@ -169,8 +169,8 @@ function tokenSums(map: Float32Array, n: number, ids: Int32Array, occStart: Int3
     for (let q = occStart[t]; q < end; q++) {
       const p = occPos[q];
       if (p >= i) break; // positions are ascending
-      dup += weight(map[o + p]); // tok_p = tok_i, p < i
-      ind += weight(map[o + p + 1]); // j = p + 1 ≤ i with tok_{j−1} = tok_i
+      dup += countedWeight(map[o + p]); // tok_p = tok_i, p < i
+      ind += countedWeight(map[o + p + 1]); // j = p + 1 ≤ i with tok_{j−1} = tok_i
     }
   }
   sums[S_DUP] = dup;

@@ -5,6 +5,7 @@
  * Square heads only (n_q = n_k): the metrics compare each query with its own position.
  */
 import type { HeadScores } from '../heads';
+import { countedWeight, MIN_NORMAL } from '../heads';
 import type { WeightsBlock } from './rowBlock';
 
 /** Per-row sums: Σ w ln w (negated), max_j w, Σ w, w_i0, w_ii, w_i,i−1, duplicate-token and induction numerators. */
@@ -29,13 +30,6 @@ export interface SweepMetrics {
   /** [n_q, ROW_SUMS], shared memory on the pool. */
   rows: Float64Array;
   tokens?: SweepTokens;
-}
-
-/** The smallest positive normal float32: smaller weights count as 0, as in heads.ts. */
-const MIN_NORMAL = 1.1754943508222875e-38;
-
-function weight(x: number): number {
-  return x >= MIN_NORMAL && x < Infinity ? x : 0;
 }
 
 /**
@@ -73,9 +67,9 @@ export function foldMetrics(m: SweepMetrics, b: WeightsBlock, stats: { max: Arra
     rows[o + R_ENTROPY] = entropy > 0 ? entropy : 0;
     rows[o + R_MAX] = best;
     rows[o + R_TOTAL] = total;
-    rows[o + R_BOS] = stored > 0 ? weight(w[base]) : 0;
-    rows[o + R_SELF] = row < stored ? weight(w[base + row]) : 0;
-    rows[o + R_PREV] = row >= 1 && row - 1 < stored ? weight(w[base + row - 1]) : 0;
+    rows[o + R_BOS] = stored > 0 ? countedWeight(w[base]) : 0;
+    rows[o + R_SELF] = row < stored ? countedWeight(w[base + row]) : 0;
+    rows[o + R_PREV] = row >= 1 && row - 1 < stored ? countedWeight(w[base + row - 1]) : 0;
     if (tok) {
       let dup = 0;
       let ind = 0;
@@ -84,8 +78,8 @@ export function foldMetrics(m: SweepMetrics, b: WeightsBlock, stats: { max: Arra
       for (let q = tok.occStart[t]; q < end; q++) {
         const p = tok.occPos[q];
         if (p >= row) break; // positions ascend
-        if (p < stored) dup += weight(w[base + p]); // tok_p = tok_i, p < i
-        if (p + 1 < stored) ind += weight(w[base + p + 1]); // j = p + 1 ≤ i, tok_{j−1} = tok_i
+        if (p < stored) dup += countedWeight(w[base + p]); // tok_p = tok_i, p < i
+        if (p + 1 < stored) ind += countedWeight(w[base + p + 1]); // j = p + 1 ≤ i, tok_{j−1} = tok_i
       }
       rows[o + R_DUP] = dup;
       rows[o + R_IND] = ind;
