@@ -207,19 +207,42 @@ export class Workbench {
 
   // ---- the user's actions ---------------------------------------------------------------------------------
 
+  /**
+   * Opens a quick input with `key` and types `value` into it. The quick input can close again at once when a webview
+   * takes the focus back (a panel or a notebook output that has just reloaded) or never open when the key went to a
+   * webview, so it is opened again a few times, each with short waits, rather than one long wait on an input that is gone.
+   * `ready` says when the typed value has given the wanted first entry.
+   */
+  private async typeIntoQuickInput(key: string, value: string, what: string, ready: (label: string) => boolean): Promise<void> {
+    const page = this.page;
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row.focused');
+    for (let attempt = 1; ; attempt++) {
+      await this.dismissQuickInput();
+      await page.keyboard.press(key);
+      try {
+        await input.waitFor({ state: 'visible', timeout: attempt < 5 ? 4_000 : 10_000 });
+        await input.fill(value, { timeout: 5_000 });
+        await waitFor(what, async () => {
+          const label = (await row.first().getAttribute('aria-label', { timeout: 500 })) ?? '';
+          return ready(label) ? true : undefined;
+        }, attempt < 5 ? 6_000 : 15_000);
+        return;
+      } catch (err) {
+        if (attempt >= 5) throw err;
+        // The key may have gone to a webview (an iframe) that holds the focus: take the focus back to the workbench.
+        await page.evaluate('document.activeElement && document.activeElement.tagName === "IFRAME" && document.activeElement.blur()')
+          .catch(() => undefined);
+      }
+    }
+  }
+
   /** Opens the command palette (F1), types `title`, waits until the top entry is exactly that command, and runs it. */
   async runCommand(title: string): Promise<void> {
     const page = this.page;
-    await this.dismissQuickInput();
-    await page.keyboard.press('F1');
+    await this.typeIntoQuickInput('F1', `>${title}`, `command "${title}" to be the first entry in the command palette`,
+      (label) => label.startsWith(title));
     const input = page.locator('.quick-input-widget .quick-input-box input');
-    await input.waitFor({ state: 'visible', timeout: 10_000 });
-    await input.fill(`>${title}`);
-    const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row.focused');
-    await waitFor(`command "${title}" to be the first entry in the command palette`, async () => {
-      const label = (await row.first().getAttribute('aria-label', { timeout: 500 })) ?? '';
-      return label.startsWith(title) ? true : undefined;
-    }, 15_000);
     await page.keyboard.press('Enter');
     // The palette closes, or the command replaces it with its own quick input; either way it no longer shows `>title`.
     await waitFor(`the palette to run "${title}"`, async () =>
@@ -231,28 +254,9 @@ export class Workbench {
    * in the search results yet (the file watcher has not reported it), so Quick Open is reopened a few times.
    */
   async openFile(relative: string): Promise<void> {
-    const page = this.page;
     const base = path.basename(relative);
-    const input = page.locator('.quick-input-widget .quick-input-box input');
-    const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row.focused');
-    for (let attempt = 1; ; attempt++) {
-      await this.dismissQuickInput();
-      await page.keyboard.press('Control+P');
-      try {
-        // Quick Open can close again at once when a webview takes the focus back (a panel that has just
-        // reloaded): a short fill inside the retry, not one 30 s wait on an input that is gone.
-        await input.waitFor({ state: 'visible', timeout: 10_000 });
-        await input.fill(relative, { timeout: 5_000 });
-        await waitFor(`"${relative}" to appear in Quick Open`, async () => {
-          const label = (await row.first().getAttribute('aria-label', { timeout: 500 })) ?? '';
-          return label.includes(base) ? true : undefined;
-        }, attempt < 4 ? 6_000 : 15_000);
-        break;
-      } catch (err) {
-        if (attempt >= 4) throw err;
-      }
-    }
-    await page.keyboard.press('Enter');
+    await this.typeIntoQuickInput('Control+P', relative, `"${relative}" to appear in Quick Open`, (label) => label.includes(base));
+    await this.page.keyboard.press('Enter');
     await this.activeTab(base);
   }
 
