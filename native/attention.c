@@ -28,6 +28,8 @@ typedef struct Job {
   float *weights, *output, *raw, *scaled;
   float *row_max, *row_sum; /* row statistics mode when set */
   int views_only;          /* score views mode */
+  const AttnSweep *sweep;  /* the streamed sweep's row results, when set */
+  int cached;              /* kt and vp belong to this thread's PackCache, not to the job */
   int stream;              /* weights written with non-temporal stores */
   int total;               /* blocks over all heads */
   int per_head;            /* blocks per head */
@@ -303,6 +305,11 @@ int attn_threads(void) {
 
 /* Run job on up to `threads` threads: this one plus threads − 1 helpers. */
 static void run_parallel(Job *job, int threads) {
+  if (threads <= 1) {
+    /* This thread alone: no helpers, so no lock (the streamed sweep calls from every pool worker at once). */
+    work(job);
+    return;
+  }
   pthread_mutex_lock(&job_lock);
   pthread_mutex_lock(&pool_lock);
   while (pool_size < threads - 1) {
@@ -335,7 +342,36 @@ static void run_parallel(Job *job, int threads) {
 
 /* ---- job setup ---- */
 
-static int prepare(Job *job, const AttnParams *p) {
+/*
+ * One thread's packed K/V of its last streamed head (attn_sweep), kept between calls: a sweep calls once per chunk
+ * of rows, and under a causal mask every later chunk needs a prefix of the keys the first (longest) one packed.
+ * Valid for the same cache key and arrays; the buffers only grow (freed with attn_release_cache).
+ */
+typedef struct PackCache {
+  int key, nk, dk, dv, has_v;
+  const Variant *var;
+  const float *k, *v;
+  float *kt, *vp;
+  size_t kt_cap, vp_cap; /* floats */
+} PackCache;
+
+static _Thread_local PackCache pack_cache;
+
+static float *grow(float **buf, size_t *cap, size_t need) {
+  if (*cap >= need) return *buf;
+  free(*buf);
+  *buf = alloc64(need * 4);
+  *cap = *buf ? need : 0;
+  return *buf;
+}
+
+static int prepare_cached(Job *job, const AttnParams *p, int with_v, PackCache *cache);
+
+static int prepare(Job *job, const AttnParams *p, int with_v) { return prepare_cached(job, p, with_v, NULL); }
+
+/* Sizes and packed copies of K (panels of P keys, [dk][P] each) and V (rows padded to dvp); from `cache` when
+ * it holds this head's keys (one head only), else packed into it or into fresh buffers `finish` frees. */
+static int prepare_cached(Job *job, const AttnParams *p, int with_v, PackCache *cache) {
   const Variant *var = variant();
   memset(job, 0, sizeof *job);
   job->p = p;
@@ -352,9 +388,22 @@ static int prepare(Job *job, const AttnParams *p) {
   job->total = job->per_head * p->heads;
   job->kt_stride = (size_t)job->nkp * p->dk;
   job->vp_stride = (size_t)p->nk * job->dvp;
-  job->kt = alloc64(job->kt_stride * p->heads * 4);
-  job->vp = alloc64(job->vp_stride * p->heads * 4);
-  if (!job->kt || !job->vp) return 0;
+  if (cache && p->heads == 1) {
+    job->cached = 1;
+    if (cache->key == p->cache_key && cache->var == var && cache->k == p->k && cache->dk == p->dk && cache->nk >= p->nk &&
+        (!with_v || (cache->has_v && cache->v == p->v && cache->dv == p->dv))) {
+      job->kt = cache->kt;
+      job->vp = with_v ? cache->vp : NULL;
+      return 1;
+    }
+    cache->key = 0; /* invalid until packed */
+    job->kt = grow(&cache->kt, &cache->kt_cap, job->kt_stride);
+    job->vp = with_v ? grow(&cache->vp, &cache->vp_cap, job->vp_stride) : NULL;
+  } else {
+    job->kt = alloc64(job->kt_stride * p->heads * 4);
+    job->vp = with_v ? alloc64(job->vp_stride * p->heads * 4) : NULL;
+  }
+  if (!job->kt || (with_v && !job->vp)) return 0;
   const int P = var->panel;
   const int kv_heads = p->kv_heads > 0 ? p->kv_heads : p->heads;
   for (int h = 0; h < p->heads; h++) {
@@ -368,12 +417,17 @@ static int prepare(Job *job, const AttnParams *p) {
           const int j = j0 + l;
           kt[(size_t)j0 * p->dk + (size_t)t * P + l] = j < p->nk ? k[(size_t)j * p->dk + t] : 0.0f;
         }
+    if (!with_v) continue;
     const float *v = p->v + g * p->nk * p->dv;
     float *vp = job->vp + h * job->vp_stride;
     for (int j = 0; j < p->nk; j++) {
       memcpy(vp + (size_t)j * job->dvp, v + (size_t)j * p->dv, (size_t)p->dv * 4);
       memset(vp + (size_t)j * job->dvp + p->dv, 0, (size_t)(job->dvp - p->dv) * 4);
     }
+  }
+  if (job->cached) {
+    cache->key = p->cache_key, cache->var = var, cache->k = p->k, cache->v = p->v;
+    cache->nk = p->nk, cache->dk = p->dk, cache->dv = p->dv, cache->has_v = with_v;
   }
   return 1;
 }
@@ -388,8 +442,10 @@ static int threads_for(const AttnParams *p, const Job *job) {
 }
 
 static int finish(Job *job, const AttnParams *p) {
-  free(job->kt);
-  free(job->vp);
+  if (!job->cached) {
+    free(job->kt);
+    free(job->vp);
+  }
   if (job->err) return job->err;
   if (p->control && __atomic_load_n(&p->control[0], __ATOMIC_RELAXED)) return -1;
   return 0;
@@ -397,7 +453,7 @@ static int finish(Job *job, const AttnParams *p) {
 
 int attn_run(const AttnParams *p) {
   Job job;
-  if (!prepare(&job, p)) {
+  if (!prepare(&job, p, 1)) {
     free(job.kt);
     free(job.vp);
     return ENOMEM;
@@ -417,7 +473,7 @@ int attn_run(const AttnParams *p) {
 int attn_score_views(const AttnParams *p) {
   Job job;
   if (!p->raw && !p->scaled) return EINVAL;
-  if (!prepare(&job, p)) {
+  if (!prepare(&job, p, 1)) {
     free(job.kt);
     free(job.vp);
     return ENOMEM;
@@ -433,7 +489,7 @@ int attn_score_views(const AttnParams *p) {
 
 int attn_row_stats(const AttnParams *p, float *row_max, float *row_sum) {
   Job job;
-  if (!prepare(&job, p)) {
+  if (!prepare(&job, p, 1)) {
     free(job.kt);
     free(job.vp);
     return ENOMEM;
@@ -443,6 +499,32 @@ int attn_row_stats(const AttnParams *p, float *row_max, float *row_sum) {
   job.row_sum = row_sum;
   run_parallel(&job, threads_for(p, &job));
   return finish(&job, p);
+}
+
+int attn_sweep(const AttnParams *p, const AttnSweep *s) {
+  if (p->heads != 1 || !s->row_max || !s->row_sum) return EINVAL;
+  if (s->pooled && (s->pool_br < 1 || s->pool_bc < 1 || s->pool_cols < 1 || s->row0 < 0 ||
+                    (long long)s->pool_bc * s->pool_cols < p->nk))
+    return EINVAL;
+  Job job;
+  if (!prepare_cached(&job, p, p->output != NULL, p->cache_key ? &pack_cache : NULL)) {
+    if (!job.cached) {
+      free(job.kt);
+      free(job.vp);
+    }
+    return ENOMEM;
+  }
+  job.weights = job.raw = job.scaled = NULL;
+  job.output = p->output;
+  job.sweep = s;
+  run_parallel(&job, threads_for(p, &job));
+  return finish(&job, p);
+}
+
+void attn_release_cache(void) {
+  free(pack_cache.kt);
+  free(pack_cache.vp);
+  memset(&pack_cache, 0, sizeof pack_cache);
 }
 
 void attn_widen(const void *src, int src_bytes, const uint32_t *table, uint32_t *dst, size_t n) {

@@ -30,6 +30,8 @@ typedef struct AttnParams {
   int64_t fd_offset;
   int32_t *control; /* optional [abort flag, rows done], read and written atomically; may be shared with JS */
   int threads;     /* 0 = every core */
+  int cache_key;   /* attn_sweep: nonzero = this head's packed K/V may be kept for the next call with the same key
+                      and arrays (the caller promises they do not change under one key) */
 } AttnParams;
 
 /** Compute; returns 0, -1 when aborted through control[0], or the errno of a failed weights write. */
@@ -43,6 +45,26 @@ int attn_score_views(const AttnParams *p);
  * and Σ exp(score − max) over every key (weights and output untouched; out arrays [h][nq] each).
  */
 int attn_row_stats(const AttnParams *p, float *row_max, float *row_sum);
+
+/**
+ * What one call of the streamed long-context sweep returns besides the output rows (p->output, or none when
+ * NULL): per query row of p (one head), its softmax max (natural units, −inf for a row with no visible key, NaN
+ * for a NaN score) and Σ exp(score − max), its entropy in nats, and its weights max-pooled into `pooled`. The
+ * rows are rows row0… of the whole head; pooled holds the pooled rows from row0 / pool_br on, pool_cols wide,
+ * each cell raised to the largest weight of its block (pool_br rows × pool_bc keys). No weights are written.
+ */
+typedef struct AttnSweep {
+  double *row_max, *row_sum; /* [nq] */
+  double *row_ent;           /* [nq], or NULL */
+  float *pooled;             /* or NULL */
+  int pool_br, pool_bc, pool_cols, row0;
+} AttnSweep;
+
+/** One head's rows in a single pass (see AttnSweep); returns as attn_run. p->weights and score views are ignored. */
+int attn_sweep(const AttnParams *p, const AttnSweep *s);
+
+/** Free this thread's packed K/V kept by attn_sweep. */
+void attn_release_cache(void);
 
 /** The variant in use and whether each is supported here: "avx512", "avx2", "portable". */
 const char *attn_variant(void);

@@ -9,6 +9,8 @@
  *   runAsync(params) → Promise<number>    the same on a libuv thread, so the event loop keeps turning
  *   scoreViews(params) → number            raw and/or scaled scores only (params.scores, params.scaled)
  *   rowStats(params, rowMax, rowSum) → number
+ *   sweep(params, outs) → number          the streamed sweep's rows in one pass (see sweep below)
+ *   releaseCache()                         free this thread's packed K/V kept by sweep (params.cacheKey)
  *   machine(threads, mebibytes) → { peakGflops, lanes, writeGBps, copyGBps }   the physical limits (bench)
  */
 #include <node_api.h>
@@ -87,7 +89,8 @@ static int read_params(napi_env env, napi_value obj, AttnParams *p, int need_out
       !get_double(env, obj, "scale", &scale, 1) || !get_int(env, obj, "maskKind", &p->mask_kind, MASK_NONE) ||
       !get_int(env, obj, "maskOffset", &p->mask_offset, 0) || !get_int(env, obj, "maskPerHead", &p->mask_per_head, 0) ||
       !get_int(env, obj, "fd", &fd, -1) || !get_double(env, obj, "fdOffset", &fd_offset, 0) ||
-      !get_int(env, obj, "threads", &p->threads, 0) || !get_int(env, obj, "kvHeads", &p->kv_heads, 0)) {
+      !get_int(env, obj, "threads", &p->threads, 0) || !get_int(env, obj, "kvHeads", &p->kv_heads, 0) ||
+      !get_int(env, obj, "cacheKey", &p->cache_key, 0)) {
     throw_type(env, "attention kernel: a size or option is not a number");
     return 0;
   }
@@ -227,6 +230,56 @@ static napi_value row_stats(napi_env env, napi_callback_info info) {
   return number(env, attn_row_stats(&p, mx, sm));
 }
 
+/*
+ * sweep(params, outs) → number: one head's rows in a single pass (attn_sweep). outs holds Float64Arrays max, sum
+ * (and optionally entropy) of params.nq, and optionally pooled (Float32Array) with poolBlockRows, poolBlockCols,
+ * poolCols and row0 (the first row's index in the whole head); params.output is optional here.
+ */
+static napi_value sweep(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) return NULL;
+  AttnParams p;
+  if (!read_params(env, argv[0], &p, 0)) return NULL;
+  if (p.heads != 1) {
+    throw_type(env, "attention kernel: sweep takes one head");
+    return NULL;
+  }
+  AttnSweep sw;
+  memset(&sw, 0, sizeof sw);
+  const size_t rows = (size_t)p.nq;
+  void *mx, *sm, *ent, *pooled;
+  if (!get_int(env, argv[1], "poolBlockRows", &sw.pool_br, 1) || !get_int(env, argv[1], "poolBlockCols", &sw.pool_bc, 1) ||
+      !get_int(env, argv[1], "poolCols", &sw.pool_cols, 1) || !get_int(env, argv[1], "row0", &sw.row0, 0) ||
+      sw.pool_br < 1 || sw.pool_bc < 1 || sw.pool_cols < 1 || sw.row0 < 0) {
+    throw_type(env, "attention kernel: sweep's pooling sizes must be positive integers");
+    return NULL;
+  }
+  /* Pooled rows the call touches: from row0's to the last row's, each poolCols wide. */
+  const size_t pooled_rows = (size_t)((sw.row0 + p.nq - 1) / sw.pool_br - sw.row0 / sw.pool_br + 1);
+  if (!get_array(env, argv[1], "max", napi_float64_array, rows, 0, &mx) ||
+      !get_array(env, argv[1], "sum", napi_float64_array, rows, 0, &sm) ||
+      !get_array(env, argv[1], "entropy", napi_float64_array, rows, 1, &ent) ||
+      !get_array(env, argv[1], "pooled", napi_float32_array, pooled_rows * sw.pool_cols, 1, &pooled)) {
+    throw_type(env, "attention kernel: sweep needs Float64Arrays max, sum (entropy) of nq and a pooled Float32Array that covers the rows");
+    return NULL;
+  }
+  if (pooled && (long long)sw.pool_bc * sw.pool_cols < p.nk) {
+    throw_type(env, "attention kernel: the pooled columns do not cover the keys");
+    return NULL;
+  }
+  sw.row_max = mx, sw.row_sum = sm, sw.row_ent = ent, sw.pooled = pooled;
+  p.weights = NULL, p.raw = p.scaled = NULL, p.fd = -1;
+  return number(env, attn_sweep(&p, &sw));
+}
+
+static napi_value release_cache(napi_env env, napi_callback_info info) {
+  (void)env;
+  (void)info;
+  attn_release_cache();
+  return NULL;
+}
+
 static napi_value info_fn(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value obj, sup, v;
@@ -324,6 +377,8 @@ static napi_value init(napi_env env, napi_value exports) {
     {"run", NULL, run, NULL, NULL, NULL, napi_default, NULL},
     {"runAsync", NULL, run_async, NULL, NULL, NULL, napi_default, NULL},
     {"rowStats", NULL, row_stats, NULL, NULL, NULL, napi_default, NULL},
+    {"sweep", NULL, sweep, NULL, NULL, NULL, napi_default, NULL},
+    {"releaseCache", NULL, release_cache, NULL, NULL, NULL, napi_default, NULL},
     {"scoreViews", NULL, score_views, NULL, NULL, NULL, napi_default, NULL},
     {"machine", NULL, machine, NULL, NULL, NULL, napi_default, NULL},
     {"widen", NULL, widen, NULL, NULL, NULL, napi_default, NULL},

@@ -184,7 +184,7 @@ static float FN(views_and_mask)(const Job *job, float *s, int lim, const uint8_t
  * Safe softmax of one row in place over keys [0, lim) (in log2 units: x = S·c, c = scale·log2 e), leaving
  * exp2(x − max) in S and zeros up to `zero_to`; returns 1/Σ, or 0 for a row with no visible key.
  */
-static float FN(softmax_row)(float *s, int lim, float c, int zero_to, float *max_out) {
+static float FN(softmax_row)(float *s, int lim, float c, int zero_to, float *max_out, double *ex_out) {
   const vf cf = FN(splat)(c);
   const vf ninf = FN(splat)(-INFINITY);
   const vi lanes = FN(iota)();
@@ -229,17 +229,94 @@ static float FN(softmax_row)(float *s, int lim, float c, int zero_to, float *max
   }
   const vf mm = FN(splat)(-m);
   vf sv = FN(splat)(0.0f);
-  for (int j = 0; j < lv; j += V) {
-    vf x = FN(loadu)(s + j) * cf + mm;
-    if (j + V > lim) x = FN(select)((lanes + j) < lim, x, ninf);
-    const vf e = FN(exp2v)(x);
-    FN(storeu)(s + j, e);
-    sv += e;
+  if (ex_out) {
+    /* Also Σ e·x (x = the exponent, ≤ 0) for the row's entropy: float lanes flushed to double every 64 vectors,
+     * so a 32k-key row keeps ~1e-7 relative precision. Masked lanes (e = 0, x = −inf) add nothing. */
+    const vf zero = FN(splat)(0.0f);
+    vf xa = zero;
+    double ex = 0.0;
+    for (int j = 0, v = 1; j < lv; j += V, v++) {
+      vf x = FN(loadu)(s + j) * cf + mm;
+      if (j + V > lim) x = FN(select)((lanes + j) < lim, x, ninf);
+      const vf e = FN(exp2v)(x);
+      FN(storeu)(s + j, e);
+      sv += e;
+      xa += FN(select)(e > zero, e * x, zero);
+      if ((v & 63) == 0) {
+        for (int l = 0; l < V; l++) ex += xa[l];
+        xa = zero;
+      }
+    }
+    for (int l = 0; l < V; l++) ex += xa[l];
+    *ex_out = ex;
+  } else {
+    for (int j = 0; j < lv; j += V) {
+      vf x = FN(loadu)(s + j) * cf + mm;
+      if (j + V > lim) x = FN(select)((lanes + j) < lim, x, ninf);
+      const vf e = FN(exp2v)(x);
+      FN(storeu)(s + j, e);
+      sv += e;
+    }
   }
   for (int j = lv; j < zero_to; j++) s[j] = 0.0f;
   float sum = 0.0f;
   for (int l = 0; l < V; l++) sum += sv[l];
   return 1.0f / sum;
+}
+
+/* The largest of e[a, b) (every value ≥ 0; 0 for an empty range). */
+static inline float FN(range_max)(const float *e, int a, int b) {
+  int j = a;
+  float m = 0.0f;
+  if (b - a >= V) {
+    vf mv = FN(splat)(0.0f);
+    for (; j + V <= b; j += V) {
+      const vf x = FN(loadu)(e + j);
+      mv = FN(select)(x > mv, x, mv);
+    }
+    for (int l = 0; l < V; l++) m = mv[l] > m ? mv[l] : m;
+  }
+  for (; j < b; j++) m = e[j] > m ? e[j] : m;
+  return m;
+}
+
+/*
+ * The streamed sweep's per-row results (attn_sweep) from a row whose softmax left e = 2^(x − max) in `e` over
+ * keys [0, lim) and returned inv = 1/Σe: the row's max (natural units) and sum, its entropy in nats, and its
+ * weights max-pooled into the overview. `ex` is Σ e·x (x the exponent in log2 units, ≤ 0): with p = e·inv,
+ * −Σ p ln p = ln Σe − ln 2 · inv · ex.
+ */
+static void FN(sweep_row)(const Job *job, const float *e, int lim, float inv, float m2, double ex, int g) {
+  const AttnSweep *sw = job->sweep;
+  const int row = sw->row0 + g;
+  const int local = g;
+  if (inv != inv) { /* a NaN score: the row is NaN, as in the in-memory path (its weights never win a pooled cell) */
+    sw->row_max[local] = NAN;
+    sw->row_sum[local] = NAN;
+    if (sw->row_ent) sw->row_ent[local] = NAN;
+    return;
+  }
+  const double ln2 = 0.6931471805599453;
+  if (inv == 0.0f) { /* no visible key: weights 0 */
+    sw->row_max[local] = -INFINITY;
+    sw->row_sum[local] = 0.0;
+    if (sw->row_ent) sw->row_ent[local] = 0.0;
+  } else {
+    const double sum = 1.0 / (double)inv;
+    sw->row_max[local] = (double)m2 * ln2;
+    sw->row_sum[local] = sum;
+    if (sw->row_ent) sw->row_ent[local] = log(sum) - ln2 * (double)inv * ex;
+  }
+  if (!sw->pooled) return;
+  const int bc = sw->pool_bc, nk = job->nk;
+  float *prow = sw->pooled + (size_t)(row / sw->pool_br - sw->row0 / sw->pool_br) * sw->pool_cols;
+  for (int oc = 0; oc < sw->pool_cols; oc++) {
+    const int c0 = oc * bc;
+    const int c1 = c0 + bc < nk ? c0 + bc : nk;
+    /* Keys from lim on have weight 0 (max(e)·inv is the largest weight: multiplying by inv > 0 keeps the order). */
+    const float w = c0 < lim ? FN(range_max)(e, c0, c1 < lim ? c1 : lim) * inv : 0.0f;
+    if (w > prow[oc]) prow[oc] = w;
+  }
 }
 
 /*
@@ -298,9 +375,12 @@ static void FN(block)(const Job *job, Scratch *sc, int h, int r0, int n, float *
     const float cf = FN(views_and_mask)(job, s, sc->lim[i], mrow, job->raw ? job->raw + at : NULL,
                                         job->raw ? job->scaled + at : NULL, c);
     float m2;
-    sc->inv[i] = FN(softmax_row)(s, sc->lim[i], cf, kend, &m2);
+    double ex = 0.0;
+    sc->inv[i] = FN(softmax_row)(s, sc->lim[i], cf, kend, &m2, job->sweep && job->sweep->row_ent ? &ex : NULL);
     if (wdst) FN(write_weights)(s, sc->inv[i] != sc->inv[i] ? nk : sc->lim[i], nk, sc->inv[i], wdst + (size_t)i * nk, job->stream && wdst == job->weights + ((size_t)h * job->nq + r0) * nk);
+    if (job->sweep) FN(sweep_row)(job, s, sc->lim[i], sc->inv[i], m2, ex, r0 + i);
   }
+  if (!job->output) return; /* a sweep without V: the row results were all that was wanted */
   for (int i = n; i < rows; i++)
     for (int j = 0; j < kend; j++) sc->s[(size_t)i * nkp + j] = 0.0f;
   FN(pv)(sc->s, rows, nkp, job->vp + (size_t)h * job->vp_stride, dvp, kend, sc->o);
@@ -354,7 +434,7 @@ static void FN(stats)(const Job *job, Scratch *sc, int h, int r0, int n, float *
       ? job->mask + (job->mask_per_head ? (size_t)h * job->nq * nk : 0) + (size_t)g * nk : NULL;
     const float cf = FN(views_and_mask)(job, s, sc->lim[i], mrow, NULL, NULL, c);
     float m2;
-    const float inv = FN(softmax_row)(s, sc->lim[i], cf, 0, &m2);
+    const float inv = FN(softmax_row)(s, sc->lim[i], cf, 0, &m2, NULL);
     rmax[i] = inv == 0.0f ? -INFINITY : m2 * 0.6931471805599453f; /* log2 units back to natural */
     rsum[i] = inv == 0.0f ? 0.0f : 1.0f / inv;
   }

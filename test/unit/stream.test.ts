@@ -3,7 +3,7 @@ import { computeAttention, SIMILARITIES } from '../../src/core/attention';
 import { scaleFactorFor } from '../../src/core/attention/shapes';
 import type { AttentionResult, Scale, Similarity } from '../../src/core/attention';
 import { disposeComputePool } from '../../src/core/compute/fast';
-import { nativeUnavailableReason } from '../../src/core/compute/native';
+import { loadNative, nativeUnavailableReason } from '../../src/core/compute/native';
 import type { NdArray } from '../../src/core/ndarray';
 import { StreamDetail } from '../../src/core/stream/detail';
 import { streamHead } from '../../src/core/stream/engine';
@@ -161,6 +161,35 @@ describe('stream: one head, never n_q × n_k', function () {
       });
     }
   }
+
+  it('native one-pass sweep: rows of 40,000 keys, a NaN score row and a fully masked row match the exact TypeScript kernel', async function () {
+    const why = nativeUnavailableReason();
+    if (why) {
+      console.log(`      skipped: native addon not available (${why})`);
+      this.skip();
+    }
+    // The addon built from this tree has the one-pass entry the native streamed path runs (not the per-block one).
+    assert.strictEqual(typeof loadNative()?.sweep, 'function');
+    const nq = 40;
+    const nk = 40000;
+    const c = makeCase(nq, nk, 8, 4, 'dot', 'explicit', 81);
+    (c.q.data as Float32Array)[5 * 8 + 2] = NaN; // row 5: every score NaN
+    const head = headOf(c);
+    const settings = settingsOf(c); // randomMask leaves row 3 fully masked
+    const exact = await streamHead(head, settings, { kernel: 'ts', pool: false, overviewSize: 16, output: true });
+    for (const pool of [false, true]) {
+      const got = await streamHead(head, settings, { kernel: 'native', pool, overviewSize: 16, output: true });
+      const label = `native${pool ? '/pool' : ''}`;
+      close(got.stats.max, exact.stats.max, 1e-5, `${label} row max`);
+      close(got.stats.sum.map((x, i) => x / exact.stats.sum[i]), exact.stats.sum.map((x) => (Number.isNaN(x) ? NaN : x === 0 ? NaN : 1)), 1e-5, `${label} row sum (relative)`);
+      close(got.rowEntropy as Float64Array, exact.rowEntropy as Float64Array, 1e-5, `${label} entropy`);
+      close(got.overview?.data as Float32Array, exact.overview?.data as Float32Array, 1e-6, `${label} overview`);
+      close(got.output as Float32Array, exact.output as Float32Array, 1e-5, `${label} output`);
+      assert.ok(Number.isNaN(got.rowMax[5]) && Number.isNaN((got.rowEntropy as Float64Array)[5]), `${label}: the NaN row stays NaN`);
+      assert.deepStrictEqual([got.stats.max[3], got.stats.sum[3], (got.rowEntropy as Float64Array)[3]], [-Infinity, 0, 0], `${label}: the fully masked row`);
+      assert.deepStrictEqual(got.maskedRows, [3]);
+    }
+  });
 
   it('causal with n_q > n_k aligns at the end (rows before the first key are fully masked, with a warning)', async () => {
     const c = makeCase(60, 40, 8, 3, 'dot', 'causal', 5);

@@ -46,9 +46,26 @@ export interface NativeParams {
   scaled?: Float32Array;
   fd: number;
   fdOffset: number;
+  /** sweep: nonzero = K/V packed by one call may serve the next with the same key (the arrays must not change). */
+  cacheKey?: number;
   /** [abort flag, rows done], shared with the addon's threads. */
   control?: Int32Array;
   threads?: number;
+}
+
+/**
+ * What the addon's streamed sweep writes for rows row0… of a head (nq of params): each row's softmax max and sum,
+ * its entropy in nats, and its weights max-pooled into `pooled` (the pooled rows from ⌊row0 / poolBlockRows⌋ on).
+ */
+export interface NativeSweepOuts {
+  max: Float64Array;
+  sum: Float64Array;
+  entropy?: Float64Array;
+  pooled?: Float32Array;
+  poolBlockRows?: number;
+  poolBlockCols?: number;
+  poolCols?: number;
+  row0: number;
 }
 
 export interface NativeAddon {
@@ -58,6 +75,10 @@ export interface NativeAddon {
   runAsync(p: NativeParams): Promise<number>;
   rowStats(p: NativeParams, rowMax: Float32Array, rowSum: Float32Array): number;
   scoreViews(p: NativeParams): number;
+  /** One head's rows in a single pass, no weights written (native/attention.h attn_sweep). */
+  sweep?(p: NativeParams, outs: NativeSweepOuts): number;
+  /** Free the packed K/V this thread's sweeps keep between calls with one `cacheKey`. */
+  releaseCache?(): void;
   /** The machine's measured limits (bench): peak float32 GFLOP/s on `threads` threads, memory GB/s. */
   machine(threads: number, mebibytes: number): { peakGflops: number; lanes: number; writeGBps: number; copyGBps: number };
   /** bf16 bit patterns (no table) or 8/16-bit codes looked up in `table` (float32 bits) into `dst`, huge pages first. */

@@ -13,6 +13,7 @@ import { abortError } from '../compute/pool';
 import { MatrixError } from '../ndarray';
 import { blockSize } from '../../shared/pool';
 import { kernelFor } from './poolJob';
+import { NativeRowBlocks } from './nativeRows';
 import type { StreamPoolMessage } from './poolJob';
 import type { KernelHead } from './rowBlock';
 import { runSweepChunk, sweepChunks } from './sweep';
@@ -199,7 +200,11 @@ export async function streamHead(head: StreamHead, settings: StreamSettings, opt
     if (pool) {
       await pool.runWith((control): StreamPoolMessage => ({ type: 'stream', job, control }), r1 - r0, (f) => progress(f * (r1 - r0)), signal);
     } else {
-      await runHere(job, local as NonNullable<typeof local>, signal, progress);
+      try {
+        await runHere(job, local as NonNullable<typeof local>, signal, progress);
+      } finally {
+        if (local instanceof NativeRowBlocks) local.release();
+      }
     }
     done += r1 - r0;
   }

@@ -7,7 +7,7 @@
  * in wasmRows.ts (the largest weight is exp(0)/sum, at the row's largest score).
  */
 import type { NativeAddon, NativeParams } from '../compute/native';
-import type { KernelHead, RowBlockKernel, WeightsBlock } from './rowBlock';
+import type { KernelHead, RowBlockKernel, SweepTargets, WeightsBlock } from './rowBlock';
 import type { RowStats } from './types';
 
 /**
@@ -81,6 +81,40 @@ export class NativeRowBlocks implements RowBlockKernel {
       stats.max[r0 + i] = mx[i];
       stats.sum[r0 + i] = sm[i];
     }
+  }
+
+  /** Present when the loaded addon has the one-pass sweep (an addon built before it does not). */
+  get sweep(): ((r0: number, r1: number, mask: Uint8Array | undefined, to: SweepTargets) => void) | undefined {
+    return this.addon.sweep ? this.sweepRows : undefined;
+  }
+
+  /**
+   * Rows [r0, r1) in one addon call: K and V packed once for the call, each row's scores, softmax, entropy, pooled
+   * weights and output computed while its scores are in cache, no weights written anywhere.
+   */
+  private readonly sweepRows = (r0: number, r1: number, mask: Uint8Array | undefined, to: SweepTargets): void => {
+    const h = this.bound();
+    if (r1 <= r0) return;
+    const p = this.params(r0, r1, this.prefix(r0, r1), mask);
+    // The job id: later chunks of this head reuse the K/V the addon packed for the first (see release).
+    p.cacheKey = typeof this.key === 'number' && this.key > 0 && this.key <= 0x7fffffff ? this.key : 0;
+    const withOutput = to.output !== undefined && h.v !== undefined;
+    if (withOutput) p.output = (to.output as Float32Array).subarray(r0 * h.dv, r1 * h.dv);
+    const pool = to.pooling;
+    const code = (this.addon.sweep as NonNullable<NativeAddon['sweep']>)(p, {
+      max: to.stats.max.subarray(r0, r1),
+      sum: to.stats.sum.subarray(r0, r1),
+      entropy: to.entropy?.subarray(r0, r1),
+      pooled: pool?.data.subarray(Math.floor(r0 / pool.blockRows) * pool.cols),
+      poolBlockRows: pool?.blockRows, poolBlockCols: pool?.blockCols, poolCols: pool?.cols,
+      row0: r0,
+    });
+    if (code !== 0) throw new Error(`the native kernel failed (code ${code})`);
+  };
+
+  /** The sweep of a head is over on this thread: free the packed K/V the addon kept for it. */
+  release(): void {
+    this.addon.releaseCache?.();
   }
 
   private ensure(rows: number, cells: number, dv: number): void {

@@ -65,6 +65,7 @@ export function handleStreamMessage(m: StreamPoolMessage, reply: (r: WorkerReply
       Atomics.add(control, CTRL_ROWS_DONE, rows);
       reply({ type: 'progress', chunk: c });
     }
+    if (kernel instanceof NativeRowBlocks) kernel.release();
     reply({ type: 'done' });
   } catch (err) {
     reply({ type: 'error', message: err instanceof Error ? err.message : String(err), name: err instanceof Error ? err.name : undefined });

@@ -37,7 +37,21 @@ export interface WeightsBlock {
   sum?: Float64Array;
 }
 
+/** Where a one-pass sweep of rows puts its results (whole-head arrays, indexed by row; see sweep.ts SweepJob). */
+export interface SweepTargets {
+  stats: RowStats;
+  entropy?: Float64Array;
+  pooling?: { blockRows: number; blockCols: number; cols: number; data: Float32Array };
+  /** Whole-head [n_q, d_v]. */
+  output?: Float32Array;
+}
+
 export interface RowBlockKernel {
+  /**
+   * Rows [r0, r1) in one pass, no weights handed out: their stats, entropy, pooled overview and output straight into
+   * the targets. Only kernels that can do this without a visitor have it (the native one).
+   */
+  sweep?(r0: number, r1: number, mask: Uint8Array | undefined, to: SweepTargets): void;
   /** Pass 1: max and sum of rows [r0, r1) into stats.max/sum at the rows' indices. `mask`: [r1 − r0, n_k] bytes. */
   rowStats(r0: number, r1: number, mask: Uint8Array | undefined, stats: RowStats): void;
   /**

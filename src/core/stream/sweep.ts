@@ -161,7 +161,10 @@ export function runSweepChunk(job: SweepJob, c: number, kernel: RowBlockKernel):
   const dv = job.head.dv;
   const output = job.output?.subarray(a * dv, b * dv);
   const wantsBlocks = job.pooling !== undefined || job.entropy !== undefined || job.metrics !== undefined;
-  if (!wantsBlocks && !output) {
+  if (kernel.sweep && !job.metrics) {
+    // One pass in the kernel itself (native): no weights leave it.
+    kernel.sweep(a, b, mask, job);
+  } else if (!wantsBlocks && !output) {
     kernel.rowStats(a, b, mask, job.stats);
   } else {
     kernel.attend(a, b, mask, (blk) => (wantsBlocks ? foldAll(job, blk) : copyStats(job, blk)), output);
