@@ -95,6 +95,41 @@ export function maskedRowsWarning(h: number, heads: number, rows: number[]): str
  * The raw score of query row `qo` against key row `ko` (float64 sums): dot, cosine (given both norms), −‖q−k‖₁ or
  * −‖q−k‖₂². The one definition for the reference rows and the streamed engine's exact cells and rows.
  */
+/**
+ * Dot products of query row q[qo…] with keys [c0, c1) of K into out[0…]: the same float64 sums, term by term in the
+ * same order, as similarityScore's dot, four keys at a time (a streamed hover scores a whole 32k-key row with it).
+ */
+export function dotScores(q: Float32Array, qo: number, k: Float32Array, dk: number, c0: number, c1: number, out: Float64Array): void {
+  let j = c0;
+  for (; j + 4 <= c1; j += 4) {
+    const k0 = j * dk;
+    const k1 = k0 + dk;
+    const k2 = k1 + dk;
+    const k3 = k2 + dk;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let t = 0; t < dk; t++) {
+      const x = q[qo + t];
+      s0 += x * k[k0 + t];
+      s1 += x * k[k1 + t];
+      s2 += x * k[k2 + t];
+      s3 += x * k[k3 + t];
+    }
+    out[j - c0] = s0;
+    out[j - c0 + 1] = s1;
+    out[j - c0 + 2] = s2;
+    out[j - c0 + 3] = s3;
+  }
+  for (; j < c1; j++) {
+    const ko = j * dk;
+    let s = 0;
+    for (let t = 0; t < dk; t++) s += q[qo + t] * k[ko + t];
+    out[j - c0] = s;
+  }
+}
+
 export function similarityScore(
   similarity: Similarity, q: ArrayLike<number>, qo: number, k: ArrayLike<number>, ko: number, dk: number, qNorm: number, kNorm: number,
 ): number {

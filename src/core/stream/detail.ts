@@ -8,7 +8,7 @@ import { findAsset } from '../compute/assets';
 import { loadBestWasm } from '../compute/kernel';
 import { rankInRow } from '../../shared/inspect';
 import { MatrixError } from '../ndarray';
-import { similarityScore } from '../attention/rows';
+import { dotScores, similarityScore } from '../attention/rows';
 import { kernelHead } from './engine';
 import type { RowStats, StreamHead, StreamSettings } from './types';
 import { WasmRowBlocks } from './wasmRows';
@@ -65,6 +65,8 @@ export class StreamDetail {
   private lastMask: { row: number; data: Uint8Array } | undefined;
   /** The last row computed (hovering along a row asks for it again and again). */
   private lastRow: StreamRow | undefined;
+  private scratch = new Float64Array(0);
+  private scratch2 = new Float64Array(0);
   /** Tiles through the WASM kernel (dot and cosine); false: float64 TypeScript for every tile (tests). */
   wasmTiles = true;
 
@@ -111,6 +113,17 @@ export class StreamDetail {
       qNorm = Math.sqrt(qNorm);
     }
     const kNorm = sim === 'cosine' ? this.keyNorms() : undefined;
+    if (sim === 'dot' || (sim === 'cosine' && kNorm)) {
+      dotScores(q, qo, k, dk, c0, c1, out);
+      if (kNorm) {
+        // As similarityScore's cosine: the dot over the product of the norms, 0 when either is 0.
+        for (let j = c0; j < c1; j++) {
+          const n = qNorm * kNorm[j];
+          out[j - c0] = n === 0 ? 0 : out[j - c0] / n;
+        }
+      }
+      return;
+    }
     for (let j = c0; j < c1; j++) {
       const ko = j * dk;
       const s = similarityScore(sim, q, qo, k, ko, dk, qNorm, kNorm ? kNorm[j] : 0);
@@ -122,18 +135,39 @@ export class StreamDetail {
     if (!Number.isInteger(i) || i < 0 || i >= this.head.nq) throw new MatrixError(`row ${i} is outside 0…${this.head.nq - 1}`);
   }
 
-  /** Row i whole, exactly as the reference computes it. */
+  /** Row i whole, exactly as the reference computes it, with its output O_i when V is known. */
   async row(i: number): Promise<StreamRow> {
+    const r = await this.rowWeights(i);
+    const { nk, dv, v } = this.head;
+    if (v && !r.output) {
+      // O_i = Σ_j w_ij v_j in float64, in key order (as the reference); only asked for by a pin, not by hover.
+      const acc = new Float64Array(dv);
+      const w = r.weights;
+      for (let j = 0; j < nk; j++) {
+        const x = w[j];
+        if (x === 0) continue;
+        for (let c = 0; c < dv; c++) acc[c] += x * v[j * dv + c];
+      }
+      r.output = Array.from(acc);
+    }
+    return r;
+  }
+
+  /** Row i's weights, scores and scaled scores (no output: a hover needs only these and the rank). */
+  private async rowWeights(i: number): Promise<StreamRow> {
     this.checkRow(i);
     if (this.lastRow?.row === i) return this.lastRow;
-    const { nk, dv, v } = this.head;
+    const { nk } = this.head;
     const sf = this.settings.scaleFactor;
     const mask = await this.maskRows(i, i + 1);
-    const s = new Float64Array(nk);
+    // Float64 scratch kept between rows (a hover moves from row to row: ~0.5 MiB less garbage each time).
+    if (this.scratch.length !== nk) this.scratch = new Float64Array(nk);
+    if (this.scratch2.length !== nk) this.scratch2 = new Float64Array(nk);
+    const s = this.scratch;
+    const x = this.scratch2;
     this.scoreRow(i, 0, nk, s);
-    const scores = Float32Array.from(s);
+    const scores = new Float32Array(s);
     const scaled = new Float32Array(nk);
-    const x = new Float64Array(nk);
     let max = -Infinity;
     for (let j = 0; j < nk; j++) {
       const y = this.visible(i, j, mask, 0) ? s[j] * sf : -Infinity;
@@ -142,7 +176,6 @@ export class StreamDetail {
       if (!(y <= max)) max = y;
     }
     const weights = new Float32Array(nk);
-    const acc = v ? new Float64Array(dv) : undefined;
     if (max !== -Infinity) {
       let sum = 0;
       for (let j = 0; j < nk; j++) {
@@ -151,14 +184,9 @@ export class StreamDetail {
         sum += e;
       }
       const inv = 1 / sum;
-      for (let j = 0; j < nk; j++) {
-        const w = x[j] * inv;
-        weights[j] = w;
-        if (w === 0 || !acc || !v) continue;
-        for (let c = 0; c < dv; c++) acc[c] += w * v[j * dv + c];
-      }
+      for (let j = 0; j < nk; j++) weights[j] = x[j] * inv;
     }
-    this.lastRow = { row: i, weights, scores, scaled, output: acc ? Array.from(acc) : undefined };
+    this.lastRow = { row: i, weights, scores, scaled };
     return this.lastRow;
   }
 
@@ -189,7 +217,7 @@ export class StreamDetail {
   async cell(i: number, j: number): Promise<StreamCell> {
     this.checkRow(i);
     if (!Number.isInteger(j) || j < 0 || j >= this.head.nk) throw new MatrixError(`column ${j} is outside 0…${this.head.nk - 1}`);
-    const r = await this.row(i);
+    const r = await this.rowWeights(i);
     return { row: i, col: j, weight: r.weights[j], score: r.scores[j], scaled: r.scaled[j], rank: rankInRow(r.weights, j), of: this.head.nk };
   }
 
