@@ -60,8 +60,15 @@ describe('view: a streamed head is served like a computed one (StreamServer vs M
     close(a.rowEntropy as Float32Array, b.rowEntropy as Float32Array, 1e-4, 'entropy (bits)');
     assert.ok(Math.abs(a.max - b.max) < 1e-6);
     assert.match(a.poolingNote ?? '', /700×700 shown as 117×117, max of 6×6 blocks/);
-    assert.deepStrictEqual(streamed.wireModel().kinds, ['weights']);
+    assert.deepStrictEqual(streamed.wireModel().kinds, ['weights', 'output']);
     assert.strictEqual(streamed.wireModel().full, undefined);
+  });
+
+  it('shows the output O from the same sweep as the full map does (the "output" kind)', () => {
+    const a = streamed.wireMatrix('output') as WireMatrix;
+    const b = full.wireMatrix('output') as WireMatrix;
+    assert.deepStrictEqual([a.rows, a.cols, a.ovRows, a.ovCols], [b.rows, b.cols, b.ovRows, b.ovCols]);
+    close(a.overview, b.overview, 1e-5, 'output');
   });
 
   it('answers tiles, hover cells and pinned rows computed on demand, as the full map does', async () => {

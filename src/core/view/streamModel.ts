@@ -24,15 +24,17 @@ export interface StreamModelOptions {
 }
 
 export async function buildStreamedModel(head: StreamHead, settings: StreamSettings, opts: StreamModelOptions): Promise<HeatmapModel> {
+  // The output O ([n_q, d_v], small) comes from the same pass: the panel's "output" kind, as for an in-memory head.
+  const withOutput = head.v !== undefined && head.dv > 0;
   const result = await streamHead(head, settings, {
-    overviewSize: opts.overviewSize, entropy: true, signal: opts.signal, onProgress: opts.onProgress,
+    overviewSize: opts.overviewSize, entropy: true, output: withOutput, signal: opts.signal, onProgress: opts.onProgress,
   });
   const detail = new StreamDetail(head, settings, result.stats);
   const mask = settings.mask.kind === 'causal' ? ' · causal' : settings.mask.kind === 'rows' ? ' · masked' : '';
   const base: HeatmapModel = {
     title: opts.title,
     subtitle: `${settings.similarity} · scale ${describeScale(settings.scaleFactor)}${mask} · ${head.nq.toLocaleString('en-US')}×${head.nk.toLocaleString('en-US')}, streamed from Q and K`,
-    kinds: {},
+    kinds: result.output ? { output: { rows: head.nq, cols: head.dv, data: result.output } } : {},
     defaultKind: 'weights',
     queryLabels: opts.queryLabels?.length === head.nq ? opts.queryLabels : undefined,
     keyLabels: opts.keyLabels?.length === head.nk ? opts.keyLabels : undefined,
