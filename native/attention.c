@@ -451,13 +451,19 @@ static int finish(Job *job, const AttnParams *p) {
   return 0;
 }
 
+/* prepare, through this thread's PackCache when the caller gave a cache key for one head; frees on failure. */
+static int setup(Job *job, const AttnParams *p, int with_v) {
+  if (prepare_cached(job, p, with_v, p->cache_key && p->heads == 1 ? &pack_cache : NULL)) return 1;
+  if (!job->cached) {
+    free(job->kt);
+    free(job->vp);
+  }
+  return 0;
+}
+
 int attn_run(const AttnParams *p) {
   Job job;
-  if (!prepare(&job, p, 1)) {
-    free(job.kt);
-    free(job.vp);
-    return ENOMEM;
-  }
+  if (!setup(&job, p, 1)) return ENOMEM;
   const size_t cells = (size_t)p->heads * p->nq * p->nk * 4;
   huge_pages(p->weights, cells);
   /* Weights beyond what the caches hold go around them (16 MiB: n ≈ 2048 and up). */
@@ -507,13 +513,7 @@ int attn_sweep(const AttnParams *p, const AttnSweep *s) {
                     (long long)s->pool_bc * s->pool_cols < p->nk))
     return EINVAL;
   Job job;
-  if (!prepare_cached(&job, p, p->output != NULL, p->cache_key ? &pack_cache : NULL)) {
-    if (!job.cached) {
-      free(job.kt);
-      free(job.vp);
-    }
-    return ENOMEM;
-  }
+  if (!setup(&job, p, p->output != NULL)) return ENOMEM;
   job.weights = job.raw = job.scaled = NULL;
   job.output = p->output;
   job.sweep = s;

@@ -30,8 +30,8 @@ typedef struct AttnParams {
   int64_t fd_offset;
   int32_t *control; /* optional [abort flag, rows done], read and written atomically; may be shared with JS */
   int threads;     /* 0 = every core */
-  int cache_key;   /* attn_sweep: nonzero = this head's packed K/V may be kept for the next call with the same key
-                      and arrays (the caller promises they do not change under one key) */
+  int cache_key;   /* one head (attn_run, attn_sweep): nonzero = its packed K/V may be kept by this thread for the
+                      next call with the same key and arrays (the caller promises they do not change under one key) */
 } AttnParams;
 
 /** Compute; returns 0, -1 when aborted through control[0], or the errno of a failed weights write. */

@@ -3,7 +3,8 @@
  * RowBlockKernel seam. Each block of query rows is one single-threaded `run` over a Q row subarray and the keys the
  * block can see (under a causal mask only that prefix of K/V, with the mask offset shifted to the block's first
  * row), writing weights, scaled scores and output rows into block-sized buffers; the sweep's threads give
- * the parallelism, so the addon never starts helpers of its own here. A row's max and sum come from its weights as
+ * the parallelism, so the addon never starts helpers of its own here. The addon keeps each thread's packed K/V
+ * between calls for one head (the job id is the cache key), so the many block calls pack it once. A row's max and sum come from its weights as
  * in wasmRows.ts (the largest weight is exp(0)/sum, at the row's largest score).
  */
 import type { NativeAddon, NativeParams } from '../compute/native';
@@ -11,9 +12,8 @@ import type { KernelHead, RowBlockKernel, SweepTargets, WeightsBlock } from './r
 import type { RowStats } from './types';
 
 /**
- * Cells (rows × visible keys) per addon call: 2 Mi (8 MiB each for weights and scores, 64 rows at n_k = 32,768). The
- * addon packs K and V on every call (another 2 × n_k × 64 floats), so a block must be large enough for that copy to
- * stay small beside its arithmetic, and small enough that two threads stay far under the memory budget.
+ * Cells (rows × visible keys) per addon call: 2 Mi (8 MiB each for weights and scores, 64 rows at n_k = 32,768), so
+ * two threads stay far under the memory budget.
  */
 const BLOCK_CELLS = 1 << 21;
 const MIN_ROWS = 8;
@@ -66,6 +66,8 @@ export class NativeRowBlocks implements RowBlockKernel {
       k: h.k.subarray(0, prefix * h.dk),
       v: withV ? (h.v as Float32Array).subarray(0, prefix * dv) : this.zeros.subarray(0, prefix),
       fd: -1, fdOffset: 0, threads: 1,
+      // The job id: later calls for this head reuse the K/V the addon packed for the first (see release).
+      cacheKey: typeof this.key === 'number' && this.key > 0 && this.key <= 0x7fffffff ? this.key : 0,
     };
   }
 
@@ -96,8 +98,6 @@ export class NativeRowBlocks implements RowBlockKernel {
     const h = this.bound();
     if (r1 <= r0) return;
     const p = this.params(r0, r1, this.prefix(r0, r1), mask);
-    // The job id: later chunks of this head reuse the K/V the addon packed for the first (see release).
-    p.cacheKey = typeof this.key === 'number' && this.key > 0 && this.key <= 0x7fffffff ? this.key : 0;
     const withOutput = to.output !== undefined && h.v !== undefined;
     if (withOutput) p.output = (to.output as Float32Array).subarray(r0 * h.dv, r1 * h.dv);
     const pool = to.pooling;
