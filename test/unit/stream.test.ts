@@ -191,6 +191,24 @@ describe('stream: one head, never n_q × n_k', function () {
     }
   });
 
+  it('native: K changed in place between two sweeps of one array is packed again (the packed K/V kept per job, not per array)', async function () {
+    const why = nativeUnavailableReason();
+    if (why) {
+      console.log(`      skipped: native addon not available (${why})`);
+      this.skip();
+    }
+    const c = makeCase(64, 300, 8, 4, 'dot', 'causal', 91);
+    const head = headOf(c);
+    const settings = settingsOf(c);
+    const first = await streamHead(head, settings, { kernel: 'native', pool: false, overviewSize: 8, output: true });
+    for (let i = 0; i < head.k.length; i++) head.k[i] = -head.k[i] * 0.5; // the same Float32Array, new keys
+    const again = await streamHead(head, settings, { kernel: 'native', pool: false, overviewSize: 8, output: true });
+    const exact = await streamHead(head, settings, { kernel: 'ts', pool: false, overviewSize: 8, output: true });
+    close(again.output as Float32Array, exact.output as Float32Array, 1e-5, 'output after K changed');
+    close(again.overview?.data as Float32Array, exact.overview?.data as Float32Array, 1e-6, 'overview after K changed');
+    assert.notDeepStrictEqual(Array.from(first.output as Float32Array), Array.from(again.output as Float32Array));
+  });
+
   it('causal with n_q > n_k aligns at the end (rows before the first key are fully masked, with a warning)', async () => {
     const c = makeCase(60, 40, 8, 3, 'dot', 'causal', 5);
     await checkAgainstReference(c, { pool: false });
