@@ -1,5 +1,6 @@
 import * as assert from 'assert';
-import { csvField, isPng, toCsv } from '../../src/core/view/csv';
+import { csvField, toCsv } from '../../src/shared/csv';
+import { isPng } from '../../src/core/view/csv';
 import { describeScale, formatFloat32, formatNumber, formatWeight } from '../../src/shared/format';
 import { viewFixtures } from './view-fixtures';
 

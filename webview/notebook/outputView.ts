@@ -7,7 +7,8 @@
 // decoded payload. Each output is its own instance: a notebook shows many at once. The token view is the panel's
 // TokenView (webview/tokenView.ts), one per output, reading rows and columns straight from the payload.
 import { chooseScale, COLOR_MAP_NAMES, type ScaleMode } from '../../src/shared/colormap';
-import { cellAt, clampView, ensureVisible, fitView, panBy, zoomAt, zoomOf, type View, type Viewport } from '../../src/shared/hit';
+import { toCsv } from '../../src/shared/csv';
+import { cellAt, clampView, ensureVisible, fitView, panBy, visibleRange, zoomAt, zoomOf, type View, type Viewport } from '../../src/shared/hit';
 import { cellDetails, rowDetails, rowStats } from '../../src/shared/inspect';
 import { notebookView } from '../../src/shared/notebookModel';
 import type { NotebookPayload } from '../../src/shared/notebookPayload';
@@ -48,6 +49,8 @@ export class OutputView {
   private readonly renderer: Renderer;
   private readonly frame: HTMLElement;
   private readonly pngLink: HTMLAnchorElement;
+  private readonly csvLink: HTMLAnchorElement;
+  private csvUrl: string | undefined;
   private model: HeatmapModel;
   private kind: ViewKind;
   private mat: Shown | undefined;
@@ -74,11 +77,13 @@ export class OutputView {
     this.frame = el('div', { class: 'attention-output', 'data-state': 'loading' });
     root.append(this.frame);
     this.dom = buildDom(COLOR_MAP_NAMES, this.frame);
-    // The panel's CSV export and copy go through the extension host, which a notebook output does not have.
-    this.dom.exportCsv.hidden = true;
+    // The panel's copy goes through the extension host, which a notebook output does not have; PNG and CSV are
+    // offered as download links instead (VS Code asks where to save them).
     this.dom.copy.hidden = true;
     this.pngLink = el('a', { id: 'png-link', hidden: '' }, 'Save PNG');
     this.dom.exportPng.after(this.pngLink);
+    this.csvLink = el('a', { id: 'csv-link', hidden: '' }, 'Save CSV');
+    this.dom.exportCsv.after(this.csvLink);
     this.renderer = createRenderer(this.dom.heatmap, false);
     this.frame.dataset.renderer = this.renderer.name;
     this.renderer.onRestored = () => this.requestDraw();
@@ -101,6 +106,7 @@ export class OutputView {
     for (const c of this.cleanups.splice(0)) c();
     this.tokens.dispose();
     if (this.pngUrl) URL.revokeObjectURL(this.pngUrl);
+    if (this.csvUrl) URL.revokeObjectURL(this.csvUrl);
     this.frame.remove();
   }
 
@@ -369,6 +375,25 @@ export class OutputView {
     }, 'image/png');
   }
 
+  /** The current kind as CSV (the zoomed region when zoomed in, as the panel's export), offered as a download link. */
+  private exportCsv(): void {
+    const m = this.model.kinds[this.kind];
+    if (!m) return;
+    const r = visibleRange(this.view, this.vp());
+    const whole = r.r0 === 0 && r.c0 === 0 && r.r1 >= m.rows && r.c1 >= m.cols;
+    const region = whole ? undefined : { r0: r.r0, c0: r.c0, rows: r.r1 - r.r0, cols: r.c1 - r.c0 };
+    const text = toCsv(m, this.model.queryLabels, columnLabels(this.model, this.kind), region);
+    const blob = new Blob([text], { type: 'text/csv' });
+    if (this.csvUrl) URL.revokeObjectURL(this.csvUrl);
+    this.csvUrl = URL.createObjectURL(blob);
+    const name = `${this.model.title.replace(/[^\w.-]+/g, '_').slice(0, 60) || 'attention'}-${this.kind}.csv`;
+    this.csvLink.href = this.csvUrl;
+    this.csvLink.download = name;
+    this.csvLink.title = `${name}, ${region ? `${region.rows}×${region.cols} shown` : `${m.rows}×${m.cols}`}, ${blob.size} bytes`;
+    this.csvLink.hidden = false;
+    this.csvLink.click();
+  }
+
   // ---------------------------------------------------------------------------------------------- input
 
   private listen<K extends keyof HTMLElementEventMap>(
@@ -515,6 +540,7 @@ export class OutputView {
     });
     this.listen(dom.reset, 'click', () => this.setView(fitView(this.vp())));
     this.listen(dom.exportPng, 'click', () => this.exportPng());
+    this.listen(dom.exportCsv, 'click', () => this.exportCsv());
     const resize = new ResizeObserver(() => this.relayout());
     resize.observe(dom.plot);
     this.cleanups.push(() => resize.disconnect());

@@ -5,7 +5,7 @@
  */
 import type { FromWebview, Region, ToWebview, WireMatrix, WireModel } from '../../shared/protocol';
 import { clipRegion } from '../../shared/protocol';
-import { toCsv } from './csv';
+import { toCsv } from '../../shared/csv';
 import { formatFloat32 } from '../../shared/format';
 import { cellDetails, rowDetails, rowStats } from '../../shared/inspect';
 import { columnLabels } from '../../shared/types';

@@ -16,7 +16,7 @@ import type { HeatmapModel, Matrix2D, ViewKind } from '../../shared/types';
 import { MAX_STREAM_TILE_CELLS } from '../stream/detail';
 import type { StreamDetail } from '../stream/detail';
 import type { StreamResult } from '../stream/engine';
-import { toCsv } from './csv';
+import { toCsv } from '../../shared/csv';
 import { ModelServer } from './serve';
 import type { ServeOptions } from './serve';
 

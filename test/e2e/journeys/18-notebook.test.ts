@@ -198,6 +198,30 @@ describe('journey 18: attention inline in a notebook, without a kernel', () => {
       await wb.openFile('attention.ipynb');
     });
 
+    // Export CSV: the shown weights with the tokens on both axes, written where the save dialog says.
+    const csvTarget = path.join(wb.workspace, 'j18-one-head.csv');
+    await step(J, 'Export CSV → the save dialog → the weights as CSV', async () => {
+      await first.locator('#export-csv').click();
+      await wb.answerSaveDialog(csvTarget);
+      await waitFor(`${csvTarget} to be written`, async () =>
+        (fs.existsSync(csvTarget) && fs.readFileSync(csvTarget, 'utf8').trim().split('\n').length === 9 ? true : undefined), 20_000, 200);
+    });
+    const table = fs.readFileSync(csvTarget, 'utf8').trim().split('\n').map((l) => l.split(','));
+    console.log(`      exported CSV: ${JSON.stringify(table[0])}`);
+    assert.strictEqual(table[0][0], 'query\\key');
+    const river = table[0].indexOf(' river');
+    const bank = table.findIndex((r) => r[0] === ' bank');
+    assert.ok(river > 0 && bank > 0, `the header names " river" and a row " bank": ${JSON.stringify(table.map((r) => r[0]))}`);
+    assert.ok(Math.abs(Number(table[bank][river]) - 0.705) < 5e-4, `" bank" → " river" is ${table[bank][river]}`);
+    for (const r of table.slice(1)) {
+      const sum = r.slice(1).reduce((a, x) => a + Number(x), 0);
+      assert.ok(Math.abs(sum - 1) < 1e-5, `row ${r[0]} sums to ${sum}`);
+    }
+    await step(J, 'back to the notebook after the CSV', async () => {
+      await leaveOutputs(wb);
+      await wb.openFile('attention.ipynb');
+    });
+
     const second = output(frame, '2 layers × 4 heads');
     await step(J, 'scroll to the [2, 4, 8, 8] output', async () => {
       await scrollUntil(page, 'the grid output to draw', async () =>
