@@ -31,5 +31,5 @@ export async function compareWith(deps: CommandDeps, other: vscode.Uri | undefin
     bRef = picked.ref;
   }
   const b = splitRef(bRef);
-  await deps.panels.show(compareSource(aSource, fileSource(b.file, b.member, deps.env)), vscode.ViewColumn.Active);
+  await deps.panels.show(compareSource(aSource, fileSource(b.file, b.member, deps.env), deps.env), vscode.ViewColumn.Active);
 }

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { isPng } from './core/view/csv';
 import type { ModelServer } from './core/view/serve';
 import { serverFor } from './core/view/streamServe';
-import type { StreamServer } from './core/view/streamServe';
+import type { OnDemandServer } from './core/view/streamServe';
 import { isAggregateKind, type HeatmapModel, type ViewKind } from './shared/types';
 import {
   assertNever, HOST_REQUESTS, parseFromWebview, type FromWebview, type Region, type Settings, type ToWebview, type WebviewReply,
@@ -105,8 +105,8 @@ class Controller implements HeatmapController {
   readonly onDidReceiveTiming = this.timing.event;
   private readonly modelChanged = new vscode.EventEmitter<HeatmapModel>();
   readonly onDidChangeModel = this.modelChanged.event;
-  /** A ModelServer, or a StreamServer for a long-context head computed on demand (async replies). */
-  private server: ModelServer | StreamServer | undefined;
+  /** A ModelServer, or an on-demand server (a streamed long-context head, a difference of one; async replies). */
+  private server: ModelServer | OnDemandServer | undefined;
   private ready = false;
   private disposed = false;
   private lastError: string | undefined;

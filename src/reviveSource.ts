@@ -19,7 +19,7 @@ export function sourceFromId(id: string, env: SourceEnv): HeatmapSource | undefi
     case 'compare': {
       const a = sourceFromId(parsed.a, env);
       const b = sourceFromId(parsed.b, env);
-      return a && b ? compareSource(a, b) : undefined;
+      return a && b ? compareSource(a, b, env) : undefined;
     }
     default:
       return undefined;

@@ -43,7 +43,9 @@ export function tooltipContent(d: CellDetails, valueLabels: readonly string[] | 
     lines.push(el('div', {}, `${KIND_NAMES[d.kind] ?? d.kind} ${formatNumber(d.value)} · rank ${d.rank} of ${d.of}`));
   }
   if (isOutput) lines.push(el('div', {}, `output ${formatNumber(d.value)}`));
-  if (d.kind === 'difference') lines.push(el('div', {}, `A − B ${formatNumber(d.value)}`));
+  if (d.kind === 'difference') {
+    lines.push(el('div', {}, `A − B ${formatNumber(d.value)}` + (d.a !== undefined && d.b !== undefined ? ` · A ${formatWeight(d.a)} · B ${formatWeight(d.b)}` : '')));
+  }
   if (d.kind === 'contributions' || d.contribution) {
     if (d.contribution) lines.push(el('div', {}, `contribution w·v = ${vectorText(d.contribution, valueLabels)}`));
     else lines.push(el('div', {}, `contribution ${formatNumber(d.value)}`));

@@ -24,7 +24,9 @@ export interface CellDetails {
   of?: number;
   /** w_ij · v_j, one entry per value dimension. */
   contribution?: number[];
-  /** A difference: the two sides are not known here, only A − B. */
+  /** A difference's two sides at this cell, when known (a difference computed on demand): value = A − B. */
+  a?: number;
+  b?: number;
 }
 
 export interface RowDetails {

@@ -26,28 +26,39 @@ export function hasNegative(data: Float32Array): boolean {
 }
 
 /**
- * Pool `m` so neither side exceeds `maxSide`. Each output cell is the max (or signed max-magnitude when
- * `signed`) of a blockRows × blockCols block. Non-finite cells (masked −∞, NaN) only win when the whole block
- * is non-finite, so a causal mask does not blank the overview.
+ * A max-pool in progress: blocks of blockRows × blockCols source cells, filled row band by row band (poolRowsInto),
+ * so a matrix never held whole (a difference of two streamed heads) pools by the same rule as one in memory.
  */
-export function maxPool(m: Matrix2D, maxSide: number, signed = hasNegative(m.data)): Pooled {
-  const br = blockSize(m.rows, maxSide);
-  const bc = blockSize(m.cols, maxSide);
-  const rows = Math.ceil(m.rows / br);
-  const cols = Math.ceil(m.cols / bc);
-  if (br === 1 && bc === 1) {
-    return { rows, cols, data: m.data.slice(), srcRows: m.rows, srcCols: m.cols, blockRows: 1, blockCols: 1 };
-  }
+export interface PoolAccumulator extends Pooled {
+  /** Signed pooling: the magnitude of each block's winner so far (−1: none yet). */
+  mag?: Float32Array;
+}
+
+/** An empty pool of an srcRows × srcCols matrix so neither side exceeds `maxSide`. */
+export function poolAccumulator(srcRows: number, srcCols: number, maxSide: number, signed: boolean): PoolAccumulator {
+  const br = blockSize(srcRows, maxSide);
+  const bc = blockSize(srcCols, maxSide);
+  const rows = Math.ceil(srcRows / br);
+  const cols = Math.ceil(srcCols / bc);
+  const data = new Float32Array(rows * cols).fill(-Infinity);
+  return { rows, cols, data, srcRows, srcCols, blockRows: br, blockCols: bc, mag: signed ? new Float32Array(rows * cols).fill(-1) : undefined };
+}
+
+/**
+ * Pool source rows [row0, row0 + n) — given as `src`, n rows of srcCols cells — into `p`. Each output cell is the
+ * max (or signed max-magnitude when `p.mag`) of its block. Non-finite cells (masked −∞, NaN) only win when the whole
+ * block is non-finite, so a causal mask does not blank the overview.
+ */
+export function poolRowsInto(p: PoolAccumulator, src: Float32Array, row0: number, n: number): void {
+  const { blockRows: br, blockCols: bc, cols, srcCols, data: out, mag } = p;
   // Hot loop (16M cells for a 4096² map): plain comparisons, no calls. NaN compares false and so never wins;
   // −∞ (masked) only stays where a whole block is masked. A block of only NaN shows as −∞: both are drawn masked.
-  const out = new Float32Array(rows * cols).fill(-Infinity);
-  const src = m.data;
-  if (!signed) {
-    for (let r = 0; r < m.rows; r++) {
-      const orow = ((r / br) | 0) * cols;
-      const base = r * m.cols;
+  if (!mag) {
+    for (let r = 0; r < n; r++) {
+      const orow = (((row0 + r) / br) | 0) * cols;
+      const base = r * srcCols;
       for (let oc = 0; oc < cols; oc++) {
-        const c1 = base + Math.min(m.cols, (oc + 1) * bc);
+        const c1 = base + Math.min(srcCols, (oc + 1) * bc);
         let best = out[orow + oc];
         for (let i = base + oc * bc; i < c1; i++) {
           const v = src[i];
@@ -58,12 +69,11 @@ export function maxPool(m: Matrix2D, maxSide: number, signed = hasNegative(m.dat
     }
   } else {
     // Largest magnitude among finite values (|−∞| would otherwise win every block of a causal score map).
-    const mag = new Float32Array(rows * cols).fill(-1);
-    for (let r = 0; r < m.rows; r++) {
-      const orow = ((r / br) | 0) * cols;
-      const base = r * m.cols;
+    for (let r = 0; r < n; r++) {
+      const orow = (((row0 + r) / br) | 0) * cols;
+      const base = r * srcCols;
       for (let oc = 0; oc < cols; oc++) {
-        const c1 = base + Math.min(m.cols, (oc + 1) * bc);
+        const c1 = base + Math.min(srcCols, (oc + 1) * bc);
         let best = out[orow + oc];
         let bestMag = mag[orow + oc];
         for (let i = base + oc * bc; i < c1; i++) {
@@ -82,7 +92,20 @@ export function maxPool(m: Matrix2D, maxSide: number, signed = hasNegative(m.dat
       }
     }
   }
-  return { rows, cols, data: out, srcRows: m.rows, srcCols: m.cols, blockRows: br, blockCols: bc };
+}
+
+/**
+ * Pool `m` so neither side exceeds `maxSide`: the max (or signed max-magnitude when `signed`) of each block, by
+ * poolRowsInto's rule.
+ */
+export function maxPool(m: Matrix2D, maxSide: number, signed = hasNegative(m.data)): Pooled {
+  if (blockSize(m.rows, maxSide) === 1 && blockSize(m.cols, maxSide) === 1) {
+    return { rows: m.rows, cols: m.cols, data: m.data.slice(), srcRows: m.rows, srcCols: m.cols, blockRows: 1, blockCols: 1 };
+  }
+  const p = poolAccumulator(m.rows, m.cols, maxSide, signed);
+  poolRowsInto(p, m.data, 0, m.rows);
+  const { mag: _mag, ...pooled } = p;
+  return pooled;
 }
 
 /** The pooled winner of `best` and `v`: finite beats non-finite; −∞ (masked) beats NaN (broken). */

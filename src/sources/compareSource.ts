@@ -1,13 +1,21 @@
 /** A − B of two sources (the Compare With… command). No runtime vscode import. */
 import type { HeatmapSource } from '../heatmapView';
+import type { SourceEnv } from '../loadPipeline';
 import { diffModels } from '../core/view/model';
+import { buildStreamedDiff } from '../core/view/streamDiff';
 import { streamedPart } from '../core/view/streamServe';
-import { MatrixError } from '../core/ndarray';
 import type { ViewKind } from '../shared/types';
 import { compareSourceId, fileOfId } from '../sourceIds';
 
-/** A − B of two sources, on the diverging map; the kind is the first of A's default that both have. */
-export function compareSource(a: HeatmapSource, b: HeatmapSource): HeatmapSource {
+/** The panel's overview side when no settings are given (the attentionInspector.overviewSize default). */
+const DEFAULT_OVERVIEW = 512;
+
+/**
+ * A − B of two sources, on the diverging map; the kind is the first of A's default that both have. When either is a
+ * long-context head streamed from Q and K, their weights are differenced on demand (streamDiff.ts) under the env's
+ * progress and cancel.
+ */
+export function compareSource(a: HeatmapSource, b: HeatmapSource, env?: Pick<SourceEnv, 'settings' | 'runLong'>): HeatmapSource {
   const own = (s: HeatmapSource) => [fileOfId(s.id), ...(s.files?.() ?? [])].filter((f): f is string => !!f);
   return {
     id: compareSourceId(a.id, b.id),
@@ -15,10 +23,11 @@ export function compareSource(a: HeatmapSource, b: HeatmapSource): HeatmapSource
     files: () => [...new Set([...own(a), ...own(b)])],
     load: async (selection) => {
       const [ma, mb] = await Promise.all([a.load(selection), b.load(selection)]);
-      const streamed = [ma, mb].find((m) => streamedPart(m));
-      if (streamed) {
-        // A − B of two streamed heads needs a joint sweep over both (not built yet); say so rather than diff nothing.
-        throw new MatrixError(`${streamed.title} is a long-context head streamed from Q and K (${streamed.info.shape?.join('×') ?? ''}), which Compare cannot difference yet; compare rows with the CLI (compute --rows) or raise attentionInspector.maxCells`);
+      if (streamedPart(ma) || streamedPart(mb)) {
+        const overviewSize = env?.settings().overviewSize ?? DEFAULT_OVERVIEW;
+        const shape = ma.info.shape?.join('×') ?? '';
+        const work = (signal: AbortSignal, onProgress: (f: number) => void) => buildStreamedDiff(ma, mb, { overviewSize, signal, onProgress });
+        return env?.runLong ? env.runLong(`Comparing ${ma.title} − ${mb.title} (${shape}, computed on demand)`, work) : work(new AbortController().signal, () => undefined);
       }
       const kind: ViewKind = ma.kinds[ma.defaultKind] && mb.kinds[ma.defaultKind] ? ma.defaultKind
         : (Object.keys(ma.kinds) as ViewKind[]).find((k) => mb.kinds[k]) ?? ma.defaultKind;

@@ -153,8 +153,8 @@ export class StreamDetail {
     return r;
   }
 
-  /** Row i's weights, scores and scaled scores (no output: a hover needs only these and the rank). */
-  private async rowWeights(i: number): Promise<StreamRow> {
+  /** Row i's weights, scores and scaled scores (no output: a hover needs only these and the rank; so does a difference). */
+  async rowWeights(i: number): Promise<StreamRow> {
     this.checkRow(i);
     if (this.lastRow?.row === i) return this.lastRow;
     const { nk } = this.head;

@@ -501,37 +501,48 @@ export function arrayDumpHandle(a: NdArray, ref: string): DumpHandle {
   };
 }
 
+/** One cell of A − B: both equal (both masked too) is no difference rather than NaN (−∞ − −∞). */
+export function diffValue(x: number, y: number): number {
+  return x === y ? 0 : x - y;
+}
+
 /**
- * A − B of one kind on the diverging map. Both must have that kind at the same size; A's labels are kept when
- * B's agree (or B has none).
+ * A − B of one kind without its cells: the checks (both have it, at the same size) and the framing (title, labels,
+ * warnings). `sa`/`sb`: the kind's size on each side (undefined: that side lacks it). A's labels are kept when B's
+ * agree (or B has none).
  */
-export function diffModels(a: HeatmapModel, b: HeatmapModel, kind: ViewKind): HeatmapModel {
-  const ma = a.kinds[kind];
-  const mb = b.kinds[kind];
-  if (!ma || !mb) {
-    const missing = !ma ? a.title : b.title;
+export function diffFrame(
+  a: HeatmapModel, b: HeatmapModel, kind: ViewKind, sa: { rows: number; cols: number } | undefined, sb: { rows: number; cols: number } | undefined,
+): Omit<HeatmapModel, 'kinds'> & { rows: number; cols: number } {
+  if (!sa || !sb) {
+    const missing = !sa ? a.title : b.title;
     throw new MatrixError(`cannot compare: ${missing} has no ${kind}`);
   }
-  if (ma.rows !== mb.rows || ma.cols !== mb.cols) {
-    throw new MatrixError(`cannot compare: ${a.title} is ${ma.rows}×${ma.cols} but ${b.title} is ${mb.rows}×${mb.cols}`);
-  }
-  const d = new Float32Array(ma.data.length);
-  for (let i = 0; i < d.length; i++) {
-    const x = ma.data[i];
-    const y = mb.data[i];
-    // Both masked: no difference rather than NaN (−∞ − −∞).
-    d[i] = x === y ? 0 : x - y;
+  if (sa.rows !== sb.rows || sa.cols !== sb.cols) {
+    throw new MatrixError(`cannot compare: ${a.title} is ${sa.rows}×${sa.cols} but ${b.title} is ${sb.rows}×${sb.cols}`);
   }
   const same = (p?: string[], q?: string[]) => !q || (p && p.length === q.length && p.every((s, i) => s === q[i]));
   return {
+    rows: sa.rows, cols: sa.cols,
     title: `${a.title} − ${b.title}`,
     subtitle: `${kind}: A − B`,
-    kinds: { difference: matrix(ma.rows, ma.cols, d) },
     defaultKind: 'difference',
     queryLabels: same(a.queryLabels, b.queryLabels) ? a.queryLabels : undefined,
     // The difference is laid out like `kind`: its columns keep that kind's names (value names for the output).
     keyLabels: same(columnLabels(a, kind), columnLabels(b, kind)) ? columnLabels(a, kind) : undefined,
-    info: { shape: [ma.rows, ma.cols] },
+    info: { shape: [sa.rows, sa.cols] },
     warnings: [...a.warnings.map((w) => `A: ${w}`), ...b.warnings.map((w) => `B: ${w}`)],
   };
+}
+
+/** A − B of one kind on the diverging map, both held whole (see diffFrame for the checks and labels). */
+export function diffModels(a: HeatmapModel, b: HeatmapModel, kind: ViewKind): HeatmapModel {
+  const ma = a.kinds[kind];
+  const mb = b.kinds[kind];
+  const { rows, cols, ...frame } = diffFrame(a, b, kind, ma, mb);
+  const x = (ma as Matrix2D).data;
+  const y = (mb as Matrix2D).data;
+  const d = new Float32Array(x.length);
+  for (let i = 0; i < d.length; i++) d[i] = diffValue(x[i], y[i]);
+  return { ...frame, kinds: { difference: matrix(rows, cols, d) } };
 }

@@ -49,13 +49,44 @@ export const MAX_STREAM_SELECTION = 1024;
 /** Largest CSV export of a streamed kind, in cells (the visible region when zoomed, or a row). */
 export const MAX_STREAM_CSV_CELLS = 4 * 1024 * 1024;
 
-/** The server the host uses for a model: streamed heads get a StreamServer, everything else a ModelServer. */
-export function serverFor(model: HeatmapModel, opts: ServeOptions): ModelServer | StreamServer {
-  const head = streamedParts.get(model);
-  return head ? new StreamServer(model, head, opts) : new ModelServer(model, opts);
+/**
+ * What the host asks of a server whose replies are computed on demand (a streamed head, a difference involving
+ * one): ModelServer's requests, answered asynchronously.
+ */
+export interface OnDemandServer {
+  readonly model: HeatmapModel;
+  readonly kinds: ViewKind[];
+  hasKind(kind: ViewKind): boolean;
+  pickKind(wanted: ViewKind | undefined): ViewKind;
+  wireModel(): WireModel;
+  wireMatrix(kind: ViewKind): WireMatrix | undefined;
+  csv(kind: ViewKind, region?: Region): Promise<string | undefined>;
+  cellText(kind: ViewKind, row: number, col: number): Promise<string | undefined>;
+  hasHead(layer: number, head: number): boolean;
+  respond(msg: FromWebview): Promise<ToWebview | undefined>;
 }
 
-export class StreamServer {
+/** Models served by a server of their own (kept beside the model, never posted): see servedBy. */
+const ownServers = new WeakMap<HeatmapModel, (opts: ServeOptions) => OnDemandServer>();
+
+/** Serve `model` with the server `make` builds (a module that cannot be imported here without a cycle registers so). */
+export function servedBy<M extends HeatmapModel>(model: M, make: (opts: ServeOptions) => OnDemandServer): M {
+  ownServers.set(model, make);
+  return model;
+}
+
+/**
+ * The server the host uses for a model: streamed heads get a StreamServer, models with a server of their own that
+ * one, everything else a ModelServer.
+ */
+export function serverFor(model: HeatmapModel, opts: ServeOptions): ModelServer | OnDemandServer {
+  const head = streamedParts.get(model);
+  if (head) return new StreamServer(model, head, opts);
+  const own = ownServers.get(model);
+  return own ? own(opts) : new ModelServer(model, opts);
+}
+
+export class StreamServer implements OnDemandServer {
   private readonly small: ModelServer;
   private wire: WireMatrix | undefined;
 
