@@ -29,6 +29,8 @@ typedef struct Job {
   float *row_max, *row_sum; /* row statistics mode when set */
   int views_only;          /* score views mode */
   const AttnSweep *sweep;  /* the streamed sweep's row results, when set */
+  void (*runner)(struct Job *); /* a job with its own per-thread loop (attn_diff) instead of work()'s */
+  void *ctx;
   int cached;              /* kt and vp belong to this thread's PackCache, not to the job */
   int stream;              /* weights written with non-temporal stores */
   int total;               /* blocks over all heads */
@@ -223,6 +225,10 @@ static int write_all(int fd, const void *buf, size_t bytes, int64_t at) {
 }
 
 static void work(Job *job) {
+  if (job->runner) {
+    job->runner(job);
+    return;
+  }
   const Variant *var = variant();
   Scratch *sc = &tls;
   const int ok = scratch_for(job, sc);
@@ -519,6 +525,125 @@ int attn_sweep(const AttnParams *p, const AttnSweep *s) {
   job.sweep = s;
   run_parallel(&job, threads_for(p, &job));
   return finish(&job, p);
+}
+
+/* ---- A − B of two heads' weights, pooled (attn_diff) ---- */
+
+typedef struct DiffJob {
+  Job *a, *b;
+  const AttnDiff *d;
+  int unit;  /* rows per unit of work: a multiple of pool_br, so each pooled row has one writer */
+  int units;
+  int next;  /* atomic */
+} DiffJob;
+
+/* Per-thread rows of A's and B's weights for one block of rows. */
+static _Thread_local float *diff_rows;
+static _Thread_local size_t diff_cap;
+
+static void diff_fold(const DiffJob *dj, const float *wa, const float *wb, int g) {
+  const AttnDiff *d = dj->d;
+  const int nk = dj->a->nk;
+  float *prow = d->pooled + (size_t)(g / d->pool_br) * d->pool_cols;
+  float *mrow = d->pooled_mag + (size_t)(g / d->pool_br) * d->pool_cols;
+  float lo = INFINITY, hi = -INFINITY;
+  int bad = 0;
+  for (int oc = 0; oc < d->pool_cols; oc++) {
+    const int c0 = oc * d->pool_bc;
+    const int c1 = c0 + d->pool_bc < nk ? c0 + d->pool_bc : nk;
+    float best = prow[oc], best_mag = mrow[oc];
+    for (int j = c0; j < c1; j++) {
+      /* diffValue: x === y ? 0 : x − y (weights are finite or NaN, never ±inf) */
+      const float x = wa[j], y = wb[j];
+      const float v = x == y ? 0.0f : x - y;
+      if (v != v) {
+        bad++;
+        continue;
+      }
+      lo = v < lo ? v : lo;
+      hi = v > hi ? v : hi;
+      const float m = v < 0 ? -v : v;
+      if (m > best_mag) {
+        best_mag = m;
+        best = v;
+      }
+    }
+    prow[oc] = best;
+    mrow[oc] = best_mag;
+  }
+  d->row_min[g] = lo;
+  d->row_max[g] = hi;
+  d->row_nonfinite[g] = bad;
+}
+
+static void diff_work(Job *job) {
+  DiffJob *dj = job->ctx;
+  const Variant *var = variant();
+  Scratch *sc = &tls;
+  Job *ja = dj->a, *jb = dj->b;
+  const int nk = ja->nk, br = ja->br < jb->br ? ja->br : jb->br;
+  int32_t *control = ja->p->control;
+  if (diff_cap < (size_t)2 * br * nk) {
+    free(diff_rows);
+    diff_rows = alloc64((size_t)2 * br * nk * 4);
+    diff_cap = diff_rows ? (size_t)2 * br * nk : 0;
+  }
+  float *wa = diff_rows, *wb = diff_rows ? diff_rows + (size_t)br * nk : NULL;
+  for (;;) {
+    if (control && __atomic_load_n(&control[0], __ATOMIC_RELAXED)) break;
+    const int u = __atomic_fetch_add(&dj->next, 1, __ATOMIC_RELAXED);
+    if (u >= dj->units) break;
+    if (!wa || !scratch_for(ja, sc) || !scratch_for(jb, sc)) {
+      __atomic_store_n(&ja->err, ENOMEM, __ATOMIC_RELAXED);
+      break;
+    }
+    const int u0 = u * dj->unit;
+    const int u1 = u0 + dj->unit < ja->nq ? u0 + dj->unit : ja->nq;
+    for (int r0 = u0; r0 < u1; r0 += br) {
+      const int n = u1 - r0 < br ? u1 - r0 : br;
+      /* Scratch is sized for the larger of the two heads' widths, so carving it for either is safe. */
+      scratch_for(ja, sc);
+      var->block(ja, sc, 0, r0, n, wa);
+      scratch_for(jb, sc);
+      var->block(jb, sc, 0, r0, n, wb);
+      for (int i = 0; i < n; i++) diff_fold(dj, wa + (size_t)i * nk, wb + (size_t)i * nk, r0 + i);
+    }
+    if (control) __atomic_fetch_add(&control[1], u1 - u0, __ATOMIC_RELAXED);
+  }
+}
+
+int attn_diff(const AttnParams *pa, const AttnParams *pb, const AttnDiff *d) {
+  if (pa->heads != 1 || pb->heads != 1 || pa->nq != pb->nq || pa->nk != pb->nk || d->pool_br < 1 || d->pool_bc < 1 ||
+      d->pool_cols < 1 || (long long)d->pool_bc * d->pool_cols < pa->nk)
+    return EINVAL;
+  Job ja, jb;
+  if (!prepare(&ja, pa, 0)) {
+    free(ja.kt);
+    return ENOMEM;
+  }
+  if (!prepare(&jb, pb, 0)) {
+    free(ja.kt);
+    free(jb.kt);
+    return ENOMEM;
+  }
+  ja.weights = jb.weights = NULL, ja.output = jb.output = NULL, ja.raw = ja.scaled = jb.raw = jb.scaled = NULL;
+  DiffJob dj = {&ja, &jb, d, 0, 0, 0};
+  dj.unit = d->pool_br * ((32 + d->pool_br - 1) / d->pool_br);
+  dj.units = (pa->nq + dj.unit - 1) / dj.unit;
+  Job runner;
+  memset(&runner, 0, sizeof runner);
+  runner.p = pa;
+  runner.runner = diff_work;
+  runner.ctx = &dj;
+  runner.total = dj.units;
+  int threads = pa->threads > 0 ? pa->threads : attn_threads();
+  if (threads > dj.units) threads = dj.units;
+  run_parallel(&runner, threads);
+  free(ja.kt);
+  free(jb.kt);
+  if (ja.err) return ja.err;
+  if (pa->control && __atomic_load_n(&pa->control[0], __ATOMIC_RELAXED)) return -1;
+  return 0;
 }
 
 void attn_release_cache(void) {

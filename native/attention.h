@@ -63,6 +63,23 @@ typedef struct AttnSweep {
 /** One head's rows in a single pass (see AttnSweep); returns as attn_run. p->weights and score views are ignored. */
 int attn_sweep(const AttnParams *p, const AttnSweep *s);
 
+/**
+ * A − B of two heads' weights (same nq × nk; each its own Q, K, similarity, scale and causal mask), never held whole:
+ * each cell's difference (0 where equal) pooled into `pooled` by largest magnitude, sign kept (`pooled_mag` holds
+ * the winners' magnitudes; the caller fills them with −inf and −1), NaN never winning; per row the smallest and
+ * largest difference (+inf / −inf when none is a number) and how many are NaN. The rules of shared/pool.ts
+ * poolRowsInto and finiteRange, for the Compare view of streamed heads.
+ */
+typedef struct AttnDiff {
+  float *pooled, *pooled_mag; /* [ceil(nq / pool_br)][pool_cols] */
+  float *row_min, *row_max;   /* [nq] */
+  int32_t *row_nonfinite;     /* [nq] */
+  int pool_br, pool_bc, pool_cols;
+} AttnDiff;
+
+/** Returns as attn_run (progress and abort through pa->control); threads from pa->threads. */
+int attn_diff(const AttnParams *pa, const AttnParams *pb, const AttnDiff *d);
+
 /** Free this thread's packed K/V kept by attn_sweep. */
 void attn_release_cache(void);
 

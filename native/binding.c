@@ -11,6 +11,7 @@
  *   rowStats(params, rowMax, rowSum) → number
  *   sweep(params, outs) → number          the streamed sweep's rows in one pass (see sweep below)
  *   releaseCache()                         free this thread's packed K/V kept by sweep (params.cacheKey)
+ *   diffAsync(paramsA, paramsB, outs) → Promise<number>   A − B of two heads' weights, pooled (see diff_async)
  *   machine(threads, mebibytes) → { peakGflops, lanes, writeGBps, copyGBps }   the physical limits (bench)
  */
 #include <node_api.h>
@@ -273,6 +274,86 @@ static napi_value sweep(napi_env env, napi_callback_info info) {
   return number(env, attn_sweep(&p, &sw));
 }
 
+typedef struct AsyncDiff {
+  AttnParams a, b;
+  AttnDiff d;
+  int result;
+  napi_ref keep[3]; /* both params objects and the outputs, so their arrays outlive the work */
+  napi_deferred deferred;
+  napi_async_work work;
+} AsyncDiff;
+
+static void diff_execute(napi_env env, void *data) {
+  (void)env;
+  AsyncDiff *a = data;
+  a->result = attn_diff(&a->a, &a->b, &a->d);
+}
+
+static void diff_complete(napi_env env, napi_status status, void *data) {
+  AsyncDiff *a = data;
+  napi_resolve_deferred(env, a->deferred, number(env, status == napi_ok ? a->result : -1));
+  for (int i = 0; i < 3; i++) napi_delete_reference(env, a->keep[i]);
+  napi_delete_async_work(env, a->work);
+  free(a);
+}
+
+/*
+ * diffAsync(paramsA, paramsB, outs) → Promise<number>: attn_diff on a libuv thread (and the addon's helpers), so
+ * the event loop keeps turning. outs: pooled, pooledMag (Float32Array, the pooled shape), rowMin, rowMax
+ * (Float32Array of nq), rowNonFinite (Int32Array of nq), poolBlockRows, poolBlockCols, poolCols.
+ */
+static napi_value diff_async(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) return NULL;
+  AsyncDiff *a = calloc(1, sizeof *a);
+  if (!a) {
+    napi_throw_error(env, NULL, "attention kernel: out of memory");
+    return NULL;
+  }
+  if (!read_params(env, argv[0], &a->a, 0) || !read_params(env, argv[1], &a->b, 0)) {
+    free(a);
+    return NULL;
+  }
+  AttnDiff *d = &a->d;
+  if (a->a.heads != 1 || a->b.heads != 1 || a->a.nq != a->b.nq || a->a.nk != a->b.nk ||
+      !get_int(env, argv[2], "poolBlockRows", &d->pool_br, 1) || !get_int(env, argv[2], "poolBlockCols", &d->pool_bc, 1) ||
+      !get_int(env, argv[2], "poolCols", &d->pool_cols, 1) || d->pool_br < 1 || d->pool_bc < 1 || d->pool_cols < 1 ||
+      (long long)d->pool_bc * d->pool_cols < a->a.nk) {
+    free(a);
+    throw_type(env, "attention kernel: diff takes two single heads of one size and pooling that covers them");
+    return NULL;
+  }
+  const size_t rows = (size_t)a->a.nq, pooled = (size_t)((a->a.nq + d->pool_br - 1) / d->pool_br) * d->pool_cols;
+  void *pl, *pm, *lo, *hi, *bad;
+  if (!get_array(env, argv[2], "pooled", napi_float32_array, pooled, 0, &pl) ||
+      !get_array(env, argv[2], "pooledMag", napi_float32_array, pooled, 0, &pm) ||
+      !get_array(env, argv[2], "rowMin", napi_float32_array, rows, 0, &lo) ||
+      !get_array(env, argv[2], "rowMax", napi_float32_array, rows, 0, &hi) ||
+      !get_array(env, argv[2], "rowNonFinite", napi_int32_array, rows, 0, &bad)) {
+    free(a);
+    throw_type(env, "attention kernel: diff's outputs are missing or shorter than the head and the pooling");
+    return NULL;
+  }
+  d->pooled = pl, d->pooled_mag = pm, d->row_min = lo, d->row_max = hi, d->row_nonfinite = bad;
+  a->a.weights = a->b.weights = NULL, a->a.fd = a->b.fd = -1;
+  napi_value promise, name;
+  napi_create_string_utf8(env, "attention-diff", NAPI_AUTO_LENGTH, &name);
+  for (int i = 0; i < 3; i++) {
+    if (napi_create_reference(env, argv[i], 1, &a->keep[i]) != napi_ok) {
+      napi_throw_error(env, NULL, "attention kernel: could not start the work");
+      return NULL;
+    }
+  }
+  if (napi_create_promise(env, &a->deferred, &promise) != napi_ok ||
+      napi_create_async_work(env, NULL, name, diff_execute, diff_complete, a, &a->work) != napi_ok ||
+      napi_queue_async_work(env, a->work) != napi_ok) {
+    napi_throw_error(env, NULL, "attention kernel: could not start the work");
+    return NULL;
+  }
+  return promise;
+}
+
 static napi_value release_cache(napi_env env, napi_callback_info info) {
   (void)env;
   (void)info;
@@ -379,6 +460,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"rowStats", NULL, row_stats, NULL, NULL, NULL, napi_default, NULL},
     {"sweep", NULL, sweep, NULL, NULL, NULL, napi_default, NULL},
     {"releaseCache", NULL, release_cache, NULL, NULL, NULL, napi_default, NULL},
+    {"diffAsync", NULL, diff_async, NULL, NULL, NULL, napi_default, NULL},
     {"scoreViews", NULL, score_views, NULL, NULL, NULL, napi_default, NULL},
     {"machine", NULL, machine, NULL, NULL, NULL, napi_default, NULL},
     {"widen", NULL, widen, NULL, NULL, NULL, napi_default, NULL},

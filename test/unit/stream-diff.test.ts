@@ -5,7 +5,9 @@ import type { NdArray } from '../../src/core/ndarray';
 import { buildModelFromSpec, diffModels } from '../../src/core/view/model';
 import type { HeatmapModel } from '../../src/core/view/model';
 import { ModelServer } from '../../src/core/view/serve';
-import { buildStreamedDiff, StreamDiffServer } from '../../src/core/view/streamDiff';
+import { buildStreamedDiff, diffOverview, diffSideOf, StreamDiffServer } from '../../src/core/view/streamDiff';
+import type { DiffSide } from '../../src/core/view/streamDiff';
+import { loadNative, nativeUnavailableReason } from '../../src/core/compute/native';
 import { buildStreamedModel } from '../../src/core/view/streamModel';
 import { serverFor } from '../../src/core/view/streamServe';
 import type { CellDetails, RowDetails } from '../../src/shared/inspect';
@@ -70,6 +72,28 @@ for (const causal of [false, true]) {
       const m = serverFor(await buildStreamedDiff(a.streamed, b.full, { overviewSize: OV }), { overviewSize: OV });
       assert.ok(m instanceof StreamDiffServer);
       mixed = m;
+    });
+
+    it('both streamed: the native one-call difference (where built) equals the bands in TypeScript', async function () {
+      const why = nativeUnavailableReason();
+      if (why) {
+        console.log(`      skipped: native addon not available (${why})`);
+        this.skip();
+      }
+      assert.strictEqual(typeof loadNative()?.diffAsync, 'function');
+      const a = await head(11, causal, 'A');
+      const b = await head(21, causal, 'B');
+      const sides = [a.streamed, b.streamed].map((m) => diffSideOf(m) as DiffSide);
+      const native = await diffOverview(sides[0], sides[1], n, n, { overviewSize: OV });
+      const bands = await diffOverview(sides[0], sides[1], n, n, { overviewSize: OV, native: false });
+      close(native.pooled.data, bands.pooled.data, 1e-6, 'pooled');
+      close(native.rowMax, bands.rowMax, 1e-6, 'row max');
+      assert.deepStrictEqual([native.nonFinite, native.pooled.blockRows, native.pooled.blockCols], [bands.nonFinite, bands.pooled.blockRows, bands.pooled.blockCols]);
+      assert.ok(Math.abs(native.min - bands.min) < 1e-6 && Math.abs(native.max - bands.max) < 1e-6);
+      // Cancelled before it starts: an AbortError, not a result.
+      const ac = new AbortController();
+      ac.abort();
+      await assert.rejects(diffOverview(sides[0], sides[1], n, n, { overviewSize: OV, signal: ac.signal }), (e: Error) => e.name === 'AbortError');
     });
 
     it('reports progress from 0 to 1', () => {

@@ -68,6 +68,18 @@ export interface NativeSweepOuts {
   row0: number;
 }
 
+/** What the addon's diff writes: the pooled difference (and its winners' magnitudes), per-row range and NaN count. */
+export interface NativeDiffOuts {
+  pooled: Float32Array;
+  pooledMag: Float32Array;
+  rowMin: Float32Array;
+  rowMax: Float32Array;
+  rowNonFinite: Int32Array;
+  poolBlockRows: number;
+  poolBlockCols: number;
+  poolCols: number;
+}
+
 export interface NativeAddon {
   info(): { variant: NativeVariant; supported: Record<NativeVariant, boolean>; threads: number };
   setVariant(name: NativeVariant | 'auto'): boolean;
@@ -77,6 +89,11 @@ export interface NativeAddon {
   scoreViews(p: NativeParams): number;
   /** One head's rows in a single pass, no weights written (native/attention.h attn_sweep). */
   sweep?(p: NativeParams, outs: NativeSweepOuts): number;
+  /**
+   * A − B of two single heads' weights pooled by largest magnitude (attn_diff), on a libuv thread and the addon's
+   * helpers; progress and abort through `a.control`.
+   */
+  diffAsync?(a: NativeParams, b: NativeParams, outs: NativeDiffOuts): Promise<number>;
   /** Free the packed K/V this thread's sweeps keep between calls with one `cacheKey`. */
   releaseCache?(): void;
   /** The machine's measured limits (bench): peak float32 GFLOP/s on `threads` threads, memory GB/s. */

@@ -112,6 +112,12 @@ export class NativeRowBlocks implements RowBlockKernel {
     if (code !== 0) throw new Error(`the native kernel failed (code ${code})`);
   };
 
+  /** The addon's parameters for the whole bound head (every row, every key), for calls of its own (attn_diff). */
+  headParams(): NativeParams {
+    const h = this.bound();
+    return { ...this.params(0, h.nq, h.nk, undefined), cacheKey: 0 };
+  }
+
   /** The sweep of a head is over on this thread: free the packed K/V the addon kept for it. */
   release(): void {
     this.addon.releaseCache?.();

@@ -12,7 +12,7 @@ import { rankInRow, rowStats } from '../../shared/inspect';
 import type { CellDetails, RowDetails } from '../../shared/inspect';
 import { labelOf } from '../../shared/labels';
 import { finiteRange, poolAccumulator, poolingNote, poolRowsInto, sliceRegion } from '../../shared/pool';
-import type { Pooled } from '../../shared/pool';
+import type { PoolAccumulator, Pooled } from '../../shared/pool';
 import { normaliseRows } from '../../shared/tokenRows';
 import type { ColumnDetails, SelectionDetails } from '../../shared/tokenRows';
 import type { HeatmapModel, Matrix2D, ViewKind } from '../../shared/types';
@@ -57,6 +57,8 @@ export interface DiffOverview {
 
 export interface StreamDiffOptions {
   overviewSize: number;
+  /** false: the bands in TypeScript even where the native kernel could do it all (tests compare the two). */
+  native?: boolean;
   signal?: AbortSignal;
   onProgress?: (fraction: number) => void;
 }
@@ -120,6 +122,58 @@ function bandReader(side: DiffSide, cols: number): BandReader {
 }
 
 /**
+ * The difference's overview by the native kernel in one call off the event loop (a libuv thread and the addon's
+ * helpers), when both sides are streamed heads it can compute (no explicit mask file: those are read by rows in
+ * TypeScript) and the addon has it; undefined otherwise. The rules are poolRowsInto's and finiteRange's, kept in C.
+ */
+async function nativeDiffOverview(a: DiffSide, b: DiffSide, rows: number, cols: number, acc: PoolAccumulator, opts: StreamDiffOptions): Promise<DiffOverview | undefined> {
+  const addon = nativeFor(undefined);
+  if (!addon?.diffAsync || !a.streamed || !b.streamed) return undefined;
+  const heads = [a.streamed, b.streamed];
+  if (heads.some((s) => s.detail.settings.mask.kind === 'rows')) return undefined;
+  const [pa, pb] = heads.map((s) => {
+    const kh = kernelHead({ ...s.detail.head, v: undefined }, s.detail.settings, false);
+    return new NativeRowBlocks(addon).bind(kh, kh).headParams();
+  });
+  const { signal, onProgress } = opts;
+  if (signal?.aborted) throw abortError();
+  const control = new Int32Array(new SharedArrayBuffer(8));
+  pa.control = control;
+  pa.threads = 0; // every core: this runs off the event loop, beside an idle pool
+  const outs = {
+    pooled: acc.data, pooledMag: acc.mag as Float32Array, rowMin: new Float32Array(rows), rowMax: new Float32Array(rows),
+    rowNonFinite: new Int32Array(rows), poolBlockRows: acc.blockRows, poolBlockCols: acc.blockCols, poolCols: acc.cols,
+  };
+  const onAbort = () => Atomics.store(control, 0, 1);
+  signal?.addEventListener('abort', onAbort);
+  const timer = setInterval(() => onProgress?.(Math.min(1, Atomics.load(control, 1) / rows)), 100);
+  let code: number;
+  try {
+    onProgress?.(0);
+    code = await addon.diffAsync(pa, pb, outs);
+  } finally {
+    clearInterval(timer);
+    signal?.removeEventListener('abort', onAbort);
+  }
+  if (code === -1 || signal?.aborted) throw abortError();
+  if (code !== 0) throw new Error(`the native kernel failed (code ${code})`);
+  let min = Infinity;
+  let max = -Infinity;
+  let nonFinite = 0;
+  for (let i = 0; i < rows; i++) {
+    if (outs.rowMin[i] < min) min = outs.rowMin[i];
+    if (outs.rowMax[i] > max) max = outs.rowMax[i];
+    nonFinite += outs.rowNonFinite[i];
+  }
+  if (min > max) min = max = 0;
+  onProgress?.(1);
+  return {
+    pooled: { rows: acc.rows, cols: acc.cols, data: acc.data, srcRows: rows, srcCols: cols, blockRows: acc.blockRows, blockCols: acc.blockCols },
+    min, max, nonFinite, rowMax: outs.rowMax,
+  };
+}
+
+/**
  * The difference's overview, range and row maxima in bands of rows, yielding to the event loop between steps;
  * rejects with an AbortError when `signal` aborts. Nothing of size n_q × n_k is held (unless it fits the overview).
  */
@@ -127,6 +181,10 @@ export async function diffOverview(a: DiffSide, b: DiffSide, rows: number, cols:
   const { signal, onProgress } = opts;
   const size = opts.overviewSize;
   const fits = rows <= size && cols <= size;
+  if (!fits && opts.native !== false) {
+    const done = await nativeDiffOverview(a, b, rows, cols, poolAccumulator(rows, cols, size, true), opts);
+    if (done) return done;
+  }
   // Pooled by magnitude: the map is signed unless no cell is negative, and then magnitude and max pick the same
   // winners (weights are never −∞), so one pass serves both of ModelServer's cases.
   const acc = fits ? undefined : poolAccumulator(rows, cols, size, true);
