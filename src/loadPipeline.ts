@@ -48,6 +48,8 @@ export interface SourceEnv {
   readonly axesOf?: (ref: string) => string[] | undefined;
   /** Dumps above this many bytes load progressively (default PROGRESSIVE_BYTES; tests lower it). */
   readonly progressiveBytes?: number;
+  /** Dumps with at least this many bytes of maps are read on the worker pool (default POOL_DUMP_BYTES; tests lower it). */
+  readonly poolBytes?: number;
 }
 
 /** Above this many score cells the WASM/worker engine pays for itself and the user gets a progress bar. */
@@ -255,7 +257,7 @@ async function loadArray(
       run: (work: (signal: AbortSignal, report: (fraction: number) => void) => Promise<void>) =>
         run(`Reading ${title} (${layers} × ${heads} heads)`, work),
     } : undefined;
-    const model = await buildModelFromDump(handle, selection, { cellSize, axes, progress });
+    const model = await buildModelFromDump(handle, selection, { cellSize, axes, progress, poolBytes: env.poolBytes });
     return { ...model, title };
   } finally {
     await handle.close();
