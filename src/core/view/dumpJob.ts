@@ -9,6 +9,7 @@
  * - 'pool': one aggregate map per item (rollout computed first when asked), pooled by shared/pool.ts poolToSize.
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import { poolToSize } from '../../shared/pool';
 import { CTRL_ABORT, CTRL_NEXT_CHUNK, CTRL_ROWS_DONE } from '../compute/pool';
 import type { WorkerReply } from '../compute/pool';
@@ -171,9 +172,27 @@ function runItem(job: DumpPhase, fd: number, c: number): void {
   t.out.set(poolToSize({ rows: t.rows, cols: t.cols, data: t.map }, job.side, job.side));
 }
 
+let niced = false;
+
+/**
+ * Dump jobs run on their own pool (dumpOnPool.ts), whose threads yield the cores to the editor: on Linux a thread
+ * has its own nice value, and at +10 the host's thread takes a core back at once instead of waiting for a time
+ * slice (on a loaded 2-core machine that wait was up to 70 ms). Elsewhere setpriority would lower the whole process.
+ */
+function niceThisThread(): void {
+  if (niced || process.platform !== 'linux') return;
+  niced = true;
+  try {
+    os.setPriority(0, Math.max(os.getPriority(0), 10));
+  } catch {
+    // not allowed here: run at the normal priority
+  }
+}
+
 /** The worker side: take items until none are left or the job is cancelled. */
 export function handleDumpMessage(m: DumpPoolMessage, reply: (r: WorkerReply) => void): void {
   const { job, control } = m;
+  niceThisThread();
   let fd: number | undefined;
   try {
     if (job.phase !== 'pool') fd = fs.openSync(job.src.file, 'r');
@@ -191,5 +210,8 @@ export function handleDumpMessage(m: DumpPoolMessage, reply: (r: WorkerReply) =>
     reply({ type: 'error', message: err instanceof Error ? err.message : String(err), name: 'DumpReadError' });
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
+    // The pool stays up while idle: hand the head buffers back rather than hold tens of MiB per thread.
+    raw = new Uint8Array(0);
+    wide = new Float32Array(0);
   }
 }

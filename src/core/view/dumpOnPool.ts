@@ -3,7 +3,8 @@
  * three phases run one after the other. Everything large stays in the workers; this thread sees the grid cells,
  * the aggregate maps and their thumbnails in shared memory, and a progress message per head.
  */
-import type { ComputePool } from '../compute/pool';
+import { findAsset } from '../compute/assets';
+import { ComputePool } from '../compute/pool';
 import { product } from '../ndarray';
 import type { DType } from '../ndarray';
 import type { FileLayout } from '../matrixFile';
@@ -12,6 +13,26 @@ import type { DumpPhase, DumpSource } from './dumpJob';
 
 /** Below this many bytes of maps a dump is read on this thread: a pool round trip costs more than it saves. */
 export const POOL_DUMP_BYTES = 32 * 2 ** 20;
+
+let dumpPool: ComputePool | undefined;
+
+/**
+ * The dump readers' own pool, spawned on first use: its threads lower their priority (dumpJob.ts), which the
+ * compute pool's must not, and a big dump does not queue behind (or hold up) an attention computation.
+ */
+export function getDumpPool(): ComputePool | undefined {
+  if (dumpPool) return dumpPool;
+  const workerFile = findAsset('worker.js');
+  if (!workerFile) return undefined;
+  dumpPool = new ComputePool(workerFile, []);
+  return dumpPool;
+}
+
+/** Terminate the dump pool (with the compute pool: extension deactivate, end of tests). */
+export function disposeDumpPool(): void {
+  dumpPool?.dispose();
+  dumpPool = undefined;
+}
 
 /** Values a worker reads per aggregate item (one band of rows of every head of a layer, 1 MiB of float32). */
 const BAND_VALUES = 1 << 18;

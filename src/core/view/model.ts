@@ -16,9 +16,8 @@ import { axisPickers, describeMap, dumpAxes, gridSize, mapIndex } from './dumpAx
 import type { DumpAxes } from './dumpAxes';
 import { poolHeadInto, poolScratch, spans } from './gridPool';
 import type { PoolScratch, Spans } from './gridPool';
-import { aggregatesOnPool, mapStart, poolGrid, POOL_DUMP_BYTES, poolSource } from './dumpOnPool';
+import { aggregatesOnPool, getDumpPool, mapStart, poolGrid, POOL_DUMP_BYTES, poolSource } from './dumpOnPool';
 import type { PoolAggregates } from './dumpOnPool';
-import { getPool } from '../compute/fast';
 import type { ComputePool } from '../compute/pool';
 import type { FileLayout } from '../matrixFile';
 
@@ -489,7 +488,7 @@ export async function buildModelFromDump(
   const extra = sel?.extra ?? [];
   // A big dump in a .npy or safetensors file is read, widened and pooled on the worker pool (dumpOnPool.ts).
   const src = opts.pool === false ? undefined : poolSource(h.layout?.(), shape, h.info.dtype, layers * heads, opts.poolBytes ?? POOL_DUMP_BYTES);
-  const pool = src && (opts.pool || getPool());
+  const pool = src && (opts.pool || getDumpPool());
   const b = new GridBuilder(layers, heads, shape[shape.length - 2], shape[shape.length - 1], opts.cellSize, sel, pool !== undefined);
   // Between the steps of a head a progressive read lets the editor run: decoding, pooling and accumulating a
   // 2048² head are each ~10 ms, together more than the 50 ms a stall may last on a busy machine.
