@@ -257,7 +257,9 @@ async function loadArray(
       run: (work: (signal: AbortSignal, report: (fraction: number) => void) => Promise<void>) =>
         run(`Reading ${title} (${layers} × ${heads} heads)`, work),
     } : undefined;
-    const model = await buildModelFromDump(handle, selection, { cellSize, axes, progress, poolBytes: env.poolBytes });
+    const model = await buildModelFromDump(handle, selection, {
+      cellSize, axes, progress, poolBytes: env.poolBytes, overviewSize: env.settings().overviewSize,
+    });
     return { ...model, title };
   } finally {
     await handle.close();

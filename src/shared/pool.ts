@@ -38,12 +38,26 @@ export function maxPool(m: Matrix2D, maxSide: number, signed = hasNegative(m.dat
   if (br === 1 && bc === 1) {
     return { rows, cols, data: m.data.slice(), srcRows: m.rows, srcCols: m.cols, blockRows: 1, blockCols: 1 };
   }
+  const p: Pooled = { rows, cols, data: new Float32Array(rows * cols).fill(-Infinity), srcRows: m.rows, srcCols: m.cols, blockRows: br, blockCols: bc };
+  const mag = signed ? new Float32Array(rows * cols).fill(-1) : undefined;
+  maxPoolRows(m, p, mag, 0, m.rows);
+  return p;
+}
+
+/**
+ * Pools source rows [r0, r1) into `p` (started as −∞ everywhere; `mag`, for signed maps, as −1): every block's
+ * state is in p.data and mag, so a map pooled band by band (a caller that yields between bands) equals maxPool's.
+ */
+export function maxPoolRows(m: Matrix2D, p: Pooled, mag: Float32Array | undefined, r0: number, r1: number): void {
+  const br = p.blockRows;
+  const bc = p.blockCols;
+  const cols = p.cols;
   // Hot loop (16M cells for a 4096² map): plain comparisons, no calls. NaN compares false and so never wins;
   // −∞ (masked) only stays where a whole block is masked. A block of only NaN shows as −∞: both are drawn masked.
-  const out = new Float32Array(rows * cols).fill(-Infinity);
+  const out = p.data;
   const src = m.data;
-  if (!signed) {
-    for (let r = 0; r < m.rows; r++) {
+  if (!mag) {
+    for (let r = r0; r < r1; r++) {
       const orow = ((r / br) | 0) * cols;
       const base = r * m.cols;
       for (let oc = 0; oc < cols; oc++) {
@@ -58,8 +72,7 @@ export function maxPool(m: Matrix2D, maxSide: number, signed = hasNegative(m.dat
     }
   } else {
     // Largest magnitude among finite values (|−∞| would otherwise win every block of a causal score map).
-    const mag = new Float32Array(rows * cols).fill(-1);
-    for (let r = 0; r < m.rows; r++) {
+    for (let r = r0; r < r1; r++) {
       const orow = ((r / br) | 0) * cols;
       const base = r * m.cols;
       for (let oc = 0; oc < cols; oc++) {
@@ -82,7 +95,6 @@ export function maxPool(m: Matrix2D, maxSide: number, signed = hasNegative(m.dat
       }
     }
   }
-  return { rows, cols, data: out, srcRows: m.rows, srcCols: m.cols, blockRows: br, blockCols: bc };
 }
 
 /** The pooled winner of `best` and `v`: finite beats non-finite; −∞ (masked) beats NaN (broken). */

@@ -16,6 +16,7 @@ import { axisPickers, describeMap, dumpAxes, gridSize, mapIndex } from './dumpAx
 import type { DumpAxes } from './dumpAxes';
 import { poolHeadInto, poolScratch, spans } from './gridPool';
 import type { PoolScratch, Spans } from './gridPool';
+import { prepareWireMatrix } from './overview';
 import { aggregatesOnPool, getDumpPool, mapStart, poolGrid, POOL_DUMP_BYTES, poolSource } from './dumpOnPool';
 import type { PoolAggregates } from './dumpOnPool';
 import type { ComputePool } from '../compute/pool';
@@ -295,6 +296,7 @@ class GridBuilder {
   readonly wantRollout: boolean;
   private shown: Float32Array | undefined;
   private shownKind: ViewKind | undefined;
+  private shownMatrix: Matrix2D | undefined;
   private bad = 0;
   private added = 0;
   readonly filled: Uint8Array;
@@ -439,11 +441,18 @@ class GridBuilder {
     return out;
   }
 
+  /** The selected head as shown: weights when its rows are distributions, else data. */
+  shownMap(): { kind: ViewKind; map: Matrix2D } {
+    // One Matrix2D for every model of this builder: the panel's overview of it is made once (overview.ts).
+    const map = (this.shownMatrix ??= matrix(this.n, this.k, this.shown as Float32Array));
+    // Once per builder: a progressive read makes a model of the same shown head every ~200 ms.
+    const kind: ViewKind = (this.shownKind ??= looksLikeWeights(map) ? 'weights' : 'data');
+    return { kind, map };
+  }
+
   /** A model of the selected head (weights when its rows are distributions, else data) with the grid. */
   model(): Omit<HeatmapModel, 'title' | 'info'> {
-    const m = matrix(this.n, this.k, this.shown as Float32Array);
-    // Once per builder: a progressive read makes a model of the same shown head every ~200 ms.
-    const kind: ViewKind = (this.shownKind ??= looksLikeWeights(m) ? 'weights' : 'data');
+    const { kind, map: m } = this.shownMap();
     const kinds: Partial<Record<ViewKind, Matrix2D>> = { [kind]: m };
     const grid = this.grid(kinds);
     const s = this.sel;
@@ -476,7 +485,7 @@ export interface DumpProgress {
  */
 export async function buildModelFromDump(
   h: DumpHandle, sel: Selection | undefined,
-  opts: { cellSize: number; axes?: DumpAxes; progress?: DumpProgress; pool?: ComputePool | false; poolBytes?: number },
+  opts: { cellSize: number; axes?: DumpAxes; progress?: DumpProgress; pool?: ComputePool | false; poolBytes?: number; overviewSize?: number },
 ): Promise<HeatmapModel> {
   const shape = h.info.shape;
   if (shape.length < 3) {
@@ -517,6 +526,13 @@ export async function buildModelFromDump(
   };
   const progress = opts.progress;
   const total = layers * heads;
+  // The panel's overview of the selected head, made ahead of time between event-loop turns (overview.ts), so
+  // showing the first model does not hold the editor's thread for the 70–100 ms a 2048² head takes in one go.
+  const prepareOverview = async () => {
+    if (!opts.overviewSize) return;
+    const { kind, map } = b.shownMap();
+    await prepareWireMatrix(map, kind, opts.overviewSize);
+  };
   const pendingNote = () => `grid: ${b.done} of ${total} heads read so far`;
   const cancelNote = () => `grid: stopped after ${b.done} of ${total} heads (cancelled); head mean and max need every head`;
   if (src && pool) {
@@ -529,25 +545,37 @@ export async function buildModelFromDump(
     b.show(data, true); // a file handle's read owns its buffer (MatrixHandle.read)
     const order = [selCell, ...starts.map((_, c) => c).filter((c) => c !== selCell)];
     let cancelled = false;
+    const every = progress?.everyMs ?? 200;
+    let last = 0;
+    let firstSent = false;
+    let gridDone = false;
+    let overviewReady = false;
+    // The first partial once the selected head's cell and overview are both in (always, as on this thread: even
+    // when the workers were quicker and the grid is whole, until the aggregates are in); then at most every
+    // `everyMs` while the grid fills.
+    const partial = () => {
+      if (!progress || b.complete || (firstSent && gridDone)) return;
+      b.syncPooled();
+      if (!firstSent ? overviewReady && Atomics.load(b.filled, selCell) === 1 : b.done < total && Date.now() - last >= every) {
+        firstSent = true;
+        last = Date.now();
+        progress.onPartial(finish(pendingNote()));
+      }
+    };
+    // Made on this thread while the workers pool the grid.
+    const overview = prepareOverview().catch(() => undefined).then(() => { overviewReady = true; partial(); });
     const work = async (signal?: AbortSignal, report?: (fraction: number) => void) => {
-      const every = progress?.everyMs ?? 200;
-      let last = 0;
-      let firstSent = false;
       try {
         await poolGrid(pool, src, starts, order, b.side, { cells: b.cells, filled: b.filled, bad: b.badOf }, () => {
           b.syncPooled();
           report?.(b.done / total);
-          if (!progress || b.done >= total) return;
-          // The first partial as soon as the selected head's cell is in; then at most every `everyMs`.
-          if (!firstSent ? Atomics.load(b.filled, selCell) === 1 : Date.now() - last >= every) {
-            firstSent = true;
-            last = Date.now();
-            progress.onPartial(finish(pendingNote()));
-          }
+          partial();
         }, signal);
       } catch (e) {
         if ((e as Error).name !== 'AbortError') throw new MatrixError((e as Error).message, h.ref);
         cancelled = true;
+      } finally {
+        gridDone = true;
       }
       b.syncPooled();
       if (cancelled) return;
@@ -555,17 +583,23 @@ export async function buildModelFromDump(
         .catch((e: Error) => { throw new MatrixError(e.message, h.ref); }));
       if (h.unchanged && !(await h.unchanged())) throw new MatrixError('file changed while reading', h.ref);
     };
-    if (progress) await (progress.run ?? ((w) => w(new AbortController().signal, () => undefined)))(work);
-    else await work();
+    try {
+      if (progress) await (progress.run ?? ((w) => w(new AbortController().signal, () => undefined)))(work);
+      else await work();
+    } finally {
+      await overview;
+    }
     return finish(cancelled ? cancelNote() : undefined);
   }
   if (!progress) {
     for (let l = 0; l < layers; l++) {
       for (let hd = 0; hd < heads; hd++) await readHead(l, hd);
     }
+    await prepareOverview();
     return finish();
   }
   await readHead(b.sel.layer, b.sel.head);
+  await prepareOverview();
   if (!b.complete) progress.onPartial(finish(pendingNote()));
   let cancelled = false;
   const run: DumpRunner = progress.run ?? ((work) => work(new AbortController().signal, () => undefined));
