@@ -123,7 +123,7 @@ export async function loadJson(
     // A dump named by a manifest: the same view as the file itself, with the manifest's axis names and labels.
     const axes = axesFor(spec.weights.shape, file, spec.axes, env);
     const model = await buildModelFromDump(arrayDumpHandle(spec.weights, file), selection, {
-      cellSize: gridCellSize(gridShape(spec.weights.shape, axes), env.settings().overviewSize), axes,
+      cellSize: gridCellSize(gridShape(spec.weights.shape, axes), env.settings().overviewSize), axes, overviewSize: env.settings().overviewSize,
     });
     return withLabels({ ...model, title }, spec.queryLabels, spec.keyLabels);
   }
