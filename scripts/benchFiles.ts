@@ -16,6 +16,8 @@ import { median, timeMedian } from './timing';
 import { loadBinary } from '../src/loadPipeline';
 import type { SourceEnv } from '../src/loadPipeline';
 import { DEFAULT_SETTINGS } from '../src/core/settings';
+import { serverFor } from '../src/core/view/streamServe';
+import type { HeatmapModel } from '../src/shared/types';
 
 export interface BenchResult { name: string; ms: number; note: string }
 
@@ -168,9 +170,10 @@ function writeFullDump(file: string, L: number, H: number, n: number): void {
 interface LoadTiming { firstMs: number; fullMs: number; stallMs: number; partials: number; filled: number; cells: number }
 
 /**
- * One load through the real pipeline (loadBinary, as a panel loads): time to the first model (the first partial,
- * or the final model when there is none), to the full grid, and the largest event-loop stall meanwhile, from a
- * 5 ms setInterval whose lateness is the time the loop could not run it.
+ * One load through the real pipeline (loadBinary, as a panel loads, each model then served as the panel serves it:
+ * wire model and overview): time to the first model (the first partial, or the final model when there is none),
+ * to the full grid, and the largest event-loop stall meanwhile, from a 5 ms setInterval whose lateness is the time
+ * the loop could not run it.
  */
 async function timeLoad(ref: string): Promise<LoadTiming> {
   const env: SourceEnv = { settings: () => DEFAULT_SETTINGS };
@@ -185,10 +188,18 @@ async function timeLoad(ref: string): Promise<LoadTiming> {
   let first: number | undefined;
   let partials = 0;
   try {
-    const model = await loadBinary(ref, 'bench', undefined, env, undefined, () => {
+    // What the panel does with each model (heatmapView.update): a server, the wire model and the shown overview.
+    const show = (m: HeatmapModel) => {
+      const s = serverFor(m, { overviewSize: DEFAULT_SETTINGS.overviewSize });
+      s.wireModel();
+      s.wireMatrix(s.pickKind(undefined));
+    };
+    const model = await loadBinary(ref, 'bench', undefined, env, undefined, (m) => {
       first ??= performance.now() - t0;
       partials++;
+      show(m);
     });
+    show(model);
     const fullMs = performance.now() - t0;
     const g = model.grid;
     let filled = 0;

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { progressRunner } from './progressRunner';
 import { disposeAttentionWorkers } from './core/attention';
+import { disposeDumpPool } from './core/view/dumpOnPool';
 import { ActiveMatrixTracker } from './contextKeys';
 import { registerDiagnostics } from './diagnostics';
 import type { SourceEnv } from './loadPipeline';
@@ -65,6 +66,7 @@ export function activate(context: vscode.ExtensionContext): void {
 }
 
 export function deactivate(): Promise<void> {
-  // Registrations go through context.subscriptions; the compute worker threads are process-wide, so end them here.
+  // Registrations go through context.subscriptions; the compute and dump worker threads are process-wide, so end them here.
+  disposeDumpPool();
   return disposeAttentionWorkers();
 }

@@ -48,6 +48,8 @@ export interface SourceEnv {
   readonly axesOf?: (ref: string) => string[] | undefined;
   /** Dumps above this many bytes load progressively (default PROGRESSIVE_BYTES; tests lower it). */
   readonly progressiveBytes?: number;
+  /** Dumps with at least this many bytes of maps are read on the worker pool (default POOL_DUMP_BYTES; tests lower it). */
+  readonly poolBytes?: number;
 }
 
 /** Above this many score cells the WASM/worker engine pays for itself and the user gets a progress bar. */
@@ -121,7 +123,7 @@ export async function loadJson(
     // A dump named by a manifest: the same view as the file itself, with the manifest's axis names and labels.
     const axes = axesFor(spec.weights.shape, file, spec.axes, env);
     const model = await buildModelFromDump(arrayDumpHandle(spec.weights, file), selection, {
-      cellSize: gridCellSize(gridShape(spec.weights.shape, axes), env.settings().overviewSize), axes,
+      cellSize: gridCellSize(gridShape(spec.weights.shape, axes), env.settings().overviewSize), axes, overviewSize: env.settings().overviewSize,
     });
     return withLabels({ ...model, title }, spec.queryLabels, spec.keyLabels);
   }
@@ -255,7 +257,9 @@ async function loadArray(
       run: (work: (signal: AbortSignal, report: (fraction: number) => void) => Promise<void>) =>
         run(`Reading ${title} (${layers} × ${heads} heads)`, work),
     } : undefined;
-    const model = await buildModelFromDump(handle, selection, { cellSize, axes, progress });
+    const model = await buildModelFromDump(handle, selection, {
+      cellSize, axes, progress, poolBytes: env.poolBytes, overviewSize: env.settings().overviewSize,
+    });
     return { ...model, title };
   } finally {
     await handle.close();

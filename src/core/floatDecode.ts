@@ -5,7 +5,7 @@
  * float32 bit patterns built once. float16 has its own 65,536-entry table in float16.ts.
  */
 
-import { nativeWiden } from './compute/native';
+import { nativeFor, nativeWiden } from './compute/native';
 
 /** Widens bfloat16 bit patterns (native byte order) to a new Float32Array. */
 export function decodeBFloat16(bits: Uint16Array): Float32Array {
@@ -62,4 +62,25 @@ export function decodeFloat8(bytes: Uint8Array, kind: Float8Kind): Float32Array 
   const o = new Uint32Array(out.buffer);
   for (let i = 0; i < n; i++) o[i] = t[bytes[i]];
   return out;
+}
+
+/**
+ * Widens narrow float codes into `out` (at least src.length long) instead of a new array: the dump workers
+ * reuse one buffer for every head. `table` as for the addon: none for bfloat16, float32 bit patterns otherwise.
+ */
+export function widenInto(src: Uint16Array | Uint8Array, out: Float32Array, table?: Uint32Array): void {
+  let addon: ReturnType<typeof nativeFor>;
+  try {
+    addon = src.length >= 1 << 16 ? nativeFor(undefined) : undefined;
+  } catch {
+    addon = undefined; // 'native' asked for but missing: decoding still works without it
+  }
+  if (addon && typeof addon.widen === 'function') {
+    addon.widen(src, out, table);
+    return;
+  }
+  const n = src.length;
+  const o = new Uint32Array(out.buffer, out.byteOffset, n);
+  if (table) for (let i = 0; i < n; i++) o[i] = table[src[i]];
+  else for (let i = 0; i < n; i++) o[i] = src[i] << 16;
 }

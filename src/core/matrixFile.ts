@@ -29,7 +29,23 @@ export interface MatrixHandle {
   read(index?: number[]): Promise<NdArray>;
   /** Like read, but string arrays (tokens, '<U5') come back as strings instead of being refused. */
   readAny(index?: number[]): Promise<NdArray | StringArray>;
+  /**
+   * Where the elements lie in the file, for readers on other threads (the dump workers): a .npy or a safetensors
+   * tensor; undefined for an .npz member (it may be compressed) or JSON.
+   */
+  layout?(): FileLayout | undefined;
+  /** False when the file's size or mtime changed since the handle last read it (another thread's reads are then stale). */
+  unchanged?(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** An array stored whole and uncompressed in a file, C or Fortran order from `dataOffset`. */
+export interface FileLayout {
+  file: string;
+  dataOffset: number;
+  itemsize: number;
+  littleEndian: boolean;
+  fortranOrder: boolean;
 }
 
 export interface OpenOptions {
@@ -130,8 +146,8 @@ function sameInfo(a: ArrayInfo, b: ArrayInfo): boolean {
   return a.dtype === b.dtype && a.fortranOrder === b.fortranOrder && a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
 }
 
-/** The part of a binary file a handle reads from: the .npy itself, or one .npz member. */
-interface Opened { source: ByteSource; header: NpyHeader }
+/** The part of a binary file a handle reads from: the .npy itself, or one .npz member; `inFile`: at its own offsets. */
+interface Opened { source: ByteSource; header: NpyHeader; inFile?: true }
 
 class BinaryHandle implements MatrixHandle {
   private opened: Opened;
@@ -150,6 +166,16 @@ class BinaryHandle implements MatrixHandle {
   }
 
   get info(): ArrayInfo { return this.opened.header.info; }
+
+  layout(): FileLayout | undefined {
+    const { header, inFile } = this.opened;
+    if (!inFile) return undefined;
+    return { file: this.file, dataOffset: header.dataOffset, itemsize: header.itemsize, littleEndian: header.littleEndian, fortranOrder: header.info.fortranOrder };
+  }
+
+  async unchanged(): Promise<boolean> {
+    return sameStat(await this.fh.stat(), this.stat);
+  }
 
   read(index: number[] = []): Promise<NdArray> {
     return this.guarded(index, (o) => readNpyData(o.source, o.header, this.ref, index, this.opts));
@@ -264,7 +290,7 @@ async function openSafetensors(fh: FileHandle, size: number, file: string, membe
     }
     name = h.tensors[0].name;
   }
-  return { source, header: tensorHeader(h, findTensor(h, name, file)) };
+  return { source, header: tensorHeader(h, findTensor(h, name, file)), inFile: true };
 }
 
 /** The validated header of a .safetensors file: its tensors and __metadata__ (for token labels). */
@@ -282,7 +308,7 @@ export async function readSafetensorsFile(file: string): Promise<SafetensorsHead
 
 async function openNpy(fh: FileHandle, size: number, ref: string): Promise<Opened> {
   const source = new FileSource(fh, size, ref);
-  return { source, header: await readNpyHeader(source, ref) };
+  return { source, header: await readNpyHeader(source, ref), inFile: true };
 }
 
 /**

@@ -15,6 +15,7 @@ import { kvHeadOf, loadBestWasm, runChunk, totalChunks, WasmKernel, wasmFits, WR
 import type { KernelJob } from './kernel';
 import { nativeFor, nativeScoreViews, runNative } from './native';
 import { abortError, ComputePool } from './pool';
+import { disposeDumpPool } from '../view/dumpOnPool';
 
 /**
  * Below this many multiply-adds (h·n_q·n_k·(d_k + d_v)) threads cost more than they save. Measured here with
@@ -46,10 +47,11 @@ export function getPool(): ComputePool | undefined {
   return pool;
 }
 
-/** Terminate the worker pool (extension deactivate, end of tests); a later call spawns a new one. */
+/** Terminate the worker pools, the compute one and the dump readers' (extension deactivate, end of tests); a later call spawns new ones. */
 export function disposeComputePool(): void {
   pool?.dispose();
   pool = undefined;
+  disposeDumpPool();
   dropSpareMemory();
 }
 

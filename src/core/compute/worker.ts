@@ -8,6 +8,8 @@ import { CTRL_ABORT, CTRL_NEXT_CHUNK, CTRL_ROWS_DONE } from './pool';
 import type { PoolJobMessage, PoolTouchMessage, WorkerReply } from './pool';
 import { handleStreamMessage } from '../stream/poolJob';
 import type { StreamPoolMessage } from '../stream/poolJob';
+import { handleDumpMessage } from '../view/dumpJob';
+import type { DumpPoolMessage } from '../view/dumpJob';
 
 // The same choice the main thread made: the first build this runtime accepts (V8 flags are per process).
 const wasmFiles = (workerData as { wasmFiles?: string[] } | null)?.wasmFiles ?? [];
@@ -19,8 +21,9 @@ function reply(m: WorkerReply): void {
   parentPort?.postMessage(m);
 }
 
-parentPort?.on('message', (m: PoolJobMessage | PoolTouchMessage | StreamPoolMessage) => {
+parentPort?.on('message', (m: PoolJobMessage | PoolTouchMessage | StreamPoolMessage | DumpPoolMessage) => {
   if (m.type === 'stream') return handleStreamMessage(m, reply); // the long-context sweep (stream/poolJob.ts)
+  if (m.type === 'dump') return handleDumpMessage(m, reply); // a big dump's grid (view/dumpJob.ts)
   if (m.type === 'touch') {
     // One write per 4 KiB page; the buffer is fresh (all zeros), so writing 0 changes nothing but maps the page.
     const words = new Int32Array(m.buffer);

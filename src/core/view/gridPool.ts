@@ -35,42 +35,50 @@ export function poolHeadInto(src: Float32Array, cols: number, rs: Spans, cs: Spa
   const outRows = rs.start.length;
   const outCols = cs.start.length;
   const { mx, mn, pooledMx, pooledMn } = s;
-  let bad = 0;
-  let counted = 0; // rows [0, counted) have been counted
   for (let i = 0; i < outRows; i++) {
     mx.fill(-Infinity);
     mn.fill(Infinity);
     for (let r = rs.start[i]; r < rs.end[i]; r++) {
       const base = r * cols;
       for (let j = 0; j < outCols; j++) {
-        // Hot loop: two comparisons a value. NaN never compares true; an infinity sends the block to exactBlock.
+        // Hot loop, two values a step into two pairs of extremes (V8 runs that about twice as fast as one pair).
+        // The maximum ignores NaN (it never compares true); the minimum is Math.min, which keeps a NaN: a block
+        // whose minimum is NaN or whose maximum is +∞ is done again exactly by exactBlock, and only then are the
+        // head's NaN and +∞ counted. The minimum's sign of zero never shows: only a negative minimum is used.
         let hi = mx[j];
         let lo = mn[j];
+        let hi2 = hi;
+        let lo2 = lo;
         const c1 = base + cs.end[j];
-        for (let c = base + cs.start[j]; c < c1; c++) {
+        let c = base + cs.start[j];
+        for (; c + 1 < c1; c += 2) {
           const v = src[c];
-          if (v > hi) hi = v;
-          if (v < lo) lo = v;
+          const w = src[c + 1];
+          hi = v > hi ? v : hi;
+          lo = Math.min(lo, v);
+          hi2 = w > hi2 ? w : hi2;
+          lo2 = Math.min(lo2, w);
         }
-        mx[j] = hi;
-        mn[j] = lo;
-      }
-      if (r >= counted) {
-        for (let c = base, e = base + cols; c < e; c++) {
+        if (c < c1) {
           const v = src[c];
-          if (v - v !== 0 && v !== -Infinity) bad++;
+          hi = v > hi ? v : hi;
+          lo = Math.min(lo, v);
         }
-        counted = r + 1;
+        mx[j] = hi2 > hi ? hi2 : hi;
+        mn[j] = Math.min(lo, lo2);
       }
     }
     pooledMx.set(mx, i * outCols);
     pooledMn.set(mn, i * outCols);
   }
   const n = outRows * outCols;
-  // A block holding an infinity: its finite extremes again, exactly (rare: masked or broken maps).
+  // A block holding an infinity or a NaN: its finite extremes again, exactly (rare: masked or broken maps).
   let negative = false;
+  let suspect = false;
   for (let q = 0; q < n; q++) {
-    if (pooledMx[q] === Infinity || pooledMn[q] === -Infinity) exactBlock(src, cols, rs, cs, q, s);
+    const lo = pooledMn[q];
+    if (pooledMx[q] === Infinity || lo !== lo) suspect = true;
+    if (pooledMx[q] === Infinity || lo === -Infinity || lo !== lo) exactBlock(src, cols, rs, cs, q, s);
     if (pooledMn[q] < 0 && pooledMn[q] !== -Infinity) negative = true;
   }
   for (let q = 0; q < n; q++) {
@@ -81,6 +89,17 @@ export function poolHeadInto(src: Float32Array, cols: number, rs: Spans, cs: Spa
     else if (hi >= lo) v = negative && -lo > hi ? lo : hi; // some finite value: max, or largest magnitude
     else v = lo === -Infinity ? -Infinity : NaN; // nothing finite: −∞ when there was one, else NaN
     out[at + q] = v;
+  }
+  return suspect ? countBad(src, rs.end[outRows - 1] * cols) : 0;
+}
+
+/** NaN and +∞ among the first `count` values (all exponent bits set, and not −∞'s pattern: integer tests). */
+function countBad(src: Float32Array, count: number): number {
+  const bits = new Uint32Array(src.buffer, src.byteOffset, count);
+  let bad = 0;
+  for (let c = 0; c < count; c++) {
+    const u = bits[c];
+    if ((u & 0x7f800000) === 0x7f800000 && u !== 0xff800000) bad++;
   }
   return bad;
 }

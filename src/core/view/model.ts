@@ -16,6 +16,11 @@ import { axisPickers, describeMap, dumpAxes, gridSize, mapIndex } from './dumpAx
 import type { DumpAxes } from './dumpAxes';
 import { poolHeadInto, poolScratch, spans } from './gridPool';
 import type { PoolScratch, Spans } from './gridPool';
+import { prepareWireMatrix } from './overview';
+import { aggregatesOnPool, getDumpPool, mapStart, poolGrid, POOL_DUMP_BYTES, poolSource } from './dumpOnPool';
+import type { PoolAggregates } from './dumpOnPool';
+import type { ComputePool } from '../compute/pool';
+import type { FileLayout } from '../matrixFile';
 
 export type { HeatmapModel, Matrix2D, ViewKind, HeatmapGrid } from '../../shared/types';
 
@@ -39,6 +44,10 @@ export interface DumpHandle {
   readonly ref: string;
   readonly info: { shape: number[]; dtype: string };
   read(index?: number[]): Promise<NdArray>;
+  /** Where the elements lie in the file (a .npy or safetensors handle): then the worker pool reads big dumps. */
+  layout?(): FileLayout | undefined;
+  /** False when the file changed since the handle last read it. */
+  unchanged?(): Promise<boolean>;
 }
 
 /** A layer and head of the grid; `extra`: the index on each picker axis of a dump (batch, sample), in file order. */
@@ -111,12 +120,13 @@ export const AGGREGATE_FULL_CELLS = 1 << 20;
 
 /** The grid's extra cells for these aggregates; small enough ones also become kinds of the model (opened by a click). */
 function aggregateExtras(
-  aggregates: { name: string; kind: ViewKind; map: Matrix2D }[], kinds: Partial<Record<ViewKind, Matrix2D>>, side: number,
+  aggregates: { name: string; kind: ViewKind; map: Matrix2D; pooled?: Float32Array }[], kinds: Partial<Record<ViewKind, Matrix2D>>, side: number,
 ): { name: string; data: Float32Array; kind?: ViewKind }[] {
-  return aggregates.map(({ name, kind, map }) => {
-    const data = poolToSize(map, side, side);
+  return aggregates.map(({ name, kind, map, pooled }) => {
+    // Pooled on the workers: the same poolToSize, copied out of shared memory (slice gives a plain buffer).
+    const data = pooled ? pooled.slice() : poolToSize(map, side, side);
     if (map.rows * map.cols > AGGREGATE_FULL_CELLS) return { name, data };
-    kinds[kind] = map;
+    kinds[kind] = pooled ? matrix(map.rows, map.cols, map.data.slice()) : map;
     return { name, data, kind };
   });
 }
@@ -279,35 +289,68 @@ function nonFiniteWarning(bad: number): string[] {
 class GridBuilder {
   readonly side: number;
   readonly sel: Selection;
-  private readonly cells: Float32Array;
+  readonly cells: Float32Array;
   private readonly meanAcc: Float64Array;
   private readonly maxAcc: Float32Array;
   private readonly layerAcc: Float64Array[] | undefined;
+  readonly wantRollout: boolean;
   private shown: Float32Array | undefined;
   private shownKind: ViewKind | undefined;
+  private shownMatrix: Matrix2D | undefined;
   private bad = 0;
   private added = 0;
-  private readonly filled: Uint8Array;
+  readonly filled: Uint8Array;
+  /** NaN and +∞ count per grid cell, written by the workers (onPool only). */
+  readonly badOf: Int32Array;
   private readonly rowSpans: Spans;
   private readonly colSpans: Spans;
   private readonly scratch: PoolScratch;
+  /** Aggregates made on the worker pool (dumpOnPool.ts), each with its grid thumbnail. */
+  private fromPool: PoolAggregates | undefined;
 
+  /** `onPool`: the workers write the cells (shared memory) and make the aggregates; no accumulators here. */
   constructor(
     readonly layers: number, readonly heads: number, readonly n: number, readonly k: number, cellSize: number,
-    sel: Selection | undefined,
+    sel: Selection | undefined, onPool = false,
   ) {
     this.sel = clampSelection(sel, layers, heads);
     this.side = Math.max(1, Math.min(Math.floor(cellSize) || 32, Math.max(n, k)));
+    const cellCount = layers * heads * this.side * this.side;
     // Heads not read yet (a progressive load) stay NaN: drawn as empty cells.
-    this.cells = new Float32Array(layers * heads * this.side * this.side).fill(NaN);
-    this.filled = new Uint8Array(layers * heads);
+    this.cells = (onPool ? new Float32Array(new SharedArrayBuffer(cellCount * 4)) : new Float32Array(cellCount)).fill(NaN);
+    this.filled = onPool ? new Uint8Array(new SharedArrayBuffer(layers * heads)) : new Uint8Array(layers * heads);
+    this.badOf = new Int32Array(onPool ? new SharedArrayBuffer(layers * heads * 4) : new ArrayBuffer(0));
     this.rowSpans = spans(n, this.side);
     this.colSpans = spans(k, this.side);
     this.scratch = poolScratch(this.side);
-    this.meanAcc = new Float64Array(n * k);
-    this.maxAcc = new Float32Array(n * k).fill(-Infinity);
-    const wantRollout = layers > 1 && n === k && layers * n * n * n <= ROLLOUT_BUDGET;
-    this.layerAcc = wantRollout ? Array.from({ length: layers }, () => new Float64Array(n * k)) : undefined;
+    this.meanAcc = new Float64Array(onPool ? 0 : n * k);
+    this.maxAcc = new Float32Array(onPool ? 0 : n * k).fill(-Infinity);
+    this.wantRollout = layers > 1 && n === k && layers * n * n * n <= ROLLOUT_BUDGET;
+    this.layerAcc = this.wantRollout && !onPool ? Array.from({ length: layers }, () => new Float64Array(n * k)) : undefined;
+  }
+
+  /** The selected head at full resolution (a read on the pool reads it here; the workers only pool it). */
+  show(data: Float32Array, owned: boolean): void {
+    this.shown = owned ? data : data.slice();
+  }
+
+  /** Counts the heads the workers have pooled so far (filled flags) and their NaN and +∞ cells. */
+  syncPooled(): void {
+    let added = 0;
+    let bad = 0;
+    for (let c = 0; c < this.filled.length; c++) {
+      if (Atomics.load(this.filled, c)) {
+        added++;
+        bad += this.badOf[c];
+      }
+    }
+    this.added = added;
+    this.bad = bad;
+  }
+
+  /** The workers' aggregates: complete from now on. */
+  setPooled(aggregates: PoolAggregates): void {
+    this.fromPool = aggregates;
   }
 
   /** For a [H, n, m] or [L, H, n, m] shape. */
@@ -347,7 +390,7 @@ class GridBuilder {
 
   /** Every head added: the aggregates (mean, max, rollout) are whole. */
   get complete(): boolean {
-    return this.added >= this.layers * this.heads;
+    return this.added >= this.layers * this.heads && (this.meanAcc.length > 0 || this.fromPool !== undefined);
   }
 
   /** How many distinct heads have been added so far. */
@@ -359,10 +402,20 @@ class GridBuilder {
   grid(kinds: Partial<Record<ViewKind, Matrix2D>>): HeatmapGrid {
     const { n, k, heads, layers } = this;
     // Aggregates of a partial read would mislead: they appear once every head is in.
-    if (!this.complete) return { layers, heads, cellSize: this.side, cells: this.cells.slice(), extras: [] };
+    if (!this.complete) return { layers, heads, cellSize: this.side, cells: this.cellsSoFar(), extras: [] };
+    const prefix = layers > 1 ? `layer ${this.sel.layer} ` : '';
+    const p = this.fromPool;
+    if (p) {
+      // Copied out of shared memory: what the panel posts is a plain buffer, as for a read on this thread.
+      const aggregates = [
+        { name: `${prefix}head mean`, kind: 'headMean' as const, map: matrix(n, k, p.mean), pooled: p.pooledMean },
+        { name: `${prefix}head max`, kind: 'headMax' as const, map: matrix(n, k, p.max), pooled: p.pooledMax },
+        ...(p.rollout && p.pooledRollout ? [{ name: 'rollout', kind: 'rollout' as const, map: matrix(n, n, p.rollout), pooled: p.pooledRollout }] : []),
+      ];
+      return { layers, heads, cellSize: this.side, cells: this.cells.slice(), extras: aggregateExtras(aggregates, kinds, this.side) };
+    }
     const mean = new Float32Array(n * k);
     for (let i = 0; i < mean.length; i++) mean[i] = this.meanAcc[i] / heads;
-    const prefix = layers > 1 ? `layer ${this.sel.layer} ` : '';
     const aggregates: { name: string; kind: ViewKind; map: Matrix2D }[] = [
       { name: `${prefix}head mean`, kind: 'headMean', map: matrix(n, k, mean) },
       { name: `${prefix}head max`, kind: 'headMax', map: matrix(n, k, this.maxAcc) },
@@ -377,11 +430,29 @@ class GridBuilder {
     return { layers, heads, cellSize: this.side, cells: this.cells, extras: aggregateExtras(aggregates, kinds, this.side) };
   }
 
+  /** A copy of the cells; on the pool only the cells whose head is finished (another may be half written). */
+  private cellsSoFar(): Float32Array {
+    if (this.badOf.length === 0) return this.cells.slice();
+    const out = new Float32Array(this.cells.length).fill(NaN);
+    const size = this.side * this.side;
+    for (let c = 0; c < this.filled.length; c++) {
+      if (Atomics.load(this.filled, c)) out.set(this.cells.subarray(c * size, (c + 1) * size), c * size);
+    }
+    return out;
+  }
+
+  /** The selected head as shown: weights when its rows are distributions, else data. */
+  shownMap(): { kind: ViewKind; map: Matrix2D } {
+    // One Matrix2D for every model of this builder: the panel's overview of it is made once (overview.ts).
+    const map = (this.shownMatrix ??= matrix(this.n, this.k, this.shown as Float32Array));
+    // Once per builder: a progressive read makes a model of the same shown head every ~200 ms.
+    const kind: ViewKind = (this.shownKind ??= looksLikeWeights(map) ? 'weights' : 'data');
+    return { kind, map };
+  }
+
   /** A model of the selected head (weights when its rows are distributions, else data) with the grid. */
   model(): Omit<HeatmapModel, 'title' | 'info'> {
-    const m = matrix(this.n, this.k, this.shown as Float32Array);
-    // Once per builder: a progressive read makes a model of the same shown head every ~200 ms.
-    const kind: ViewKind = (this.shownKind ??= looksLikeWeights(m) ? 'weights' : 'data');
+    const { kind, map: m } = this.shownMap();
     const kinds: Partial<Record<ViewKind, Matrix2D>> = { [kind]: m };
     const grid = this.grid(kinds);
     const s = this.sel;
@@ -413,7 +484,8 @@ export interface DumpProgress {
  * `progress.run`, yielding to the event loop between heads; a cancelled read returns the grid so far with a note.
  */
 export async function buildModelFromDump(
-  h: DumpHandle, sel: Selection | undefined, opts: { cellSize: number; axes?: DumpAxes; progress?: DumpProgress },
+  h: DumpHandle, sel: Selection | undefined,
+  opts: { cellSize: number; axes?: DumpAxes; progress?: DumpProgress; pool?: ComputePool | false; poolBytes?: number; overviewSize?: number },
 ): Promise<HeatmapModel> {
   const shape = h.info.shape;
   if (shape.length < 3) {
@@ -423,7 +495,10 @@ export async function buildModelFromDump(
   const axes = opts.axes ?? dumpAxes(shape, undefined, 'guess', h.ref);
   const { layers, heads } = gridSize(shape, axes);
   const extra = sel?.extra ?? [];
-  const b = new GridBuilder(layers, heads, shape[shape.length - 2], shape[shape.length - 1], opts.cellSize, sel);
+  // A big dump in a .npy or safetensors file is read, widened and pooled on the worker pool (dumpOnPool.ts).
+  const src = opts.pool === false ? undefined : poolSource(h.layout?.(), shape, h.info.dtype, layers * heads, opts.poolBytes ?? POOL_DUMP_BYTES);
+  const pool = src && (opts.pool || getDumpPool());
+  const b = new GridBuilder(layers, heads, shape[shape.length - 2], shape[shape.length - 1], opts.cellSize, sel, pool !== undefined);
   // Between the steps of a head a progressive read lets the editor run: decoding, pooling and accumulating a
   // 2048² head are each ~10 ms, together more than the 50 ms a stall may last on a busy machine.
   const yieldNow = (on: boolean) => (on ? new Promise<void>((r) => setImmediate(r)) : undefined);
@@ -450,15 +525,81 @@ export async function buildModelFromDump(
     };
   };
   const progress = opts.progress;
+  const total = layers * heads;
+  // The panel's overview of the selected head, made ahead of time between event-loop turns (overview.ts), so
+  // showing the first model does not hold the editor's thread for the 70–100 ms a 2048² head takes in one go.
+  const prepareOverview = async () => {
+    if (!opts.overviewSize) return;
+    const { kind, map } = b.shownMap();
+    await prepareWireMatrix(map, kind, opts.overviewSize);
+  };
+  const pendingNote = () => `grid: ${b.done} of ${total} heads read so far`;
+  const cancelNote = () => `grid: stopped after ${b.done} of ${total} heads (cancelled); head mean and max need every head`;
+  if (src && pool) {
+    const starts: number[] = [];
+    for (let l = 0; l < layers; l++) for (let hd = 0; hd < heads; hd++) starts.push(mapStart(shape, mapIndex(shape, axes, l, hd, extra)));
+    const selCell = b.sel.layer * heads + b.sel.head;
+    // The selected head at full resolution is read here (one read; the addon widens it); the workers pool it first.
+    const a = await h.read(mapIndex(shape, axes, b.sel.layer, b.sel.head, extra));
+    const data = toFloat32(a);
+    b.show(data, true); // a file handle's read owns its buffer (MatrixHandle.read)
+    const order = [selCell, ...starts.map((_, c) => c).filter((c) => c !== selCell)];
+    let cancelled = false;
+    const every = progress?.everyMs ?? 200;
+    let last = 0;
+    let firstSent = false;
+    let gridDone = false;
+    let overviewReady = false;
+    // The first partial once the selected head's cell and overview are both in (always, as on this thread: even
+    // when the workers were quicker and the grid is whole, until the aggregates are in); then at most every
+    // `everyMs` while the grid fills.
+    const partial = () => {
+      if (!progress || b.complete || (firstSent && gridDone)) return;
+      b.syncPooled();
+      if (!firstSent ? overviewReady && Atomics.load(b.filled, selCell) === 1 : b.done < total && Date.now() - last >= every) {
+        firstSent = true;
+        last = Date.now();
+        progress.onPartial(finish(pendingNote()));
+      }
+    };
+    // Made on this thread while the workers pool the grid.
+    const overview = prepareOverview().catch(() => undefined).then(() => { overviewReady = true; partial(); });
+    const work = async (signal?: AbortSignal, report?: (fraction: number) => void) => {
+      try {
+        await poolGrid(pool, src, starts, order, b.side, { cells: b.cells, filled: b.filled, bad: b.badOf }, () => {
+          b.syncPooled();
+          report?.(b.done / total);
+          partial();
+        }, signal);
+      } catch (e) {
+        if ((e as Error).name !== 'AbortError') throw new MatrixError((e as Error).message, h.ref);
+        cancelled = true;
+      } finally {
+        gridDone = true;
+      }
+      b.syncPooled();
+      if (cancelled) return;
+      b.setPooled(await aggregatesOnPool(pool, src, starts, layers, heads, b.sel.layer, b.wantRollout, b.side)
+        .catch((e: Error) => { throw new MatrixError(e.message, h.ref); }));
+      if (h.unchanged && !(await h.unchanged())) throw new MatrixError('file changed while reading', h.ref);
+    };
+    try {
+      if (progress) await (progress.run ?? ((w) => w(new AbortController().signal, () => undefined)))(work);
+      else await work();
+    } finally {
+      await overview;
+    }
+    return finish(cancelled ? cancelNote() : undefined);
+  }
   if (!progress) {
     for (let l = 0; l < layers; l++) {
       for (let hd = 0; hd < heads; hd++) await readHead(l, hd);
     }
+    await prepareOverview();
     return finish();
   }
-  const total = layers * heads;
-  const pendingNote = () => `grid: ${b.done} of ${total} heads read so far`;
   await readHead(b.sel.layer, b.sel.head);
+  await prepareOverview();
   if (!b.complete) progress.onPartial(finish(pendingNote()));
   let cancelled = false;
   const run: DumpRunner = progress.run ?? ((work) => work(new AbortController().signal, () => undefined));
@@ -480,7 +621,7 @@ export async function buildModelFromDump(
       }
     }
   });
-  return finish(cancelled ? `grid: stopped after ${b.done} of ${total} heads (cancelled); head mean and max need every head` : undefined);
+  return finish(cancelled ? cancelNote() : undefined);
 }
 
 /** An in-memory array as a dump handle: reads are views of it (a JSON manifest's weights). */

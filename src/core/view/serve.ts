@@ -7,13 +7,13 @@ import type { FromWebview, Region, ToWebview, WireMatrix, WireModel } from '../.
 import { clipRegion } from '../../shared/protocol';
 import { toCsv } from '../../shared/csv';
 import { formatFloat32 } from '../../shared/format';
-import { cellDetails, rowDetails, rowStats } from '../../shared/inspect';
+import { cellDetails, rowDetails } from '../../shared/inspect';
 import { columnLabels } from '../../shared/types';
-import { finiteRange, maxPool, poolingNote, sliceRegion } from '../../shared/pool';
-import type { Pooled } from '../../shared/pool';
+import { sliceRegion } from '../../shared/pool';
 import { columnDetails, selectionDetails } from '../../shared/tokenRows';
 import type { HeatmapModel, Matrix2D, ViewKind } from '../../shared/types';
 import { hasKind } from './model';
+import { wireMatrixOf } from './overview';
 
 export interface ServeOptions {
   /** Largest overview side (the attentionInspector.overviewSize setting). */
@@ -98,29 +98,17 @@ export class ModelServer {
     return wire;
   }
 
-  /** The overview of one kind (cached: pooling a 4096² map is the slowest step on the host). */
+  /**
+   * The overview of one kind (cached: pooling a 4096² map is the slowest step on the host), kept with the map
+   * (overview.ts): a progressive dump load's models share their selected head's, made ahead of time.
+   */
   wireMatrix(kind: ViewKind): WireMatrix | undefined {
     const m = this.model.kinds[kind];
     if (!m) return undefined;
     const cached = this.matrices.get(kind);
     // Posting copies (see forPost): the cached overview is sent as is, every time.
     if (cached) return cached;
-    // One pass for the range also says whether the data is signed (pooled by magnitude, drawn diverging).
-    const range = finiteRange(m.data);
-    const signed = range.min < 0;
-    // A map that fits is its own overview: no pooling pass and no copy (forPost copies only views).
-    const fits = m.rows <= this.opts.overviewSize && m.cols <= this.opts.overviewSize;
-    const p: Pooled = fits
-      ? { rows: m.rows, cols: m.cols, data: this.forPost(m.data), srcRows: m.rows, srcCols: m.cols, blockRows: 1, blockCols: 1 }
-      : maxPool(m, this.opts.overviewSize, signed);
-    const stats = rowStats(m, kind === 'weights');
-    const matrix: WireMatrix = {
-      kind, rows: m.rows, cols: m.cols,
-      overview: p.data, ovRows: p.rows, ovCols: p.cols, blockRows: p.blockRows, blockCols: p.blockCols,
-      min: range.min, max: range.max, nonFinite: range.nonFinite, signed,
-      poolingNote: poolingNote(p, signed),
-      rowMax: stats.max, rowEntropy: stats.entropy,
-    };
+    const matrix = wireMatrixOf(m, kind, this.opts.overviewSize, (a) => this.forPost(a));
     this.matrices.set(kind, matrix);
     return matrix;
   }
