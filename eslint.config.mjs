@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'out/**', 'node_modules/**', '.vscode-test/**', 'assembly/**', '*.js', '*.mjs'] },
+  { ignores: ['dist/**', 'out/**', '**/out/**', 'node_modules/**', '.vscode-test/**', 'assembly/**', '*.js', '*.mjs'] },
   ...tseslint.configs.recommended,
   {
     rules: {
