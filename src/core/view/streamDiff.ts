@@ -29,7 +29,7 @@ import { WasmRowBlocks } from '../stream/wasmRows';
 import { toCsv } from '../../shared/csv';
 import { diffFrame, diffValue } from './model';
 import type { ServeOptions } from './serve';
-import { MAX_STREAM_CSV_CELLS, MAX_STREAM_SELECTION, servedBy, streamedPart } from './streamServe';
+import { MAX_STREAM_CSV_CELLS, MAX_STREAM_SELECTION, respondOnDemand, servedBy, streamedPart } from './streamServe';
 import type { OnDemandServer, StreamedHead } from './streamServe';
 
 /** One side of A − B: a streamed head (weights on demand) or weights held whole. */
@@ -418,27 +418,8 @@ export class StreamDiffServer implements OnDemandServer {
     return false;
   }
 
-  async respond(msg: FromWebview): Promise<ToWebview | undefined> {
-    switch (msg.type) {
-      case 'requestMatrix':
-        return { type: 'matrix', id: msg.id, matrix: this.wireMatrix(msg.kind) };
-      case 'requestTile': {
-        const t = await this.tile(msg.kind, msg.region);
-        return t
-          ? { type: 'tile', id: msg.id, kind: msg.kind, ...t.region, data: t.data }
-          : { type: 'tile', id: msg.id, kind: msg.kind, r0: 0, c0: 0, rows: 0, cols: 0, data: new Float32Array(0) };
-      }
-      case 'requestCell':
-        return { type: 'cell', id: msg.id, details: await this.cellDetails(msg.kind, msg.row, msg.col) };
-      case 'requestRow':
-        return { type: 'row', id: msg.id, details: await this.rowDetails(msg.row) };
-      case 'requestColumn':
-        return { type: 'column', id: msg.id, details: await this.columnDetails(msg.kind, msg.col) };
-      case 'requestSelection':
-        return { type: 'selection', id: msg.id, details: await this.selectionDetails(msg.kind, msg.rows) };
-      default:
-        return undefined;
-    }
+  respond(msg: FromWebview): Promise<ToWebview | undefined> {
+    return respondOnDemand(this, msg);
   }
 }
 

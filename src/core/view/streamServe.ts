@@ -253,27 +253,42 @@ export class StreamServer implements OnDemandServer {
   }
 
   /** The reply to a data request (see ModelServer.respond), computed on demand for the streamed kind. */
-  async respond(msg: FromWebview): Promise<ToWebview | undefined> {
-    switch (msg.type) {
-      case 'requestMatrix':
-        return { type: 'matrix', id: msg.id, matrix: this.wireMatrix(msg.kind) };
-      case 'requestTile': {
-        const t = await this.tile(msg.kind, msg.region);
-        return t
-          ? { type: 'tile', id: msg.id, kind: msg.kind, ...t.region, data: t.data }
-          : { type: 'tile', id: msg.id, kind: msg.kind, r0: 0, c0: 0, rows: 0, cols: 0, data: new Float32Array(0) };
-      }
-      case 'requestCell':
-        return { type: 'cell', id: msg.id, details: await this.cellDetails(msg.kind, msg.row, msg.col) };
-      case 'requestRow':
-        return { type: 'row', id: msg.id, details: await this.rowDetails(msg.row) };
-      case 'requestColumn':
-        return { type: 'column', id: msg.id, details: await this.columnDetails(msg.kind, msg.col) };
-      case 'requestSelection':
-        return { type: 'selection', id: msg.id, details: await this.selectionDetails(msg.kind, msg.rows) };
-      default:
-        return undefined;
+  respond(msg: FromWebview): Promise<ToWebview | undefined> {
+    return respondOnDemand(this, msg);
+  }
+}
+
+/** What a server computing on demand answers per data request (StreamServer, StreamDiffServer). */
+export interface OnDemandParts {
+  wireMatrix(kind: ViewKind): WireMatrix | undefined;
+  tile(kind: ViewKind, region: Region): Promise<{ region: Region; data: Float32Array } | undefined>;
+  cellDetails(kind: ViewKind, row: number, col: number): Promise<CellDetails | undefined>;
+  rowDetails(row: number): Promise<RowDetails | undefined>;
+  columnDetails(kind: ViewKind, col: number): Promise<ColumnDetails | undefined>;
+  selectionDetails(kind: ViewKind, rows: readonly number[]): Promise<SelectionDetails | undefined>;
+}
+
+/** The reply to a data request from the webview, each part computed on demand (an empty tile when refused). */
+export async function respondOnDemand(s: OnDemandParts, msg: FromWebview): Promise<ToWebview | undefined> {
+  switch (msg.type) {
+    case 'requestMatrix':
+      return { type: 'matrix', id: msg.id, matrix: s.wireMatrix(msg.kind) };
+    case 'requestTile': {
+      const t = await s.tile(msg.kind, msg.region);
+      return t
+        ? { type: 'tile', id: msg.id, kind: msg.kind, ...t.region, data: t.data }
+        : { type: 'tile', id: msg.id, kind: msg.kind, r0: 0, c0: 0, rows: 0, cols: 0, data: new Float32Array(0) };
     }
+    case 'requestCell':
+      return { type: 'cell', id: msg.id, details: await s.cellDetails(msg.kind, msg.row, msg.col) };
+    case 'requestRow':
+      return { type: 'row', id: msg.id, details: await s.rowDetails(msg.row) };
+    case 'requestColumn':
+      return { type: 'column', id: msg.id, details: await s.columnDetails(msg.kind, msg.col) };
+    case 'requestSelection':
+      return { type: 'selection', id: msg.id, details: await s.selectionDetails(msg.kind, msg.rows) };
+    default:
+      return undefined;
   }
 }
 

@@ -9,7 +9,7 @@ import * as path from 'path';
 import { workbench } from '../support/hooks';
 import { bodyData, step, visibleText, waitFor } from '../support/workbench';
 import { canvasBox, tooltipAt, zoomIn } from '../support/heatmap';
-import { writeFloat32Npy } from '../support/files';
+import { hashValue, writeFloat32Npy } from '../support/files';
 import { StreamDetail } from '../../../src/core/stream/detail';
 import { formatNumber, formatWeight } from '../../../src/shared/format';
 
@@ -17,16 +17,9 @@ const J = 'journey 1x (compare two streamed heads)';
 const N = 8448;
 const D = 16;
 
-/** A fixed pseudo-random value in [−1, 1) for element e of array `seed`. */
-function value(seed: number, e: number): number {
-  let h = Math.imul(e ^ Math.imul(seed, 0x9e3779b1), 0x85ebca6b) >>> 0;
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
-  h = (h ^ (h >>> 16)) >>> 0;
-  return Math.fround(h / 2 ** 31 - 1);
-}
-const q = (i: number, t: number) => value(11, i * D + t);
+const q = (i: number, t: number) => hashValue(11, i * D + t);
 const kA = (i: number, t: number) => Math.fround(4 * q(i, t));
-const kB = (i: number, t: number) => value(12, i * D + t);
+const kB = (i: number, t: number) => hashValue(12, i * D + t);
 
 const cellOf = (t: string) => /query\s+(\d+)\D+key\s+(\d+)/.exec(t)?.slice(1).map(Number) as [number, number] | undefined;
 

@@ -8,7 +8,7 @@ import * as path from 'path';
 import { workbench } from '../support/hooks';
 import { bodyData, step, visibleText, waitFor } from '../support/workbench';
 import { canvasBox, tooltipAt, zoomIn } from '../support/heatmap';
-import { writeFloat32Npy } from '../support/files';
+import { hashValue, writeFloat32Npy } from '../support/files';
 import { StreamDetail } from '../../../src/core/stream/detail';
 import { formatNumber, formatWeight } from '../../../src/shared/format';
 import { writeNpy } from '../../../src/core/npyWrite';
@@ -17,18 +17,11 @@ const J = 'journey 1x (long context, 32k tokens)';
 const N = 32768;
 const D = 64;
 
-/** A fixed pseudo-random value in [−1, 1) for element e of array `seed` (a hash, so files are written row by row). */
-function value(seed: number, e: number): number {
-  let h = Math.imul(e ^ Math.imul(seed, 0x9e3779b1), 0x85ebca6b) >>> 0;
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
-  h = (h ^ (h >>> 16)) >>> 0;
-  return Math.fround(h / 2 ** 31 - 1);
-}
 // K = 4·Q: every query's own key scores far above the rest (3·‖q‖²/8 ≈ 10 against ≈ N(0, 1)), so the causal
 // diagonal holds weights of tens of percent: a value worth checking to three decimals.
-const q = (i: number, t: number) => value(1, i * D + t);
+const q = (i: number, t: number) => hashValue(1, i * D + t);
 const k = (i: number, t: number) => Math.fround(4 * q(i, t));
-const v = (i: number, t: number) => value(3, i * D + t);
+const v = (i: number, t: number) => hashValue(3, i * D + t);
 
 const cellOf = (t: string) => /query\s+(\d+)\D+key\s+(\d+)/.exec(t)?.slice(1).map(Number) as [number, number] | undefined;
 
@@ -157,14 +150,14 @@ describe('journey 1x: a 32k-token head streamed from Q and K', () => {
     const H = 4;
     const T = 8192;
     const W = 32;
-    const kd = Float32Array.from({ length: H * T * W }, (_, e) => value(7, e));
+    const kd = Float32Array.from({ length: H * T * W }, (_, e) => hashValue(7, e));
     const qd = new Float32Array(H * T * W);
     for (let h = 0; h < H; h++) {
       for (let i = 0; i < T; i++) {
         const target = h === 1 ? Math.max(0, i - 1) : h === 2 ? i : h === 3 ? 0 : -1;
         for (let t = 0; t < W; t++) {
           const o = (h * T + i) * W + t;
-          qd[o] = target < 0 ? value(8, o) : 12 * kd[(h * T + target) * W + t];
+          qd[o] = target < 0 ? hashValue(8, o) : 12 * kd[(h * T + target) * W + t];
         }
       }
     }

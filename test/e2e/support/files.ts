@@ -47,3 +47,11 @@ export function readPngInfo(file: string): PngInfo {
 export function numbersIn(text: string): number[] {
   return (text.match(/-?\d+(?:\.\d+)?(?:e[-+]?\d+)?/gi) ?? []).map(Number);
 }
+
+/** A fixed pseudo-random value in [−1, 1) for element e of array `seed` (a hash, so files are written row by row). */
+export function hashValue(seed: number, e: number): number {
+  let h = Math.imul(e ^ Math.imul(seed, 0x9e3779b1), 0x85ebca6b) >>> 0;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+  h = (h ^ (h >>> 16)) >>> 0;
+  return Math.fround(h / 2 ** 31 - 1);
+}
