@@ -1,14 +1,12 @@
 /** A − B of two sources (the Compare With… command). No runtime vscode import. */
 import type { HeatmapSource } from '../heatmapView';
 import type { SourceEnv } from '../loadPipeline';
+import { DEFAULT_SETTINGS } from '../core/settings';
 import { diffModels } from '../core/view/model';
 import { buildStreamedDiff } from '../core/view/streamDiff';
 import { streamedPart } from '../core/view/streamServe';
 import type { ViewKind } from '../shared/types';
 import { compareSourceId, fileOfId } from '../sourceIds';
-
-/** The panel's overview side when no settings are given (the attentionInspector.overviewSize default). */
-const DEFAULT_OVERVIEW = 512;
 
 /**
  * A − B of two sources, on the diverging map; the kind is the first of A's default that both have. When either is a
@@ -24,7 +22,7 @@ export function compareSource(a: HeatmapSource, b: HeatmapSource, env?: Pick<Sou
     load: async (selection) => {
       const [ma, mb] = await Promise.all([a.load(selection), b.load(selection)]);
       if (streamedPart(ma) || streamedPart(mb)) {
-        const overviewSize = env?.settings().overviewSize ?? DEFAULT_OVERVIEW;
+        const overviewSize = (env?.settings() ?? DEFAULT_SETTINGS).overviewSize;
         const shape = ma.info.shape?.join('×') ?? '';
         const work = (signal: AbortSignal, onProgress: (f: number) => void) => buildStreamedDiff(ma, mb, { overviewSize, signal, onProgress });
         return env?.runLong ? env.runLong(`Comparing ${ma.title} − ${mb.title} (${shape}, computed on demand)`, work) : work(new AbortController().signal, () => undefined);
