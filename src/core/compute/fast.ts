@@ -166,6 +166,8 @@ export function releaseResult(r: AttentionResult): void {
 
 /** Per-head float64 rows → one float32 array; unit rows for cosine so the kernels run it as dot. */
 function stack(parts: (Float64Array | Float32Array)[], width: number, unitRows: boolean, shared: boolean): Float32Array {
+  // One float32 part that stays as it is (the kernels only read it): the part itself, no copy.
+  if (parts.length === 1 && !unitRows && !shared && parts[0] instanceof Float32Array) return parts[0];
   const total = parts.reduce((s, p) => s + p.length, 0);
   const out = floatArray(total, shared);
   let o = 0;
