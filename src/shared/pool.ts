@@ -142,8 +142,11 @@ export function poolToSize(m: Matrix2D, outRows: number, outCols: number, signed
   return out;
 }
 
-/** Source index ranges [start, end) covered by each of `out` output cells. */
-function spans(n: number, out: number): { start: Int32Array; end: Int32Array } {
+/** Source index ranges [start, end) covered by each output cell (at least one source index each). */
+export interface Spans { start: Int32Array; end: Int32Array }
+
+/** The spans of `n` source indices pooled to `out` cells (poolToSize's, and a dump grid's one-pass pooling). */
+export function spans(n: number, out: number): Spans {
   const start = new Int32Array(out);
   const end = new Int32Array(out);
   for (let k = 0; k < out; k++) {

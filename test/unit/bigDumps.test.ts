@@ -4,8 +4,8 @@
  * reading on Cancel.
  */
 import * as assert from 'assert';
-import { poolHeadInto, poolScratch, spans } from '../../src/core/view/gridPool';
-import { poolToSize } from '../../src/shared/pool';
+import { poolHeadInto, poolScratch } from '../../src/core/view/gridPool';
+import { poolToSize, spans } from '../../src/shared/pool';
 import { arrayDumpHandle, buildModelFromDump } from '../../src/core/view/model';
 import type { DumpHandle, HeatmapModel } from '../../src/core/view/model';
 import type { NdArray } from '../../src/core/ndarray';

@@ -4,6 +4,7 @@
  * (wasmRows.ts) and a native one implement it; this file holds the interface and the plain-TypeScript kernel, which
  * runs every similarity exactly (float64 inside) and is the fallback where the others do not fit.
  */
+import { similarityScore } from '../attention/rows';
 import type { RowStats, StreamHead } from './types';
 
 /** What a kernel is bound to: one head, its similarity (cosine already normalised to unit rows: run as dot). */
@@ -61,26 +62,9 @@ export interface RowBlockKernel {
   attend(r0: number, r1: number, mask: Uint8Array | undefined, visit?: (b: WeightsBlock) => void, output?: Float32Array): void;
 }
 
-/** Raw similarity of query row qi with key row kj (float64): dot, −L1 or −L2². */
+/** Raw similarity of query row qi with key row kj (float64): dot, −L1 or −L2² (cosine arrives as dot of unit rows). */
 export function similarityAt(h: KernelHead, qi: number, kj: number): number {
-  const { q, k, dk } = h;
-  const qo = qi * dk;
-  const ko = kj * dk;
-  let s = 0;
-  switch (h.similarity) {
-    case 'dot':
-      for (let t = 0; t < dk; t++) s += q[qo + t] * k[ko + t];
-      return s;
-    case 'laplacian':
-      for (let t = 0; t < dk; t++) s -= Math.abs(q[qo + t] - k[ko + t]);
-      return s;
-    case 'euclidean':
-      for (let t = 0; t < dk; t++) {
-        const e = q[qo + t] - k[ko + t];
-        s -= e * e;
-      }
-      return s;
-  }
+  return similarityScore(h.similarity, h.q, qi * h.dk, h.k, kj * h.dk, h.dk, 0, 0);
 }
 
 /** Rows per block of the TypeScript kernel (a visitor call per block). */

@@ -10,14 +10,14 @@
  */
 import * as fs from 'fs';
 import * as os from 'os';
-import { poolToSize } from '../../shared/pool';
+import { poolToSize, spans } from '../../shared/pool';
 import { CTRL_ABORT, CTRL_NEXT_CHUNK, CTRL_ROWS_DONE } from '../compute/pool';
 import type { WorkerReply } from '../compute/pool';
 import { float16Table } from '../float16';
 import { float8Table, widenInto } from '../floatDecode';
 import type { DType } from '../ndarray';
 import { rollout } from '../stats';
-import { poolHeadInto, poolScratch, spans } from './gridPool';
+import { poolHeadInto, poolScratch } from './gridPool';
 
 /** Element types a worker widens itself; any other dump is read on the main thread as before. */
 export const POOL_DTYPES: readonly DType[] = [

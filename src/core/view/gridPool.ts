@@ -6,19 +6,7 @@
  * One difference: a signed block whose largest magnitudes tie (−x and x) shows x here, whichever came first.
  */
 
-/** Source index ranges [start, end) covered by each output cell (as poolToSize: at least one source index each). */
-export interface Spans { start: Int32Array; end: Int32Array }
-
-export function spans(n: number, out: number): Spans {
-  const start = new Int32Array(out);
-  const end = new Int32Array(out);
-  for (let k = 0; k < out; k++) {
-    const a = Math.min(Math.floor((k * n) / out), n - 1);
-    start[k] = a;
-    end[k] = Math.min(n, Math.max(a + 1, Math.ceil(((k + 1) * n) / out)));
-  }
-  return { start, end };
-}
+import type { Spans } from '../../shared/pool';
 
 /** Per-output-column accumulators of one output row, and the pooled extremes of a head, reused across heads. */
 export interface PoolScratch { mx: Float64Array; mn: Float64Array; pooledMx: Float64Array; pooledMn: Float64Array }
