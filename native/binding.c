@@ -148,52 +148,78 @@ static napi_value run(napi_env env, napi_callback_info info) {
   return number(env, attn_run(&p));
 }
 
-typedef struct AsyncRun {
-  AttnParams p;
+/*
+ * Work on a libuv thread that resolves a promise with its return code: the first member of each kind of work
+ * (AsyncRun, AsyncDiff). `keep` holds the argument objects, so their arrays outlive the work.
+ */
+typedef struct Async {
+  int (*call)(struct Async *);
   int result;
-  napi_ref keep; /* the params object, so its arrays outlive the work */
+  napi_ref keep[3];
+  int kept;
   napi_deferred deferred;
   napi_async_work work;
-} AsyncRun;
+} Async;
 
 static void async_execute(napi_env env, void *data) {
   (void)env;
-  AsyncRun *a = data;
-  a->result = attn_run(&a->p);
+  Async *a = data;
+  a->result = a->call(a);
 }
 
 static void async_complete(napi_env env, napi_status status, void *data) {
-  AsyncRun *a = data;
-  napi_value v = number(env, status == napi_ok ? a->result : -1);
-  napi_resolve_deferred(env, a->deferred, v);
-  napi_delete_reference(env, a->keep);
+  Async *a = data;
+  napi_resolve_deferred(env, a->deferred, number(env, status == napi_ok ? a->result : -1));
+  for (int i = 0; i < a->kept; i++) napi_delete_reference(env, a->keep[i]);
   napi_delete_async_work(env, a->work);
   free(a);
 }
+
+/* Queue `a` (calloc'd, its inputs read) keeping argv[0..n) alive: its promise, or NULL with an error thrown. */
+static napi_value start_async(napi_env env, Async *a, const char *what, napi_value *argv, int n) {
+  napi_value promise, name;
+  napi_create_string_utf8(env, what, NAPI_AUTO_LENGTH, &name);
+  for (; a->kept < n; a->kept++) {
+    if (napi_create_reference(env, argv[a->kept], 1, &a->keep[a->kept]) != napi_ok) break;
+  }
+  int made = 0;
+  if (a->kept < n || napi_create_promise(env, &a->deferred, &promise) != napi_ok ||
+      !(made = napi_create_async_work(env, NULL, name, async_execute, async_complete, a, &a->work) == napi_ok) ||
+      napi_queue_async_work(env, a->work) != napi_ok) {
+    for (int i = 0; i < a->kept; i++) napi_delete_reference(env, a->keep[i]);
+    if (made) napi_delete_async_work(env, a->work);
+    free(a);
+    napi_throw_error(env, NULL, "attention kernel: could not start the work");
+    return NULL;
+  }
+  return promise;
+}
+
+static void *alloc_async(napi_env env, size_t bytes) {
+  void *a = calloc(1, bytes);
+  if (!a) napi_throw_error(env, NULL, "attention kernel: out of memory");
+  return a;
+}
+
+typedef struct AsyncRun {
+  Async base;
+  AttnParams p;
+} AsyncRun;
+
+static int call_run(Async *a) { return attn_run(&((AsyncRun *)a)->p); }
 
 static napi_value run_async(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return NULL;
-  AsyncRun *a = calloc(1, sizeof *a);
-  if (!a) {
-    napi_throw_error(env, NULL, "attention kernel: out of memory");
-    return NULL;
-  }
+  AsyncRun *a = alloc_async(env, sizeof *a);
+  if (!a) return NULL;
   if (!read_params(env, argv[0], &a->p, 1)) {
     free(a);
     return NULL;
   }
-  napi_value promise, name;
-  napi_create_string_utf8(env, "attention", NAPI_AUTO_LENGTH, &name);
-  if (napi_create_reference(env, argv[0], 1, &a->keep) != napi_ok ||
-      napi_create_promise(env, &a->deferred, &promise) != napi_ok ||
-      napi_create_async_work(env, NULL, name, async_execute, async_complete, a, &a->work) != napi_ok ||
-      napi_queue_async_work(env, a->work) != napi_ok) {
-    napi_throw_error(env, NULL, "attention kernel: could not start the work");
-    return NULL;
-  }
-  return promise;
+  a->base.call = call_run;
+  return start_async(env, &a->base, "attention", argv, 1);
 }
 
 static napi_value score_views(napi_env env, napi_callback_info info) {
@@ -275,26 +301,14 @@ static napi_value sweep(napi_env env, napi_callback_info info) {
 }
 
 typedef struct AsyncDiff {
+  Async base;
   AttnParams a, b;
   AttnDiff d;
-  int result;
-  napi_ref keep[3]; /* both params objects and the outputs, so their arrays outlive the work */
-  napi_deferred deferred;
-  napi_async_work work;
 } AsyncDiff;
 
-static void diff_execute(napi_env env, void *data) {
-  (void)env;
-  AsyncDiff *a = data;
-  a->result = attn_diff(&a->a, &a->b, &a->d);
-}
-
-static void diff_complete(napi_env env, napi_status status, void *data) {
-  AsyncDiff *a = data;
-  napi_resolve_deferred(env, a->deferred, number(env, status == napi_ok ? a->result : -1));
-  for (int i = 0; i < 3; i++) napi_delete_reference(env, a->keep[i]);
-  napi_delete_async_work(env, a->work);
-  free(a);
+static int call_diff(Async *x) {
+  AsyncDiff *a = (AsyncDiff *)x;
+  return attn_diff(&a->a, &a->b, &a->d);
 }
 
 /*
@@ -306,11 +320,8 @@ static napi_value diff_async(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) return NULL;
-  AsyncDiff *a = calloc(1, sizeof *a);
-  if (!a) {
-    napi_throw_error(env, NULL, "attention kernel: out of memory");
-    return NULL;
-  }
+  AsyncDiff *a = alloc_async(env, sizeof *a);
+  if (!a) return NULL;
   if (!read_params(env, argv[0], &a->a, 0) || !read_params(env, argv[1], &a->b, 0)) {
     free(a);
     return NULL;
@@ -337,21 +348,8 @@ static napi_value diff_async(napi_env env, napi_callback_info info) {
   }
   d->pooled = pl, d->pooled_mag = pm, d->row_min = lo, d->row_max = hi, d->row_nonfinite = bad;
   a->a.weights = a->b.weights = NULL, a->a.fd = a->b.fd = -1;
-  napi_value promise, name;
-  napi_create_string_utf8(env, "attention-diff", NAPI_AUTO_LENGTH, &name);
-  for (int i = 0; i < 3; i++) {
-    if (napi_create_reference(env, argv[i], 1, &a->keep[i]) != napi_ok) {
-      napi_throw_error(env, NULL, "attention kernel: could not start the work");
-      return NULL;
-    }
-  }
-  if (napi_create_promise(env, &a->deferred, &promise) != napi_ok ||
-      napi_create_async_work(env, NULL, name, diff_execute, diff_complete, a, &a->work) != napi_ok ||
-      napi_queue_async_work(env, a->work) != napi_ok) {
-    napi_throw_error(env, NULL, "attention kernel: could not start the work");
-    return NULL;
-  }
-  return promise;
+  a->base.call = call_diff;
+  return start_async(env, &a->base, "attention-diff", argv, 3);
 }
 
 static napi_value release_cache(napi_env env, napi_callback_info info) {
