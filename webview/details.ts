@@ -7,7 +7,7 @@ import { usesValueLabels } from '../src/shared/types';
 import { colLabels, drawOverlay } from './draw';
 import { KIND_NAMES } from './dom';
 import { ignoreUnanswered, post, requests } from './host';
-import { detailContent, tooltipContent } from './panels';
+import { detailContent, positionTooltip, tooltipContent } from './panels';
 import { body, dom } from './page';
 import { persisted, ui } from './state';
 
@@ -32,13 +32,7 @@ function shownValue(row: number, col: number): { value: number; exact: boolean }
 }
 
 export function placeTooltip(clientX: number, clientY: number): void {
-  const tt = dom.tooltip;
-  tt.hidden = false;
-  const r = tt.getBoundingClientRect();
-  const x = clientX + 14 + r.width > window.innerWidth ? clientX - 14 - r.width : clientX + 14;
-  const y = clientY + 14 + r.height > window.innerHeight ? clientY - 14 - r.height : clientY + 14;
-  tt.style.left = `${Math.max(0, x)}px`;
-  tt.style.top = `${Math.max(0, y)}px`;
+  positionTooltip(dom.tooltip, clientX, clientY);
 }
 
 export function hideTooltip(): void {

@@ -24,6 +24,16 @@ function vectorText(v: readonly number[], labels: readonly string[] | undefined)
   return v.map((x, i) => `${labels ? labelOf(labels, i) : `dim ${i}`} ${formatNumber(x)}`).join(', ');
 }
 
+/** Show the tooltip beside the pointer, flipped to its other side where it would leave the window. */
+export function positionTooltip(tt: HTMLElement, clientX: number, clientY: number): void {
+  tt.hidden = false;
+  const r = tt.getBoundingClientRect();
+  const x = clientX + 14 + r.width > window.innerWidth ? clientX - 14 - r.width : clientX + 14;
+  const y = clientY + 14 + r.height > window.innerHeight ? clientY - 14 - r.height : clientY + 14;
+  tt.style.left = `${Math.max(0, x)}px`;
+  tt.style.top = `${Math.max(0, y)}px`;
+}
+
 /** The tooltip's lines for one cell. `exact` is false while only the pooled overview value is known. */
 export function tooltipContent(d: CellDetails, valueLabels: readonly string[] | undefined, pooledNote?: string): HTMLElement[] {
   const lines: HTMLElement[] = [];

@@ -20,7 +20,7 @@ import { columnLabels, isAggregateKind, type HeatmapModel, type Matrix2D, type V
 import { axisSizes, drawColAxis, drawLegend, drawRowAxis, drawStrip, LEGEND_H, readTheme, STRIP_W } from '../axes';
 import { lutFor, mapName } from '../colormaps';
 import { buildDom, el, KIND_NAMES, setOptions, type Dom } from '../dom';
-import { buildGrid, detailContent, tooltipContent } from '../panels';
+import { buildGrid, detailContent, positionTooltip, tooltipContent } from '../panels';
 import { composePicture, drawMarks, markColors, stageSize } from '../picture';
 import { createRenderer, type Colors, type Renderer } from '../render';
 import type { TokenHost, TokenUiSaved } from '../tokenState';
@@ -278,13 +278,7 @@ export class OutputView {
   }
 
   private placeTooltip(clientX: number, clientY: number): void {
-    const tt = this.dom.tooltip;
-    tt.hidden = false;
-    const r = tt.getBoundingClientRect();
-    const x = clientX + 14 + r.width > window.innerWidth ? clientX - 14 - r.width : clientX + 14;
-    const y = clientY + 14 + r.height > window.innerHeight ? clientY - 14 - r.height : clientY + 14;
-    tt.style.left = `${Math.max(0, x)}px`;
-    tt.style.top = `${Math.max(0, y)}px`;
+    positionTooltip(this.dom.tooltip, clientX, clientY);
   }
 
   private hideTooltip(): void {

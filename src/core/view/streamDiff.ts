@@ -26,10 +26,9 @@ import { NativeRowBlocks } from '../stream/nativeRows';
 import { TsRowBlocks } from '../stream/rowBlock';
 import type { RowBlockKernel } from '../stream/rowBlock';
 import { WasmRowBlocks } from '../stream/wasmRows';
-import { toCsv } from '../../shared/csv';
 import { diffFrame, diffValue } from './model';
 import type { ServeOptions } from './serve';
-import { MAX_STREAM_CSV_CELLS, MAX_STREAM_SELECTION, respondOnDemand, servedBy, streamedPart } from './streamServe';
+import { csvByTiles, MAX_STREAM_SELECTION, respondOnDemand, servedBy, streamedPart } from './streamServe';
 import type { OnDemandServer, StreamedHead } from './streamServe';
 
 /** One side of A − B: a streamed head (weights on demand) or weights held whole. */
@@ -394,19 +393,7 @@ export class StreamDiffServer implements OnDemandServer {
   async csv(kind: ViewKind, region?: Region): Promise<string | undefined> {
     if (kind !== 'difference') return undefined;
     const r = clipRegion(region ?? { r0: 0, c0: 0, rows: this.rows, cols: this.cols }, this.rows, this.cols);
-    if (!r || r.rows * r.cols > MAX_STREAM_CSV_CELLS) {
-      throw new Error(`the ${this.rows}×${this.cols} difference is computed on demand and too large for one CSV; zoom in to at most ${MAX_STREAM_CSV_CELLS.toLocaleString('en-US')} cells and export the visible region`);
-    }
-    const data = new Float32Array(r.rows * r.cols);
-    const band = Math.max(1, Math.floor(MAX_STREAM_TILE_CELLS / r.cols));
-    for (let r0 = r.r0; r0 < r.r0 + r.rows; r0 += band) {
-      const rows = Math.min(band, r.r0 + r.rows - r0);
-      const t = await this.tile('difference', { r0, c0: r.c0, rows, cols: r.cols });
-      if (t) data.set(t.data, (r0 - r.r0) * r.cols);
-    }
-    const q = this.model.queryLabels?.slice(r.r0, r.r0 + r.rows);
-    const k = this.model.keyLabels?.slice(r.c0, r.c0 + r.cols);
-    return toCsv({ rows: r.rows, cols: r.cols, data }, q, k);
+    return csvByTiles(this.model, 'difference', this.rows, this.cols, r, async (t) => (await this.tile('difference', t))?.data);
   }
 
   async cellText(kind: ViewKind, row: number, col: number): Promise<string | undefined> {

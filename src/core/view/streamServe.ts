@@ -225,21 +225,7 @@ export class StreamServer implements OnDemandServer {
   async csv(kind: ViewKind, region?: Region): Promise<string | undefined> {
     if (kind !== 'weights') return this.small.csv(kind, region);
     const r = region ? clipRegion(region, this.rows, this.cols) : undefined;
-    if (!r || r.rows * r.cols > MAX_STREAM_CSV_CELLS) {
-      throw new Error(`the ${this.rows}×${this.cols} weights are computed on demand and too large for one CSV; zoom in to at most ${MAX_STREAM_CSV_CELLS.toLocaleString('en-US')} cells and export the visible region`);
-    }
-    const data = new Float32Array(r.rows * r.cols);
-    // In tiles of at most MAX_STREAM_TILE_CELLS, as the view asks for them.
-    const band = Math.max(1, Math.floor(MAX_STREAM_TILE_CELLS / r.cols));
-    for (let r0 = r.r0; r0 < r.r0 + r.rows; r0 += band) {
-      const rows = Math.min(band, r.r0 + r.rows - r0);
-      const t = await this.head.detail.tile('weights', { r0, c0: r.c0, rows, cols: r.cols });
-      data.set(t.data, (r0 - r.r0) * r.cols);
-    }
-    const m: Matrix2D = { rows: r.rows, cols: r.cols, data };
-    const q = this.model.queryLabels?.slice(r.r0, r.r0 + r.rows);
-    const k = this.model.keyLabels?.slice(r.c0, r.c0 + r.cols);
-    return toCsv(m, q, k);
+    return csvByTiles(this.model, 'weights', this.rows, this.cols, r, async (t) => (await this.head.detail.tile('weights', t)).data);
   }
 
   async cellText(kind: ViewKind, row: number, col: number): Promise<string | undefined> {
@@ -256,6 +242,28 @@ export class StreamServer implements OnDemandServer {
   respond(msg: FromWebview): Promise<ToWebview | undefined> {
     return respondOnDemand(this, msg);
   }
+}
+
+/**
+ * The CSV of region `r` of a map computed on demand, read in tiles of at most MAX_STREAM_TILE_CELLS (as the view
+ * asks for them); no region, or one over MAX_STREAM_CSV_CELLS, is refused with what to do.
+ */
+export async function csvByTiles(
+  model: HeatmapModel, what: string, rows: number, cols: number, r: Region | undefined,
+  tile: (region: Region) => Promise<Float32Array | undefined>,
+): Promise<string> {
+  if (!r || r.rows * r.cols > MAX_STREAM_CSV_CELLS) {
+    throw new Error(`the ${rows}×${cols} ${what} is computed on demand and too large for one CSV; zoom in to at most ${MAX_STREAM_CSV_CELLS.toLocaleString('en-US')} cells and export the visible region`);
+  }
+  const data = new Float32Array(r.rows * r.cols);
+  const band = Math.max(1, Math.floor(MAX_STREAM_TILE_CELLS / r.cols));
+  for (let r0 = r.r0; r0 < r.r0 + r.rows; r0 += band) {
+    const n = Math.min(band, r.r0 + r.rows - r0);
+    const t = await tile({ r0, c0: r.c0, rows: n, cols: r.cols });
+    if (t) data.set(t, (r0 - r.r0) * r.cols);
+  }
+  const m: Matrix2D = { rows: r.rows, cols: r.cols, data };
+  return toCsv(m, model.queryLabels?.slice(r.r0, r.r0 + r.rows), model.keyLabels?.slice(r.c0, r.c0 + r.cols));
 }
 
 /** What a server computing on demand answers per data request (StreamServer, StreamDiffServer). */
