@@ -4,7 +4,7 @@ import * as assert from 'assert';
 import * as path from 'path';
 import { workbench } from '../support/hooks';
 import { bodyData, step, visibleText, waitFor } from '../support/workbench';
-import { hoverUntil, tooltipAt, zoomIn } from '../support/heatmap';
+import { cellOf, hoverUntil, tooltipAt, zoomIn } from '../support/heatmap';
 import { numbersIn, writeFloat32Npy } from '../support/files';
 
 const J = 'journey 4 (dump grid, 4096² map)';
@@ -75,7 +75,6 @@ describe('journey 4: [L, H, n, n] grid → head heatmap; a 4096×4096 map zooms'
     console.log(`      zoom → ${zoom} ready in ${Date.now() - zoomed} ms`);
     assert.ok(Number(zoom) > 1, `zoom should grow: ${zoom}`);
     const value = (i: number, j: number) => ((i * 7 + j * 13) % 1000) / 1000;
-    const cellOf = (t: string) => /query\s+(\d+)\D+key\s+(\d+)/.exec(t)?.slice(1).map(Number);
     const pooled = await step(J, 'hover the zoomed overview', () =>
       hoverUntil(page, frame, 'a cell of the 4096² map', (t) => cellOf(t) !== undefined));
     // While pooled, the tooltip says so ("block 8×8 max: 0.34") and the max is of the aligned block in the file.

@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { workbench } from '../support/hooks';
 import { bodyData, step, visibleText, waitFor } from '../support/workbench';
-import { canvasBox, tooltipAt, zoomIn } from '../support/heatmap';
+import { canvasBox, cellOf, tooltipAt, zoomIn } from '../support/heatmap';
 import { hashValue, writeFloat32Npy } from '../support/files';
 import { StreamDetail } from '../../../src/core/stream/detail';
 import { formatNumber, formatWeight } from '../../../src/shared/format';
@@ -20,8 +20,6 @@ const D = 16;
 const q = (i: number, t: number) => hashValue(11, i * D + t);
 const kA = (i: number, t: number) => Math.fround(4 * q(i, t));
 const kB = (i: number, t: number) => hashValue(12, i * D + t);
-
-const cellOf = (t: string) => /query\s+(\d+)\D+key\s+(\d+)/.exec(t)?.slice(1).map(Number) as [number, number] | undefined;
 
 describe('journey 1x: Compare With… on two streamed long-context heads', () => {
   before(async () => workbench().reset());

@@ -7,7 +7,7 @@ import * as assert from 'assert';
 import * as path from 'path';
 import { workbench } from '../support/hooks';
 import { bodyData, step, visibleText, waitFor } from '../support/workbench';
-import { canvasBox, tooltipAt, zoomIn } from '../support/heatmap';
+import { canvasBox, cellOf, tooltipAt, zoomIn } from '../support/heatmap';
 import { hashValue, writeFloat32Npy } from '../support/files';
 import { StreamDetail } from '../../../src/core/stream/detail';
 import { formatNumber, formatWeight } from '../../../src/shared/format';
@@ -22,8 +22,6 @@ const D = 64;
 const q = (i: number, t: number) => hashValue(1, i * D + t);
 const k = (i: number, t: number) => Math.fround(4 * q(i, t));
 const v = (i: number, t: number) => hashValue(3, i * D + t);
-
-const cellOf = (t: string) => /query\s+(\d+)\D+key\s+(\d+)/.exec(t)?.slice(1).map(Number) as [number, number] | undefined;
 
 describe('journey 1x: a 32k-token head streamed from Q and K', () => {
   before(async () => workbench().reset());

@@ -6,6 +6,10 @@ import type { Workbench } from './workbench';
 
 export interface Point { x: number; y: number }
 
+/** The [query, key] a tooltip names ("query 12 · key 40 …"), or undefined when it names none. */
+export const cellOf = (tooltip: string): [number, number] | undefined =>
+  /query\s+(\d+)\D+key\s+(\d+)/.exec(tooltip)?.slice(1).map(Number) as [number, number] | undefined;
+
 export async function canvasBox(frame: Frame): Promise<{ x: number; y: number; width: number; height: number }> {
   const box = await frame.locator('#heatmap').boundingBox();
   if (!box || box.width < 2 || box.height < 2) throw new Error('the #heatmap canvas has no size on screen');
