@@ -90,6 +90,11 @@ int attn_supports(const char *variant);
 int attn_set_variant(const char *variant);
 int attn_threads(void);
 
+/* Where the first 2 MiB boundary falls in [p, p + bytes) (bytes from p), with transparent huge pages asked for
+ * over the whole 2 MiB pages from there on; 0 when none falls inside. For the caller's fresh arrays: a view
+ * starting there faults in one page per 2 MiB instead of one per 4 KiB. */
+size_t attn_huge_offset(void *p, size_t bytes);
+
 /* Narrow floats widened to float32 (safetensors dumps): bf16 bit patterns shifted into the top half
  * (table NULL, src 16-bit), or each 8/16-bit code looked up in `table` (float32 bit patterns). dst gets huge
  * pages first, so a 64 MiB result faults in 32 pages, not 16384. */

@@ -12,6 +12,7 @@
  *   sweep(params, outs) → number          the streamed sweep's rows in one pass (see sweep below)
  *   releaseCache()                         free this thread's packed K/V kept by sweep (params.cacheKey)
  *   diffAsync(paramsA, paramsB, outs) → Promise<number>   A − B of two heads' weights, pooled (see diff_async)
+ *   hugeOffset(buffer) → number            where a 2 MiB page starts in an ArrayBuffer, huge pages asked for from there
  *   machine(threads, mebibytes) → { peakGflops, lanes, writeGBps, copyGBps }   the physical limits (bench)
  */
 #include <node_api.h>
@@ -443,6 +444,23 @@ static napi_value widen(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* hugeOffset(buffer: ArrayBuffer) → the byte offset of its first 2 MiB boundary (see attn_huge_offset). */
+static napi_value huge_offset(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], out;
+  void *data;
+  size_t bytes;
+  bool is_ab = false;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_is_arraybuffer(env, argv[0], &is_ab) != napi_ok || !is_ab ||
+      napi_get_arraybuffer_info(env, argv[0], &data, &bytes) != napi_ok) {
+    throw_type(env, "hugeOffset: (ArrayBuffer)");
+    return NULL;
+  }
+  napi_create_double(env, (double)(data ? attn_huge_offset(data, bytes) : 0), &out);
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
 #ifdef __GLIBC__
   /* A fixed mmap threshold: glibc's moving one would, after the first free of a packed K/V (8 MiB at n_k = 32,768),
@@ -462,6 +480,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"scoreViews", NULL, score_views, NULL, NULL, NULL, napi_default, NULL},
     {"machine", NULL, machine, NULL, NULL, NULL, napi_default, NULL},
     {"widen", NULL, widen, NULL, NULL, NULL, napi_default, NULL},
+    {"hugeOffset", NULL, huge_offset, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -8,7 +8,8 @@ import type { AttentionInput } from '../../src/core/attention';
 import { findAsset, setComputeAssetsDir } from '../../src/core/compute/assets';
 import { computeFast, disposeComputePool } from '../../src/core/compute/fast';
 import {
-  kernelName, loadNative, NATIVE_SYNC_WORK, NATIVE_VARIANTS, nativeUnavailableReason, resetNative, setKernelLog, setKernelPreference,
+  HUGE_MIN_BYTES, kernelName, loadNative, nativeArrays, NATIVE_SYNC_WORK, NATIVE_VARIANTS, nativeUnavailableReason, resetNative, setKernelLog,
+  setKernelPreference,
 } from '../../src/core/compute/native';
 import type { NativeAddon } from '../../src/core/compute/native';
 import type { NdArray } from '../../src/core/ndarray';
@@ -200,6 +201,20 @@ describe('native kernel: every variant agrees with the reference and NumPy', fun
         }
       });
 
+      it('kept packed K/V buffers: jobs growing, shrinking and changing head counts in a row, each equal to the reference', async () => {
+        // The addon keeps the buffers K and V are packed into from job to job; a reused (larger, stale) one must
+        // never leak into the next job's results.
+        const jobs: [number, number, number, number][] = [[600, 600, 64, 1], [40, 70, 16, 1], [300, 300, 32, 4], [601, 600, 64, 1], [9, 5, 3, 2], [1100, 1100, 64, 1]];
+        for (const [nq, nk, d, heads] of jobs) {
+          const input: AttentionInput = { q: random(nq, d * heads, nq), k: random(nk, d * heads, nk + 1), v: random(nk, d * heads, nk + 2), heads, mask: nq % 2 ? 'causal' : undefined };
+          const ref = computeAttention(input);
+          const r = await computeFast(input, { kernel: 'native', scores: false });
+          assertClose(r.weights, ref.weights, 1e-5, 0, `${nq}×${nk} d=${d} heads=${heads} weights`);
+          assertClose(r.output, ref.output, 1e-5, 1e-5, `${nq}×${nk} d=${d} heads=${heads} output`);
+          assertClose(r.values, ref.values, 0, 0, `${nq}×${nk} d=${d} heads=${heads} values`);
+        }
+      });
+
       it('row statistics for streamed passes: max of the scaled scores and Σ exp(x − max) per row', () => {
         const nq = 21;
         const nk = 57;
@@ -225,6 +240,26 @@ describe('native kernel: every variant agrees with the reference and NumPy', fun
       });
     });
   }
+
+  it('nativeArrays: large outputs share one buffer, one after the other, 64 bytes apart at least; small ones are plain arrays', () => {
+    const a = addon();
+    const [w, o, none] = nativeArrays(a, [512 * 512, 512 * 64 + 3, 0], 'test arrays');
+    assert.strictEqual(w.length, 512 * 512);
+    assert.strictEqual(o.length, 512 * 64 + 3);
+    assert.strictEqual(none.length, 0);
+    assert.strictEqual(w.buffer, o.buffer, 'one buffer, so one huge page holds both');
+    assert.ok(w.byteOffset % 4 === 0 && (o.byteOffset - w.byteOffset) % 64 === 0, 'the second starts 64-byte aligned after the first');
+    assert.ok(o.byteOffset >= w.byteOffset + w.byteLength, 'the output starts after the weights');
+    assert.ok(o.byteOffset + o.byteLength <= w.buffer.byteLength);
+    assert.ok(w.every((x) => x === 0) && o.every((x) => x === 0), 'fresh arrays are zero');
+    w.fill(1);
+    assert.ok(o.every((x) => x === 0), 'writing one never touches the other');
+    // The padding is address space only: at most 2 MiB beyond the arrays' 2 MiB pages.
+    assert.ok(w.buffer.byteLength <= Math.ceil((w.byteLength + o.byteLength + 64) / (2 << 20)) * (2 << 20) + (2 << 20));
+    const [small] = nativeArrays(a, [HUGE_MIN_BYTES / 4 - 1024], 'test arrays');
+    assert.strictEqual(small.byteOffset, 0);
+    assert.strictEqual(small.buffer.byteLength, small.byteLength, 'below HUGE_MIN_BYTES: a plain array');
+  });
 
   it('weightsFile: finished rows go to the file at the offset with no weights array; a failed write is a WeightsWriteError', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'attn-native-'));

@@ -13,7 +13,8 @@ import type { AttentionInput, AttentionResult, FastOptions, MaskSpec, PreparedAt
 import { findAsset } from './assets';
 import { kvHeadOf, loadBestWasm, runChunk, totalChunks, WasmKernel, wasmFits, WRITE_ERROR } from './kernel';
 import type { KernelJob } from './kernel';
-import { nativeFor, nativeScoreViews, runNative } from './native';
+import { nativeArrays, nativeFor, nativeScoreViews, runNative } from './native';
+import type { NativeAddon } from './native';
 import { abortError, ComputePool } from './pool';
 import { disposeDumpPool } from '../view/dumpOnPool';
 
@@ -213,19 +214,24 @@ function maskedRows(p: PreparedAttention, h: number): number[] {
   return rows;
 }
 
-function buildJob(p: PreparedAttention, shared: boolean, withScores: boolean, keepWeights: boolean): KernelJob {
+/** The job's arrays; `native` = the addon that will write them (on huge pages), else the WASM/TS kernels. */
+function buildJob(p: PreparedAttention, shared: boolean, withScores: boolean, keepWeights: boolean, native: NativeAddon | undefined): KernelJob {
   const { heads, nq, nk, dk, dv } = p;
   const cosine = p.similarity === 'cosine';
   // Grouped-query attention: each KV head once (the first query head of its group holds it), not per query head.
   const kvHeads = p.kvHeads ?? heads;
   const group = (parts: (Float64Array | Float32Array)[]) => (kvHeads === heads ? parts : Array.from({ length: kvHeads }, (_, g) => parts[(g * heads) / kvHeads]));
+  const cells = heads * nq * nk;
+  const [weights, output] = native
+    ? nativeArrays(native, [keepWeights ? cells : 0, heads * nq * dv], 'attention weights and outputs')
+    : [keepWeights ? weightsArray(cells, shared) : undefined, floatArray(heads * nq * dv, shared)];
   return {
     kvHeads,
     scores: withScores ? floatArray(heads * nq * nk, shared) : undefined,
     scaled: withScores ? floatArray(heads * nq * nk, shared) : undefined,
     heads, nq, nk, dk, dv, similarity: p.similarity, scaleFactor: p.scaleFactor, mask: shareMask(p.mask, shared),
     q: stack(p.q, dk, cosine, shared), k: stack(group(p.k), dk, cosine, shared), v: stack(group(p.v), dv, false, shared),
-    weights: keepWeights ? weightsArray(heads * nq * nk, shared) : undefined, output: floatArray(heads * nq * dv, shared),
+    weights: keepWeights ? weights : undefined, output: output as Float32Array,
     // Small chunks for fine progress and balance at the end (the last chunk decides when the job ends); large
     // enough that a chunk is a ms or two of work (64 rows at n_k = 4096, d = 64).
     chunkRows: Math.max(16, Math.min(256, Math.floor((1 << 21) / Math.max(1, nk * (dk + dv))) * 16)),
@@ -263,7 +269,7 @@ export async function computeFast(input: AttentionInput, options: EngineOptions 
   // which loads the same build); the TypeScript kernel writes through one.
   // The native kernel writes from its own block buffers, for every similarity.
   const keepWeights = !file || file.keepWeights !== false || (!native && (!kernel || !wasmFits(p.similarity, withScores, p.scaleFactor)));
-  const job = buildJob(p, workers !== undefined, withScores, keepWeights);
+  const job = buildJob(p, workers !== undefined, withScores, keepWeights, native);
   if (file) {
     job.weightsFd = file.fd;
     job.weightsFileOffset = file.offset;
@@ -299,7 +305,8 @@ export async function computeFast(input: AttentionInput, options: EngineOptions 
   const makeView = (which: 'scores' | 'scaled'): Float32Array => {
     let a = views[which];
     if (a) return a;
-    a = allocFloat32(cells, which === 'scores' ? 'scores' : 'scaled scores');
+    const what = which === 'scores' ? 'scores' : 'scaled scores';
+    a = native ? nativeArrays(native, [cells], what)[0] : allocFloat32(cells, what);
     if (native) nativeScoreViews(native, job, which === 'scores' ? a : undefined, which === 'scaled' ? a : undefined);
     else for (let h = 0; h < heads; h++) {
       attendRows({ q: p.q[h], k: p.k[h], v: p.v[h], nq, nk, dk, dv }, h, p.similarity, p.scaleFactor, p.mask, 0, nq,
