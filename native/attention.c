@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -365,6 +366,7 @@ static unsigned pool_generation;
 static int pool_active; /* helpers working on pool_job */
 static int pool_wanted; /* helpers that may join this job */
 static int pool_size;   /* helpers started */
+static pthread_t pool_threads[64];
 
 static void *helper(void *arg) {
   const int index = (int)(intptr_t)arg;
@@ -385,8 +387,16 @@ static void *helper(void *arg) {
 }
 
 int attn_threads(void) {
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+  /* Read once: glibc's sysconf reads /sys/devices/system/cpu/online (three system calls, ~0.1 ms cold in a VM),
+   * and every job asks. */
+  static int cores;
+  int n = __atomic_load_n(&cores, __ATOMIC_RELAXED);
+  if (n == 0) {
+    const long c = sysconf(_SC_NPROCESSORS_ONLN);
+    n = c < 1 ? 1 : c > 64 ? 64 : (int)c;
+    __atomic_store_n(&cores, n, __ATOMIC_RELAXED);
+  }
+  return n;
 }
 
 /* Start helpers until there are `want` (pool_lock held). */
@@ -399,8 +409,29 @@ static void start_helpers(int want) {
     const int fail = pthread_create(&t, &attr, helper, (void *)(intptr_t)pool_size);
     pthread_attr_destroy(&attr);
     if (fail) break;
-    pool_size++;
+    pool_threads[pool_size++] = t;
   }
+}
+
+/*
+ * Keep the helpers off the caller's core (pool_lock held). A woken thread is first placed on its waker's core and
+ * moves to an idle one only when the scheduler balances load: measured here, a helper started 1.2 ms into a
+ * 1.8 ms job and took 4 of its 16 blocks. Allowed every core of the caller's but its own, it starts on another
+ * core at once (0.2 ms in this VM). Redone only when the caller is on another core than last time.
+ */
+static void steer_helpers(int helpers) {
+#ifdef __linux__
+  static int steered = -1;
+  const int cpu = sched_getcpu();
+  if (cpu < 0 || cpu == steered) return;
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) != 0 || !CPU_ISSET(cpu, &set) || CPU_COUNT(&set) < 2) return;
+  CPU_CLR(cpu, &set);
+  for (int i = 0; i < helpers; i++) pthread_setaffinity_np(pool_threads[i], sizeof set, &set);
+  steered = cpu;
+#else
+  (void)helpers;
+#endif
 }
 
 /* Run job on up to `threads` threads: this one plus threads − 1 helpers. */
@@ -415,6 +446,7 @@ static void run_parallel(Job *job, int threads) {
   start_helpers(threads - 1);
   const int helpers = threads - 1 < pool_size ? threads - 1 : pool_size;
   if (helpers > 0) {
+    steer_helpers(helpers);
     pool_job = job;
     pool_wanted = helpers;
     pool_generation++;
