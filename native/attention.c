@@ -769,6 +769,13 @@ void attn_release_cache(void) {
   memset(&pack_cache, 0, sizeof pack_cache);
 }
 
+size_t attn_non_finite(const float *a, size_t n) {
+  /* Branch-free, so the compiler vectorizes it: x − x is 0 for every finite x, NaN for NaN and ±∞. */
+  size_t bad = 0;
+  for (size_t i = 0; i < n; i++) bad += (a[i] - a[i]) != 0.0f;
+  return bad;
+}
+
 void attn_widen(const void *src, int src_bytes, const uint32_t *table, uint32_t *dst, size_t n) {
   huge_pages(dst, n * 4);
   if (src_bytes == 2) {

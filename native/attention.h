@@ -95,6 +95,9 @@ int attn_threads(void);
  * starting there faults in one page per 2 MiB instead of one per 4 KiB. */
 size_t attn_huge_offset(void *p, size_t bytes);
 
+/* How many of a[0, n) are NaN or ±∞ (the inputs' warning). */
+size_t attn_non_finite(const float *a, size_t n);
+
 /* Narrow floats widened to float32 (safetensors dumps): bf16 bit patterns shifted into the top half
  * (table NULL, src 16-bit), or each 8/16-bit code looked up in `table` (float32 bit patterns). dst gets huge
  * pages first, so a 64 MiB result faults in 32 pages, not 16384. */

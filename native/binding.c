@@ -12,6 +12,7 @@
  *   sweep(params, outs) → number          the streamed sweep's rows in one pass (see sweep below)
  *   releaseCache()                         free this thread's packed K/V kept by sweep (params.cacheKey)
  *   diffAsync(paramsA, paramsB, outs) → Promise<number>   A − B of two heads' weights, pooled (see diff_async)
+ *   nonFinite(array) → number              how many values of a Float32Array are NaN or ±∞
  *   hugeOffset(buffer) → number            where a 2 MiB page starts in an ArrayBuffer, huge pages asked for from there
  *   machine(threads, mebibytes) → { peakGflops, lanes, writeGBps, copyGBps }   the physical limits (bench)
  */
@@ -444,6 +445,22 @@ static napi_value widen(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* nonFinite(a: Float32Array) → how many of its values are NaN or ±∞. */
+static napi_value non_finite(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], out;
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_float32_array) {
+    throw_type(env, "nonFinite: (Float32Array)");
+    return NULL;
+  }
+  napi_create_double(env, (double)(length ? attn_non_finite((const float *)data, length) : 0), &out);
+  return out;
+}
+
 /* hugeOffset(buffer: ArrayBuffer) → the byte offset of its first 2 MiB boundary (see attn_huge_offset). */
 static napi_value huge_offset(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -481,6 +498,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"machine", NULL, machine, NULL, NULL, NULL, napi_default, NULL},
     {"widen", NULL, widen, NULL, NULL, NULL, napi_default, NULL},
     {"hugeOffset", NULL, huge_offset, NULL, NULL, NULL, napi_default, NULL},
+    {"nonFinite", NULL, non_finite, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

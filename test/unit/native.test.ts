@@ -241,6 +241,34 @@ describe('native kernel: every variant agrees with the reference and NumPy', fun
     });
   }
 
+  it('nonFinite counts NaN and ±∞ (not −0, subnormals or the largest float) at every length and alignment; the warnings name them', async () => {
+    const a = addon();
+    assert.ok(typeof a.nonFinite === 'function');
+    const big = new Float32Array(1037);
+    big[0] = NaN;
+    big[5] = -0;
+    big[17] = Infinity;
+    big[18] = 1e-45;
+    big[64] = 3.4028234663852886e38;
+    big[1000] = -Infinity;
+    big[1036] = NaN;
+    for (let start = 0; start < 20; start++) {
+      const part = big.subarray(start);
+      const want = Array.from(part).filter((x) => !Number.isFinite(x)).length;
+      assert.strictEqual(a.nonFinite?.(part), want, `from ${start}`);
+    }
+    assert.strictEqual(a.nonFinite?.(new Float32Array(0)), 0);
+    const q = random(300, 16, 80);
+    const k = random(300, 16, 81);
+    (q.data as Float32Array)[7] = Infinity;
+    (k.data as Float32Array)[9] = NaN;
+    (k.data as Float32Array)[10] = -Infinity;
+    const r = await computeFast({ q, k, v: random(300, 16, 82) }, { kernel: 'native', scores: false });
+    const ref = computeAttention({ q, k, v: random(300, 16, 82) });
+    assert.deepStrictEqual(r.warnings, ref.warnings);
+    assert.match(r.warnings.join('\n'), /Q holds 1 NaN or infinite value;.*\n.*K holds 2 NaN or infinite values/);
+  });
+
   it('nativeArrays: large outputs share one buffer, one after the other, 64 bytes apart at least; small ones are plain arrays', () => {
     const a = addon();
     const [w, o, none] = nativeArrays(a, [512 * 512, 512 * 64 + 3, 0], 'test arrays');

@@ -36,7 +36,14 @@ function columns<T extends Float64Array | Float32Array>(a: T, rows: number, cols
  * Validate, project and split into heads: the shared front half of both compute paths.
  * `float32` keeps unprojected inputs in float32 (no float64 copy): the fast path's kernels are float32 anyway.
  */
-export function prepareAttention(given: AttentionInput, opts: { float32?: boolean } = {}): PreparedAttention {
+export interface PrepareOptions {
+  /** Keep unprojected inputs in float32 (the fast path's kernels are float32). */
+  float32?: boolean;
+  /** How many NaN or infinite values a float32 array holds, when the caller has a faster count (the native addon). */
+  countNonFinite?: (a: Float32Array) => number;
+}
+
+export function prepareAttention(given: AttentionInput, opts: PrepareOptions = {}): PreparedAttention {
   const s = checkShapes(given);
   const picked = selectBatch(given);
   const input = picked.input;
@@ -46,7 +53,7 @@ export function prepareAttention(given: AttentionInput, opts: { float32?: boolea
   const warnings: string[] = [...picked.warnings];
   // Projections are computed in float64 whatever the kernels use.
   const conv = (a: NdArray, projected: boolean) => (opts.float32 && !projected ? toFloat32(a) : toFloat64(a));
-  if (s.perHead) return preparePerHead(input, s, conv(input.q, false), conv, { mask, similarity, scaleFactor, warnings });
+  if (s.perHead) return preparePerHead(input, s, conv(input.q, false), conv, { mask, similarity, scaleFactor, warnings }, opts.countNonFinite);
   let q: Float64Array | Float32Array = conv(input.q, !!input.wq);
   let k: Float64Array | Float32Array = input.k ? conv(input.k, !!input.wk) : input.wk ? conv(input.q, true) : q;
   let v: Float64Array | Float32Array = input.v ? conv(input.v, !!input.wv) : input.wv ? conv(input.q, true) : q;
@@ -63,7 +70,7 @@ export function prepareAttention(given: AttentionInput, opts: { float32?: boolea
     ks.push(columns(k, s.nk, s.dkModel, h * s.dk, s.dk));
     vs.push(columns(v, s.nk, s.dvModel, h * s.dv, s.dv));
   }
-  nonFiniteWarnings(input, warnings);
+  nonFiniteWarnings(input, warnings, opts.countNonFinite);
   return {
     heads: s.heads, nq: s.nq, nk: s.nk, dk: s.dk, dv: s.dv, queryIsVector: s.queryIsVector,
     valuesAreScalars: s.valuesAreScalars, similarity, scaleFactor, mask, q: qs, k: ks, v: vs,
@@ -77,7 +84,7 @@ export function prepareAttention(given: AttentionInput, opts: { float32?: boolea
  */
 function preparePerHead(
   input: AttentionInput, s: Shapes, q: Float64Array | Float32Array, conv: (a: NdArray, projected: boolean) => Float64Array | Float32Array,
-  rest: Pick<PreparedAttention, 'mask' | 'similarity' | 'scaleFactor' | 'warnings'>,
+  rest: Pick<PreparedAttention, 'mask' | 'similarity' | 'scaleFactor' | 'warnings'>, count?: (a: Float32Array) => number,
 ): PreparedAttention {
   const { heads, nq, nk, dk, dv } = s;
   const kvHeads = s.kvHeads ?? heads;
@@ -92,17 +99,17 @@ function preparePerHead(
     ks.push(k.subarray(g * nk * dk, (g + 1) * nk * dk));
     vs.push(v.subarray(g * nk * dv, (g + 1) * nk * dv));
   }
-  nonFiniteWarnings(input, rest.warnings);
+  nonFiniteWarnings(input, rest.warnings, count);
   return {
     heads, nq, nk, dk, dv, queryIsVector: false, valuesAreScalars: false, perHead: true, kvHeads, ...rest,
     q: qs, k: ks, v: vs, wo: input.wo ? { data: toFloat64(input.wo), cols: s.dOut } : undefined,
   };
 }
 
-function nonFiniteWarnings(input: AttentionInput, warnings: string[]): void {
+function nonFiniteWarnings(input: AttentionInput, warnings: string[], count?: (a: Float32Array) => number): void {
   for (const [name, a] of [['Q', input.q], ['K', input.k], ['V', input.v]] as const) {
     if (!a) continue;
-    const bad = countNonFinite(a).total;
+    const bad = count && a.data instanceof Float32Array ? count(a.data) : countNonFinite(a).total;
     if (bad > 0) warnings.push(`${name} holds ${bad} NaN or infinite value${bad === 1 ? '' : 's'}; affected rows are NaN`);
   }
 }

@@ -101,6 +101,8 @@ export interface NativeAddon {
   machine(threads: number, mebibytes: number): { peakGflops: number; lanes: number; writeGBps: number; copyGBps: number };
   /** bf16 bit patterns (no table) or 8/16-bit codes looked up in `table` (float32 bits) into `dst`, huge pages first. */
   widen(src: Uint16Array | Uint8Array, dst: Float32Array, table?: Uint32Array): void;
+  /** How many of the values are NaN or ±∞. */
+  nonFinite?(a: Float32Array): number;
   /** Where the buffer's first 2 MiB page starts (bytes), huge pages asked for from there on (attn_huge_offset). */
   hugeOffset?(buffer: ArrayBuffer): number;
 }
@@ -305,4 +307,9 @@ export function nativeArrays(addon: NativeAddon, counts: number[], what: string)
   const offset = addon.hugeOffset(buffer);
   const base = offset + bytes <= total ? offset : 0;
   return counts.map((c, i) => new Float32Array(buffer, base + at[i], c));
+}
+
+/** The addon's count of NaN and infinite values, for prepareAttention; undefined for an addon without it. */
+export function nativeNonFinite(addon: NativeAddon): ((a: Float32Array) => number) | undefined {
+  return typeof addon.nonFinite === 'function' ? (a) => (addon.nonFinite as (a: Float32Array) => number)(a) : undefined;
 }
