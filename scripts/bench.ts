@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: the attention engine against NumPy on this machine, one run, medians of several timings.
- *   node out/scripts/bench.js [--json FILE] [--quick] [--sizes 1024,4096] [--engine-only]
+ *   node out/scripts/bench.js [--json FILE] [--quick] [--sizes 1024,4096] [--engine-only] [--samples]
  * (`--engine-only` skips the file, memory and webview rows; `--sizes` picks the n of the compute rows, the
  * largest up to 4096 also being the n of the panel, whole-job and stall rows.)
  * Rows (d = 64, float32), each kernel (native C, WASM) beside NumPy (same maths incl. the safe softmax), run
@@ -49,6 +49,8 @@ const JOB_N = Math.max(...SIZES.filter((n) => n <= 4096), Math.min(...SIZES));
 /** The CLI-as-a-process rows (they write their own inputs). */
 const CLI_SIZES = quick ? [1024] : [1024, 4096];
 const engineOnly = args.includes('--engine-only');
+/** Print every run of the paired rows (ours, then NumPy's), not only their medians. */
+const showSamples = args.includes('--samples');
 
 function random(rows: number, cols: number, seed: number): NdArray {
   let s = seed >>> 0;
@@ -61,8 +63,9 @@ function random(rows: number, cols: number, seed: number): NdArray {
 }
 
 function runsFor(n: number): number {
-  // Alternating pairs, medians: more runs where the machine is shared and one run is ~100 ms.
-  return n <= 512 ? 15 : n <= 1024 ? 11 : n <= 2048 ? 9 : n <= 4096 ? 11 : 5;
+  // Alternating pairs, medians. Small jobs get many runs: they cost little, and in a VM a job that lands on fresh
+  // memory (pages the host backs on first touch) takes 3–10× its usual time, on either side.
+  return n <= 512 ? 31 : n <= 1024 ? 21 : n <= 2048 ? 15 : n <= 4096 ? 11 : 5;
 }
 
 /** The host's progress runner, minus the notification: the job with a signal and a progress callback. */
@@ -217,6 +220,7 @@ async function paired(runs: number, ours: () => Promise<unknown>, np: (() => Pro
     const x = await np?.();
     if (x !== undefined) b.push(x);
   }
+  if (showSamples) console.log(`  runs: ours ${a.map((x) => fmt(x)).join(' ')} | NumPy ${b.map((x) => fmt(x)).join(' ')}`);
   return { ours: median(a), numpy: b.length ? median(b) : null };
 }
 
