@@ -277,14 +277,19 @@ export function nativeWiden(src: Uint16Array | Uint8Array, table?: Uint32Array):
 }
 
 const HUGE_PAGE = 2 << 20;
-/** From this many bytes on, the kernel's outputs sit on huge pages (one fault per 2 MiB, not one per 4 KiB). */
-export const HUGE_MIN_BYTES = 256 << 10;
+/**
+ * From this many bytes on, the kernel's outputs sit on huge pages (one fault per 2 MiB, not one per 4 KiB). Below
+ * it they are plain arrays from the C heap (glibc maps 1 MiB and up anew, see binding.c, and keeps smaller
+ * blocks, often pages a freed array left): a huge page there would be 2 MiB for a few hundred KiB, and in this VM
+ * a huge page the host has not backed yet costs 3–5 ms, which made the n = 256 job 1.0 ms or 5.5 ms by luck.
+ */
+export const HUGE_MIN_BYTES = 1 << 20;
 
 /**
  * New float32 arrays for the native kernel to write (`counts` elements each), laid out one after the other in
  * one buffer on 2 MiB pages: fresh memory costs a page fault per 4 KiB on first write, ~14 µs each in this VM
  * (3.4 ms per MiB, more than the whole job at n = 512), against ~0.1 ms per 2 MiB page with huge pages when the
- * host backs the page already (a page it has not backed yet costs 3–5 ms either way). JavaScript cannot ask for
+ * host backs the page already (one it has not backed yet costs 3–5 ms, as 4 KiB pages would). JavaScript cannot ask for
  * them, so the buffer is over-allocated by 2 MiB of address space (never touched) and the arrays start at its
  * first 2 MiB boundary, where the addon asked for huge pages before anything was written. Below HUGE_MIN_BYTES
  * in all, or with an addon without `hugeOffset`, each array is a plain one.
