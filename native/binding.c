@@ -18,9 +18,6 @@
  */
 #include <node_api.h>
 #include <stdlib.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <string.h>
 
 #include "attention.h"
@@ -479,12 +476,6 @@ static napi_value huge_offset(napi_env env, napi_callback_info info) {
 }
 
 static napi_value init(napi_env env, napi_value exports) {
-#ifdef __GLIBC__
-  /* A fixed mmap threshold: glibc's moving one would, after the first free of a packed K/V (8 MiB at n_k = 32,768),
-   * serve the next ones from per-thread arenas that keep their pages, and the streamed sweep (one call per block on
-   * every worker) then held ~100 MiB more than it uses. Each load sets the same value (workers load it too). */
-  mallopt(M_MMAP_THRESHOLD, 1 << 20);
-#endif
   const napi_property_descriptor props[] = {
     {"info", NULL, info_fn, NULL, NULL, NULL, napi_default, NULL},
     {"setVariant", NULL, set_variant, NULL, NULL, NULL, napi_default, NULL},

@@ -279,9 +279,9 @@ export function nativeWiden(src: Uint16Array | Uint8Array, table?: Uint32Array):
 const HUGE_PAGE = 2 << 20;
 /**
  * From this many bytes on, the kernel's outputs sit on huge pages (one fault per 2 MiB, not one per 4 KiB). Below
- * it they are plain arrays from the C heap (glibc maps 1 MiB and up anew, see binding.c, and keeps smaller
- * blocks, often pages a freed array left): a huge page there would be 2 MiB for a few hundred KiB, and in this VM
- * a huge page the host has not backed yet costs 3–5 ms, which made the n = 256 job 1.0 ms or 5.5 ms by luck.
+ * it they are plain arrays from the C heap (often pages a freed array left): a huge page there would be 2 MiB for
+ * a few hundred KiB, and in this VM a huge page the host has not backed yet costs 3–5 ms, which made the n = 256
+ * job 1.0 ms or 5.5 ms by luck.
  */
 export const HUGE_MIN_BYTES = 1 << 20;
 
