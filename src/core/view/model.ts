@@ -301,6 +301,8 @@ class GridBuilder {
   private bad = 0;
   private added = 0;
   readonly filled: Uint8Array;
+  /** The filled flags as syncPooled last read them: a model shows those heads, and its count says as many. */
+  readonly synced: Uint8Array;
   /** NaN and +∞ count per grid cell, written by the workers (onPool only). */
   readonly badOf: Int32Array;
   private readonly rowSpans: Spans;
@@ -321,6 +323,7 @@ class GridBuilder {
     this.cells = (onPool ? new Float32Array(new SharedArrayBuffer(cellCount * 4)) : new Float32Array(cellCount)).fill(NaN);
     this.filled = onPool ? new Uint8Array(new SharedArrayBuffer(layers * heads)) : new Uint8Array(layers * heads);
     this.badOf = new Int32Array(onPool ? new SharedArrayBuffer(layers * heads * 4) : new ArrayBuffer(0));
+    this.synced = new Uint8Array(onPool ? layers * heads : 0);
     this.rowSpans = spans(n, this.side);
     this.colSpans = spans(k, this.side);
     this.scratch = poolScratch(this.side);
@@ -340,7 +343,8 @@ class GridBuilder {
     let added = 0;
     let bad = 0;
     for (let c = 0; c < this.filled.length; c++) {
-      if (Atomics.load(this.filled, c)) {
+      this.synced[c] = Atomics.load(this.filled, c);
+      if (this.synced[c]) {
         added++;
         bad += this.badOf[c];
       }
@@ -431,13 +435,16 @@ class GridBuilder {
     return { layers, heads, cellSize: this.side, cells: this.cells, extras: aggregateExtras(aggregates, kinds, this.side) };
   }
 
-  /** A copy of the cells; on the pool only the cells whose head is finished (another may be half written). */
+  /**
+   * A copy of the cells; on the pool only the cells of the heads finished when syncPooled last looked (another
+   * may be half written, and one finished since would not match the count the model states).
+   */
   private cellsSoFar(): Float32Array {
     if (this.badOf.length === 0) return this.cells.slice();
     const out = new Float32Array(this.cells.length).fill(NaN);
     const size = this.side * this.side;
-    for (let c = 0; c < this.filled.length; c++) {
-      if (Atomics.load(this.filled, c)) out.set(this.cells.subarray(c * size, (c + 1) * size), c * size);
+    for (let c = 0; c < this.synced.length; c++) {
+      if (this.synced[c]) out.set(this.cells.subarray(c * size, (c + 1) * size), c * size);
     }
     return out;
   }
@@ -557,7 +564,7 @@ export async function buildModelFromDump(
     const partial = () => {
       if (!progress || b.complete || (firstSent && gridDone)) return;
       b.syncPooled();
-      if (!firstSent ? overviewReady && Atomics.load(b.filled, selCell) === 1 : b.done < total && Date.now() - last >= every) {
+      if (!firstSent ? overviewReady && b.synced[selCell] === 1 : b.done < total && Date.now() - last >= every) {
         firstSent = true;
         last = Date.now();
         progress.onPartial(finish(pendingNote()));
