@@ -195,10 +195,10 @@ size_t attn_huge_offset(void *p, size_t bytes) {
 
 /*
  * Packed K/V buffers, kept for the next job like BLAS keeps its packing buffers: allocating them per job meant
- * fresh pages each time (32 faults, ~0.45 ms here, in a 0.5 ms job at n = 512; more at 1 MiB and up, which glibc
- * maps anew every time). A few free buffers wait here, at most PACK_KEEP bytes in all (K and V of one head at
- * n = 32,768); each starts with a header that records its capacity. Buffers of 1 MiB and up are 2 MiB aligned,
- * with huge pages.
+ * fresh pages each time (32 faults, ~0.45 ms here, in a 0.5 ms job at n = 512), and left the streamed sweep's
+ * 8 MiB copies to glibc's per-thread arenas. A few free buffers wait here, at most PACK_KEEP bytes in all (K and V
+ * of one head at n = 32,768); each starts with a header that records its capacity. Buffers of 1 MiB and up are
+ * 2 MiB aligned, with huge pages.
  */
 enum { PACK_SLOTS = 4, PACK_HEADER = 64 };
 #define PACK_KEEP ((size_t)16 << 20)
@@ -261,7 +261,6 @@ static void pack_free(float *p) {
   pthread_mutex_unlock(&pack_lock);
   for (int i = 0; i < drops; i++) free(drop[i]);
 }
-
 
 /* Per-thread scratch, grown to the largest job seen and kept (the helpers and callers are long-lived). */
 static _Thread_local Scratch tls;
@@ -367,6 +366,7 @@ static int pool_active; /* helpers working on pool_job */
 static int pool_wanted; /* helpers that may join this job */
 static int pool_size;   /* helpers started */
 static pthread_t pool_threads[64];
+static int pool_steered = -1; /* the caller's core the helpers were last kept off (steer_helpers) */
 
 static void *helper(void *arg) {
   const int index = (int)(intptr_t)arg;
@@ -410,6 +410,7 @@ static void start_helpers(int want) {
     pthread_attr_destroy(&attr);
     if (fail) break;
     pool_threads[pool_size++] = t;
+    pool_steered = -1; /* a new helper runs anywhere until the next job steers it */
   }
 }
 
@@ -421,14 +422,13 @@ static void start_helpers(int want) {
  */
 static void steer_helpers(int helpers) {
 #ifdef __linux__
-  static int steered = -1;
   const int cpu = sched_getcpu();
-  if (cpu < 0 || cpu == steered) return;
+  if (cpu < 0 || cpu == pool_steered) return;
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof set, &set) != 0 || !CPU_ISSET(cpu, &set) || CPU_COUNT(&set) < 2) return;
   CPU_CLR(cpu, &set);
   for (int i = 0; i < helpers; i++) pthread_setaffinity_np(pool_threads[i], sizeof set, &set);
-  steered = cpu;
+  pool_steered = cpu;
 #else
   (void)helpers;
 #endif

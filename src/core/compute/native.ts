@@ -289,10 +289,10 @@ export const HUGE_MIN_BYTES = 1 << 20;
  * New float32 arrays for the native kernel to write (`counts` elements each), laid out one after the other in
  * one buffer on 2 MiB pages: fresh memory costs a page fault per 4 KiB on first write, ~14 µs each in this VM
  * (3.4 ms per MiB, more than the whole job at n = 512), against ~0.1 ms per 2 MiB page with huge pages when the
- * host backs the page already (one it has not backed yet costs 3–5 ms, as 4 KiB pages would). JavaScript cannot ask for
- * them, so the buffer is over-allocated by 2 MiB of address space (never touched) and the arrays start at its
- * first 2 MiB boundary, where the addon asked for huge pages before anything was written. Below HUGE_MIN_BYTES
- * in all, or with an addon without `hugeOffset`, each array is a plain one.
+ * host backs the page already (one it has not backed yet costs 3–5 ms, as its 4 KiB pages would). JavaScript
+ * cannot ask for them, so the buffer is over-allocated by 2 MiB of address space (never touched) and the arrays
+ * start at its first 2 MiB boundary, where the addon asked for huge pages before anything was written. Below
+ * HUGE_MIN_BYTES in all, or with an addon without `hugeOffset`, each array is a plain one.
  */
 export function nativeArrays(addon: NativeAddon, counts: number[], what: string): Float32Array[] {
   const at: number[] = [];
