@@ -317,5 +317,5 @@ export function nativeArrays(addon: NativeAddon, counts: number[], what: string)
 
 /** The addon's count of NaN and infinite values, for prepareAttention; undefined for an addon without it. */
 export function nativeNonFinite(addon: NativeAddon): ((a: Float32Array) => number) | undefined {
-  return typeof addon.nonFinite === 'function' ? (a) => (addon.nonFinite as (a: Float32Array) => number)(a) : undefined;
+  return addon.nonFinite?.bind(addon);
 }
