@@ -4,7 +4,8 @@
  * (`--engine-only` skips the file, memory and webview rows; `--sizes` picks the n of the compute rows, the
  * largest up to 4096 also being the n of the panel, whole-job and stall rows.)
  * Rows (d = 64, float32), each kernel (native C, WASM) beside NumPy (same maths incl. the safe softmax), run
- * alternately with it: the first job of each n in 256…8192; the plain-TypeScript kernel at n ≤ 512; the
+ * alternately with it: the first job of each n in 256…8192 (against NumPy's steady state, and against NumPy's own
+ * first job on fresh memory), a job on the memory the last one handed back; the plain-TypeScript kernel at n ≤ 512; the
  * compute a heatmap panel runs (n = 4096); the whole job in process; the CLI as a whole process (load 3 .npy,
  * compute, save weights and output) against a python3 NumPy script at n = 1024 and 4096; the CLI's start-up;
  * the machine's peak multiply-add rate and memory bandwidth and the physical floor they set at n = 4096 and
@@ -17,10 +18,11 @@ import * as os from 'os';
 import * as path from 'path';
 import { monitorEventLoopDelay, performance } from 'perf_hooks';
 import { DEFAULT_SETTINGS } from '../src/core/settings';
+import type { AttentionResult } from '../src/core/attention';
 import { buildModelFromSpec } from '../src/core/view/model';
 import { compute } from '../src/loadPipeline';
 import type { LongRunner } from '../src/loadPipeline';
-import { computeFast, disposeComputePool, dropSpareMemory, wasmBuild } from '../src/core/compute/fast';
+import { computeFast, disposeComputePool, dropSpareMemory, releaseResult, wasmBuild } from '../src/core/compute/fast';
 import type { EngineOptions } from '../src/core/compute/fast';
 import { findAsset } from '../src/core/compute/assets';
 import { kernelName, loadNative, nativeUnavailableReason, setKernelPreference } from '../src/core/compute/native';
@@ -104,13 +106,21 @@ function pairedProcesses(runs: number, a: string[], b: string[] | undefined): { 
 
 /**
  * NumPy in one persistent python3 process, timed run by run and interleaved with ours, so that load from
- * other processes on this machine drifts into both columns alike. Protocol: "compute N" or "job N" on stdin,
- * the milliseconds of one run (timed inside Python, no interpreter start) on stdout.
+ * other processes on this machine drifts into both columns alike. Protocol: "compute N", "first N" or "job N" on
+ * stdin, the milliseconds of one run (timed inside Python, no interpreter start) on stdout, -1 for a run it cannot
+ * make. "compute" runs on the heap its last run freed (NumPy's steady state: CPython frees arrays at once and
+ * glibc keeps the pages); "first" hands that heap back to the system first (malloc_trim), so its arrays fault in
+ * fresh pages as ours do in a first job.
  */
 const NUMPY = String.raw`
-import sys, time, os
+import sys, time, os, ctypes
 import numpy as np
 d = sys.argv[1]
+try:
+    # glibc's malloc_trim: the freed heap handed back to the system, so the next arrays start on fresh pages.
+    trim = ctypes.CDLL(None).malloc_trim
+except Exception:
+    trim = None
 def attention(Q, K, V):
     # Same maths as ours: scaled dot product, safe softmax (row max subtracted), weights and output, float32.
     s = (Q @ K.T) * np.float32(1 / np.sqrt(Q.shape[1]))
@@ -130,13 +140,18 @@ def job(n):
 print('ready', np.__version__, flush=True)
 for line in sys.stdin:
     kind, n = line.split(); n = int(n)
-    if kind == 'compute':
+    if kind == 'first' and trim is None:
+        print(-1, flush=True); continue
+    if kind in ('compute', 'first'):
         Q, K, V = inputs(n)
+        if kind == 'first': trim(0)
         t = time.perf_counter(); attention(Q, K, V)
     else:
         t = time.perf_counter(); job(n)
     print((time.perf_counter() - t) * 1000, flush=True)
 `;
+
+type NumPyKind = 'compute' | 'first' | 'job';
 
 class NumPy {
   private proc?: ChildProcessWithoutNullStreams;
@@ -186,11 +201,12 @@ class NumPy {
     return new Promise((resolve) => (this.waiting = resolve));
   }
 
-  async time(kind: 'compute' | 'job', n: number): Promise<number | undefined> {
+  async time(kind: NumPyKind, n: number): Promise<number | undefined> {
     if (!this.proc) return undefined;
     this.proc.stdin.write(`${kind} ${n}\n`);
     const line = await this.next();
-    return line === undefined ? undefined : Number(line);
+    const ms = line === undefined ? NaN : Number(line);
+    return ms >= 0 ? ms : undefined;
   }
 
   close(): void {
@@ -203,12 +219,19 @@ class NumPy {
 const SETTLE_MS = 150;
 const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS));
 
-/** Medians of ours and NumPy's, run alternately (each warmed up once first). */
-async function paired(runs: number, ours: () => Promise<unknown>, np: (() => Promise<number | undefined>) | undefined): Promise<{ ours: number; numpy: number | null }> {
+type Timer = () => Promise<number | undefined>;
+
+/**
+ * Medians of ours and NumPy's, run alternately (each warmed up once first); `np2`, a second NumPy timing taken in
+ * the same rounds (its median in `numpy2`).
+ */
+async function paired(runs: number, ours: () => Promise<unknown>, np: Timer | undefined, np2?: Timer): Promise<{ ours: number; numpy: number | null; numpy2: number | null }> {
   await ours();
   await np?.();
+  await np2?.();
   const a: number[] = [];
   const b: number[] = [];
+  const c: number[] = [];
   for (let i = 0; i < runs; i++) {
     // Let the other side settle first: OpenBLAS's threads keep spinning for a while after a call and would
     // otherwise take our two cores, and our page cache writes would still be draining into NumPy's run.
@@ -216,12 +239,15 @@ async function paired(runs: number, ours: () => Promise<unknown>, np: (() => Pro
     const t = performance.now();
     await ours();
     a.push(performance.now() - t);
-    if (np) await settle();
-    const x = await np?.();
-    if (x !== undefined) b.push(x);
+    for (const [timer, into] of [[np, b], [np2, c]] as const) {
+      if (!timer) continue;
+      await settle();
+      const x = await timer();
+      if (x !== undefined) into.push(x);
+    }
   }
-  if (showSamples) console.log(`  runs: ours ${a.map((x) => fmt(x)).join(' ')} | NumPy ${b.map((x) => fmt(x)).join(' ')}`);
-  return { ours: median(a), numpy: b.length ? median(b) : null };
+  if (showSamples) console.log(`  runs: ours ${a.map((x) => fmt(x)).join(' ')} | NumPy ${b.map((x) => fmt(x)).join(' ')}${c.length ? ` | NumPy 2 ${c.map((x) => fmt(x)).join(' ')}` : ''}`);
+  return { ours: median(a), numpy: b.length ? median(b) : null, numpy2: c.length ? median(c) : null };
 }
 
 /** Largest gap of the main thread's event loop while `f` runs (both a 1 ms interval and perf_hooks). */
@@ -268,7 +294,7 @@ async function main(): Promise<void> {
     const numpy = new NumPy();
     const haveNumpy = await numpy.start(dir);
     console.log(haveNumpy ? `NumPy ${numpy.version} via python3, timed alternately with ours` : '(NumPy not available: python3 with numpy not found)');
-    const np = (kind: 'compute' | 'job', n: number) => (haveNumpy ? () => numpy.time(kind, n) : undefined);
+    const np = (kind: NumPyKind, n: number) => (haveNumpy ? () => numpy.time(kind, n) : undefined);
     const ratio = (a: number, b: number | null) => (b ? a / b : null);
 
     const native = loadNative();
@@ -278,13 +304,27 @@ async function main(): Promise<void> {
       for (const n of SIZES) {
         const input = inputs.get(n) as { q: NdArray; k: NdArray; v: NdArray };
         for (const kernel of kernels) {
-          // The first job of its size: every page of the weights faulted in as the kernel writes them.
+          // The first job of its size: every page of the weights faulted in as the kernel writes them. Against
+          // NumPy's steady state (the issue's row) and NumPy's own first job, both in the same rounds.
           const cold = await paired(runsFor(n), () => {
             dropSpareMemory();
             return computeFast(input, { scores: false, kernel });
-          }, np('compute', n));
+          }, np('compute', n), np('first', n));
           rows.push({ name: `compute, ${label(kernel)}, first job`, n, ms: cold.ours, numpyMs: cold.numpy, ratio: ratio(cold.ours, cold.numpy),
-            note: 'weights and output, fresh memory' });
+            note: 'weights and output on fresh memory; NumPy on the heap its last run freed' });
+          if (cold.numpy2 !== null) {
+            rows.push({ name: `compute, ${label(kernel)}, first job vs NumPy's first`, n, ms: cold.ours, numpyMs: cold.numpy2, ratio: ratio(cold.ours, cold.numpy2),
+              note: 'both on fresh memory: NumPy hands its freed heap back (malloc_trim) before each run' });
+          }
+          // A job whose memory the last one handed back (releaseResult), as NumPy's heap reuses its freed arrays.
+          let last: AttentionResult | undefined;
+          const warm = await paired(runsFor(n), async () => {
+            if (last) releaseResult(last);
+            last = await computeFast(input, { scores: false, kernel });
+          }, np('compute', n));
+          dropSpareMemory();
+          rows.push({ name: `compute, ${label(kernel)}, memory handed back`, n, ms: warm.ours, numpyMs: warm.numpy, ratio: ratio(warm.ours, warm.numpy),
+            note: 'releaseResult after each job, the next writes to its pages; NumPy as in the first row' });
         }
         if (n <= 512) {
           const opts: EngineOptions = { kernel: 'ts', pool: false, scores: false };

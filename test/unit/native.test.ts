@@ -6,7 +6,7 @@ import * as path from 'path';
 import { computeAttention } from '../../src/core/attention';
 import type { AttentionInput } from '../../src/core/attention';
 import { findAsset, setComputeAssetsDir } from '../../src/core/compute/assets';
-import { computeFast, disposeComputePool } from '../../src/core/compute/fast';
+import { computeFast, disposeComputePool, dropSpareMemory, releaseResult } from '../../src/core/compute/fast';
 import {
   HUGE_MIN_BYTES, kernelName, loadNative, nativeArrays, NATIVE_SYNC_WORK, NATIVE_VARIANTS, nativeUnavailableReason, resetNative, setKernelLog,
   setKernelPreference,
@@ -269,7 +269,7 @@ describe('native kernel: every variant agrees with the reference and NumPy', fun
     assert.match(r.warnings.join('\n'), /Q holds 1 NaN or infinite value;.*\n.*K holds 2 NaN or infinite values/);
   });
 
-  it('nativeArrays: large outputs share one buffer, one after the other, 64 bytes apart at least; small ones are plain arrays', () => {
+  it('nativeArrays: outputs share one buffer, one after the other, 64 bytes apart at least; large ones on 2 MiB pages', () => {
     const a = addon();
     const [w, o, none] = nativeArrays(a, [512 * 512, 512 * 64 + 3, 0], 'test arrays');
     assert.strictEqual(w.length, 512 * 512);
@@ -284,9 +284,40 @@ describe('native kernel: every variant agrees with the reference and NumPy', fun
     assert.ok(o.every((x) => x === 0), 'writing one never touches the other');
     // The padding is address space only: at most 2 MiB beyond the arrays' 2 MiB pages.
     assert.ok(w.buffer.byteLength <= Math.ceil((w.byteLength + o.byteLength + 64) / (2 << 20)) * (2 << 20) + (2 << 20));
-    const [small] = nativeArrays(a, [HUGE_MIN_BYTES / 4 - 1024], 'test arrays');
+    const [small, smallOut] = nativeArrays(a, [HUGE_MIN_BYTES / 4 - 1024, 100], 'test arrays');
     assert.strictEqual(small.byteOffset, 0);
-    assert.strictEqual(small.buffer.byteLength, small.byteLength, 'below HUGE_MIN_BYTES: a plain array');
+    assert.strictEqual(smallOut.buffer, small.buffer);
+    assert.strictEqual(small.buffer.byteLength, small.byteLength + 448, 'below HUGE_MIN_BYTES: no padding, 64-byte steps');
+    const offered = new ArrayBuffer(small.buffer.byteLength);
+    const [reused] = nativeArrays(a, [HUGE_MIN_BYTES / 4 - 1024, 100], 'test arrays', (bytes) => (bytes === offered.byteLength ? offered : undefined));
+    assert.strictEqual(reused.buffer, offered, 'a buffer offered by reuse is used');
+  });
+
+  it('a released native result\'s memory (weights and output, one buffer) is reused whole, and every value is rewritten', async () => {
+    dropSpareMemory();
+    // Below and above HUGE_MIN_BYTES (plain buffer; huge-page layout), one and several heads.
+    for (const [n, heads] of [[96, 1], [300, 2], [600, 1]]) {
+      const x = (seed: number) => random(n, 16, seed); // `heads` splits the 16 columns
+      const plain: AttentionInput = { q: x(1), k: x(2), v: x(3), heads };
+      const masked: AttentionInput = { ...plain, mask: maskWithEmptyRow(n, n, 4) };
+      const first = await computeFast(plain, { kernel: 'native', scores: false });
+      const buffer = first.weights.buffer;
+      assert.strictEqual(first.headOutputs.buffer, buffer, `n = ${n}: weights and outputs in one buffer`);
+      releaseResult(first);
+      new Float32Array(buffer, 0, buffer.byteLength >> 2).fill(7); // stale values a careless reuse would leak
+      const second = await computeFast(masked, { kernel: 'native', scores: false });
+      assert.strictEqual(second.weights.buffer, buffer, `n = ${n}: the released buffer is reused`);
+      const ref = computeAttention(masked);
+      assertClose(second.weights, ref.weights, 1e-5, 0, `n = ${n}: weights after reuse`);
+      assertClose(second.output, ref.output, 1e-5, 1e-5, `n = ${n}: output after reuse`);
+      releaseResult(second);
+      releaseResult(second); // twice is harmless: the buffer is handed out once
+      const third = await computeFast(plain, { kernel: 'native', scores: false });
+      const fourth = await computeFast(plain, { kernel: 'native', scores: false });
+      assert.notStrictEqual(third.weights.buffer, fourth.weights.buffer, `n = ${n}: one spare serves one job`);
+      assertClose(fourth.weights, computeAttention(plain).weights, 1e-5, 0, `n = ${n}: weights of a fresh buffer`);
+    }
+    dropSpareMemory();
   });
 
   it('weightsFile: finished rows go to the file at the offset with no weights array; a failed write is a WeightsWriteError', async () => {

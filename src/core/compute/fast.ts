@@ -83,13 +83,14 @@ function floatArray(n: number, shared: boolean): Float32Array {
 }
 
 /**
- * Spare weights buffers, reused by the next job of the same size: ones handed back by `releaseResult`, and
- * one "warm" buffer that idle workers fault in after a large job (see warmSpare). Fresh memory costs a page
- * fault per 4 KiB on first write, ~50 ms of CPU for a 4096² float32 map here (as much as the whole softmax);
- * NumPy avoids most of that with transparent huge pages, which Node cannot ask for. At most two are kept,
- * and none for longer than SPARE_TTL_MS after they were last offered.
+ * Spare result memory, reused by the next job that needs exactly as many bytes: ones handed back by
+ * `releaseResult` (the WASM kernels' shared weights; the native kernel's one buffer of weights and output), and
+ * one "warm" buffer that idle workers fault in after a large job on the pool (see warmSpare). Fresh memory costs
+ * a page fault per 4 KiB on first write, ~14 µs each in this VM (a 4096² float32 map's weights take longer to
+ * fault in than to compute). At most two are kept, and none for longer than SPARE_TTL_MS after they were last
+ * offered.
  */
-const spareWeights: SharedArrayBuffer[] = [];
+const spareWeights: ArrayBufferLike[] = [];
 const ownWeights = new WeakSet<ArrayBufferLike>();
 /**
  * Jobs on the pool whose weights take at least this many bytes get a warm spare (smaller ones fault in about as
@@ -102,12 +103,12 @@ let warmingBytes = 0;
 let warming: Promise<void> = Promise.resolve();
 
 /** The spare weights buffers held now, once any warming under way has finished (tests). */
-export async function spareBuffers(): Promise<readonly SharedArrayBuffer[]> {
+export async function spareBuffers(): Promise<readonly ArrayBufferLike[]> {
   await warming;
   return [...spareWeights];
 }
 
-function keepSpare(buffer: SharedArrayBuffer): void {
+function keepSpare(buffer: ArrayBufferLike): void {
   spareWeights.push(buffer);
   if (spareWeights.length > 2) spareWeights.shift();
   if (spareTimer) clearTimeout(spareTimer);
@@ -115,7 +116,7 @@ function keepSpare(buffer: SharedArrayBuffer): void {
   spareTimer.unref?.();
 }
 
-/** Forget the spare weights buffers (their memory goes back when collected); the next large job faults in fresh pages. */
+/** Forget the spare buffers (their memory goes back when collected); the next job faults in fresh pages. */
 export function dropSpareMemory(): void {
   spareWeights.length = 0;
   if (spareTimer) clearTimeout(spareTimer);
@@ -128,7 +129,7 @@ export function dropSpareMemory(): void {
  * behind the job on the pool; a job started meanwhile waits for it (~25 ms for 64 MiB on two workers).
  */
 function warmSpare(workers: ComputePool, bytes: number): void {
-  if (bytes < WARM_SPARE_MIN_BYTES || warmingBytes === bytes || spareWeights.some((b) => b.byteLength === bytes)) return;
+  if (bytes < WARM_SPARE_MIN_BYTES || warmingBytes === bytes || spareWeights.some((b) => isShared(b) && b.byteLength === bytes)) return;
   let buffer: SharedArrayBuffer;
   try {
     buffer = new SharedArrayBuffer(bytes);
@@ -146,21 +147,33 @@ function warmSpare(workers: ComputePool, bytes: number): void {
   });
 }
 
+function isShared(b: ArrayBufferLike): b is SharedArrayBuffer {
+  return typeof SharedArrayBuffer !== 'undefined' && b instanceof SharedArrayBuffer;
+}
+
+/** A spare buffer of exactly `bytes` (shared for the pool, plain for the native kernel), taken from the spares. */
+function takeSpare<T extends ArrayBufferLike>(bytes: number, is: (b: ArrayBufferLike) => b is T): T | undefined {
+  const i = spareWeights.findIndex((b) => is(b) && b.byteLength === bytes);
+  return i >= 0 ? spareWeights.splice(i, 1)[0] as T : undefined;
+}
+
+const isPlain = (b: ArrayBufferLike): b is ArrayBuffer => !isShared(b);
+
 function weightsArray(n: number, shared: boolean): Float32Array {
   if (!shared) return allocFloat32(n, 'attention weights');
-  const i = spareWeights.findIndex((b) => b.byteLength === n * 4);
-  const buffer = i >= 0 ? spareWeights.splice(i, 1)[0] : allocFloat32(n, 'attention weights', true).buffer as SharedArrayBuffer;
+  const buffer = takeSpare(n * 4, isShared) ?? allocFloat32(n, 'attention weights', true).buffer as SharedArrayBuffer;
   ownWeights.add(buffer);
   return new Float32Array(buffer);
 }
 
 /**
- * Hand a result's weights memory back for reuse by the next computation of the same size. Only call it when
- * nothing will read that result's `weights` again (the next job overwrites them). Keeps at most two buffers.
+ * Hand a result's memory back for reuse by the next computation that needs as many bytes. Only call it when
+ * nothing will read that result's `weights`, `headOutputs` or (one head) `output` again: the next job
+ * overwrites them. Keeps at most two buffers.
  */
 export function releaseResult(r: AttentionResult): void {
   const buffer = r.weights.buffer;
-  if (!(buffer instanceof SharedArrayBuffer) || !ownWeights.has(buffer)) return;
+  if (!ownWeights.has(buffer)) return;
   ownWeights.delete(buffer);
   keepSpare(buffer);
 }
@@ -223,8 +236,10 @@ function buildJob(p: PreparedAttention, shared: boolean, withScores: boolean, ke
   const group = (parts: (Float64Array | Float32Array)[]) => (kvHeads === heads ? parts : Array.from({ length: kvHeads }, (_, g) => parts[(g * heads) / kvHeads]));
   const cells = heads * nq * nk;
   const [weights, output] = native
-    ? nativeArrays(native, [keepWeights ? cells : 0, heads * nq * dv], 'attention weights and outputs')
+    ? nativeArrays(native, [keepWeights ? cells : 0, heads * nq * dv], 'attention weights and outputs', (bytes) => takeSpare(bytes, isPlain))
     : [keepWeights ? weightsArray(cells, shared) : undefined, floatArray(heads * nq * dv, shared)];
+  // The native kernel's weights and output lie in one buffer: releaseResult hands it back whole.
+  if (native && keepWeights && weights) ownWeights.add(weights.buffer);
   return {
     kvHeads,
     scores: withScores ? floatArray(heads * nq * nk, shared) : undefined,

@@ -279,7 +279,7 @@ export function nativeWiden(src: Uint16Array | Uint8Array, table?: Uint32Array):
 const HUGE_PAGE = 2 << 20;
 /**
  * From this many bytes on, the kernel's outputs sit on huge pages (one fault per 2 MiB, not one per 4 KiB). Below
- * it they are plain arrays from the C heap (often pages a freed array left): a huge page there would be 2 MiB for
+ * it they are plain memory from the C heap (often pages a freed array left): a huge page there would be 2 MiB for
  * a few hundred KiB, and in this VM a huge page the host has not backed yet costs 3–5 ms, which made the n = 256
  * job 1.0 ms or 5.5 ms by luck.
  */
@@ -287,32 +287,38 @@ export const HUGE_MIN_BYTES = 1 << 20;
 
 /**
  * New float32 arrays for the native kernel to write (`counts` elements each), laid out one after the other in
- * one buffer on 2 MiB pages: fresh memory costs a page fault per 4 KiB on first write, ~14 µs each in this VM
- * (3.4 ms per MiB, more than the whole job at n = 512), against ~0.1 ms per 2 MiB page with huge pages when the
- * host backs the page already (one it has not backed yet costs 3–5 ms, as its 4 KiB pages would). JavaScript
- * cannot ask for them, so the buffer is over-allocated by 2 MiB of address space (never touched) and the arrays
- * start at its first 2 MiB boundary, where the addon asked for huge pages before anything was written. Below
- * HUGE_MIN_BYTES in all, or with an addon without `hugeOffset`, each array is a plain one.
+ * one buffer, so that a result's memory can be handed back and reused whole (`reuse` offers a buffer of exactly
+ * the bytes asked for, else a new one is made). From HUGE_MIN_BYTES on they sit on 2 MiB pages: fresh memory
+ * costs a page fault per 4 KiB on first write, ~14 µs each in this VM (3.4 ms per MiB, more than the whole job
+ * at n = 512), against ~0.1 ms per 2 MiB page with huge pages when the host backs the page already (one it has
+ * not backed yet costs 3–5 ms, as its 4 KiB pages would). JavaScript cannot ask for them, so the buffer is
+ * over-allocated by 2 MiB of address space (never touched) and the arrays start at its first 2 MiB boundary,
+ * where the addon asked for huge pages before anything was written. An addon without `hugeOffset` gets the
+ * arrays from the buffer's start.
  */
-export function nativeArrays(addon: NativeAddon, counts: number[], what: string): Float32Array[] {
+export function nativeArrays(
+  addon: NativeAddon, counts: number[], what: string, reuse?: (bytes: number) => ArrayBuffer | undefined,
+): Float32Array[] {
   const at: number[] = [];
   let bytes = 0;
   for (const c of counts) {
     at.push(bytes);
     bytes += Math.ceil((c * 4) / 64) * 64;
   }
-  const plain = () => counts.map((c) => allocFloat32(c, what));
-  if (bytes < HUGE_MIN_BYTES || typeof addon.hugeOffset !== 'function') return plain();
-  const total = Math.ceil(bytes / HUGE_PAGE) * HUGE_PAGE + HUGE_PAGE;
-  let buffer: ArrayBuffer;
-  try {
-    buffer = new ArrayBuffer(total);
-  } catch {
-    return plain(); // no room for the padding: plain arrays, or their clear error
+  const huge = bytes >= HUGE_MIN_BYTES && typeof addon.hugeOffset === 'function';
+  const total = huge ? Math.ceil(bytes / HUGE_PAGE) * HUGE_PAGE + HUGE_PAGE : bytes;
+  let buffer = reuse?.(total);
+  if (!buffer) {
+    try {
+      buffer = new ArrayBuffer(total);
+    } catch {
+      return counts.map((c) => allocFloat32(c, what)); // no room in one piece: separate arrays, or their clear error
+    }
   }
-  const offset = addon.hugeOffset(buffer);
+  const offset = huge ? (addon.hugeOffset as (b: ArrayBuffer) => number)(buffer) : 0;
   const base = offset + bytes <= total ? offset : 0;
-  return counts.map((c, i) => new Float32Array(buffer, base + at[i], c));
+  const own = buffer;
+  return counts.map((c, i) => new Float32Array(own, base + at[i], c));
 }
 
 /** The addon's count of NaN and infinite values, for prepareAttention; undefined for an addon without it. */
