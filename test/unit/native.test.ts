@@ -8,8 +8,8 @@ import type { AttentionInput } from '../../src/core/attention';
 import { findAsset, setComputeAssetsDir } from '../../src/core/compute/assets';
 import { computeFast, disposeComputePool, dropSpareMemory, releaseResult } from '../../src/core/compute/fast';
 import {
-  HUGE_MIN_BYTES, kernelName, loadNative, nativeArrays, NATIVE_SYNC_WORK, NATIVE_VARIANTS, nativeUnavailableReason, resetNative, setKernelLog,
-  setKernelPreference,
+  kernelName, loadNative, nativeArrays, NATIVE_SYNC_WORK, NATIVE_VARIANTS, nativeUnavailableReason, resetNative, setKernelLog,
+  setKernelPreference, sharesSlab, SLAB_MIN_BYTES,
 } from '../../src/core/compute/native';
 import type { NativeAddon } from '../../src/core/compute/native';
 import type { NdArray } from '../../src/core/ndarray';
@@ -269,13 +269,14 @@ describe('native kernel: every variant agrees with the reference and NumPy', fun
     assert.match(r.warnings.join('\n'), /Q holds 1 NaN or infinite value;.*\n.*K holds 2 NaN or infinite values/);
   });
 
-  it('nativeArrays: outputs share one buffer, one after the other, 64 bytes apart at least; large ones on 2 MiB pages', () => {
+  it('nativeArrays: outputs one after the other, 64 bytes apart at least; small ones plain, mid-size ones from a shared slab, large ones on their own 2 MiB pages', () => {
     const a = addon();
-    const [w, o, none] = nativeArrays(a, [512 * 512, 512 * 64 + 3, 0], 'test arrays');
-    assert.strictEqual(w.length, 512 * 512);
+    const [w, o, none] = nativeArrays(a, [1024 * 512, 512 * 64 + 3, 0], 'test arrays');
+    assert.strictEqual(w.length, 1024 * 512);
     assert.strictEqual(o.length, 512 * 64 + 3);
     assert.strictEqual(none.length, 0);
-    assert.strictEqual(w.buffer, o.buffer, 'one buffer, so one huge page holds both');
+    assert.strictEqual(w.buffer, o.buffer, 'one buffer, so huge pages hold both');
+    assert.ok(!sharesSlab(w), 'from HUGE_MIN_BYTES on, a buffer of their own');
     assert.ok(w.byteOffset % 4 === 0 && (o.byteOffset - w.byteOffset) % 64 === 0, 'the second starts 64-byte aligned after the first');
     assert.ok(o.byteOffset >= w.byteOffset + w.byteLength, 'the output starts after the weights');
     assert.ok(o.byteOffset + o.byteLength <= w.buffer.byteLength);
@@ -284,19 +285,35 @@ describe('native kernel: every variant agrees with the reference and NumPy', fun
     assert.ok(o.every((x) => x === 0), 'writing one never touches the other');
     // The padding is address space only: at most 2 MiB beyond the arrays' 2 MiB pages.
     assert.ok(w.buffer.byteLength <= Math.ceil((w.byteLength + o.byteLength + 64) / (2 << 20)) * (2 << 20) + (2 << 20));
-    const [small, smallOut] = nativeArrays(a, [HUGE_MIN_BYTES / 4 - 1024, 100], 'test arrays');
+    const offered = new ArrayBuffer(w.buffer.byteLength);
+    const [reused] = nativeArrays(a, [1024 * 512, 512 * 64 + 3, 0], 'test arrays', (bytes) => (bytes === offered.byteLength ? offered : undefined));
+    assert.strictEqual(reused.buffer, offered, 'a buffer offered by reuse is used');
+
+    // Mid-size: cut one after the other from a slab, never overlapping, each zero until written.
+    const cuts: Float32Array[][] = [];
+    for (let i = 0; i < 14; i++) cuts.push(nativeArrays(a, [256 * 256, 256 * 64], 'test arrays'));
+    assert.ok(cuts.every(([x, y]) => sharesSlab(x) && x.buffer === y.buffer));
+    assert.strictEqual(cuts[1][0].buffer, cuts[0][0].buffer, 'the next result is cut from the same slab');
+    assert.ok(cuts[1][0].byteOffset >= cuts[0][1].byteOffset + cuts[0][1].byteLength, 'after the last one');
+    assert.notStrictEqual(cuts[13][0].buffer, cuts[0][0].buffer, 'a full slab is followed by a new one');
+    for (const [x, y] of cuts) {
+      assert.ok(x.every((v) => v === 0) && y.every((v) => v === 0), 'a cut is zero until written');
+      x.fill(2);
+      y.fill(3);
+    }
+    assert.ok(cuts.every(([x, y]) => x.every((v) => v === 2) && y.every((v) => v === 3)), 'no cut overlaps another');
+
+    const [small, smallOut] = nativeArrays(a, [SLAB_MIN_BYTES / 4 - 1024, 100], 'test arrays');
     assert.strictEqual(small.byteOffset, 0);
     assert.strictEqual(smallOut.buffer, small.buffer);
-    assert.strictEqual(small.buffer.byteLength, small.byteLength + 448, 'below HUGE_MIN_BYTES: no padding, 64-byte steps');
-    const offered = new ArrayBuffer(small.buffer.byteLength);
-    const [reused] = nativeArrays(a, [HUGE_MIN_BYTES / 4 - 1024, 100], 'test arrays', (bytes) => (bytes === offered.byteLength ? offered : undefined));
-    assert.strictEqual(reused.buffer, offered, 'a buffer offered by reuse is used');
+    assert.ok(!sharesSlab(small));
+    assert.strictEqual(small.buffer.byteLength, small.byteLength + 448, 'below SLAB_MIN_BYTES: one plain buffer, 64-byte steps');
   });
 
   it('a released native result\'s memory (weights and output, one buffer) is reused whole, and every value is rewritten', async () => {
     dropSpareMemory();
-    // Below and above HUGE_MIN_BYTES (plain buffer; huge-page layout), one and several heads.
-    for (const [n, heads] of [[96, 1], [300, 2], [600, 1]]) {
+    // A plain buffer (below SLAB_MIN_BYTES) and buffers of their own on huge pages, one and several heads.
+    for (const [n, heads] of [[96, 1], [800, 1], [720, 2]]) {
       const x = (seed: number) => random(n, 16, seed); // `heads` splits the 16 columns
       const plain: AttentionInput = { q: x(1), k: x(2), v: x(3), heads };
       const masked: AttentionInput = { ...plain, mask: maskWithEmptyRow(n, n, 4) };
@@ -317,6 +334,15 @@ describe('native kernel: every variant agrees with the reference and NumPy', fun
       assert.notStrictEqual(third.weights.buffer, fourth.weights.buffer, `n = ${n}: one spare serves one job`);
       assertClose(fourth.weights, computeAttention(plain).weights, 1e-5, 0, `n = ${n}: weights of a fresh buffer`);
     }
+    // A result cut from a slab is never handed out again: releasing it leaves its values alone.
+    const mid: AttentionInput = { q: random(300, 16, 5), k: random(300, 16, 6), v: random(300, 16, 7), heads: 2 };
+    const kept = await computeFast(mid, { kernel: 'native', scores: false });
+    assert.ok(sharesSlab(kept.weights));
+    releaseResult(kept);
+    for (let i = 0; i < 3; i++) await computeFast({ ...mid, mask: 'causal' }, { kernel: 'native', scores: false });
+    const ref = computeAttention(mid);
+    assertClose(kept.weights, ref.weights, 1e-5, 0, 'a released slab result\'s weights after later jobs');
+    assertClose(kept.output, ref.output, 1e-5, 1e-5, 'a released slab result\'s output after later jobs');
     dropSpareMemory();
   });
 

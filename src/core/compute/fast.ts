@@ -13,7 +13,7 @@ import type { AttentionInput, AttentionResult, FastOptions, MaskSpec, PreparedAt
 import { findAsset } from './assets';
 import { kvHeadOf, loadBestWasm, runChunk, totalChunks, WasmKernel, wasmFits, WRITE_ERROR } from './kernel';
 import type { KernelJob } from './kernel';
-import { nativeArrays, nativeFor, nativeNonFinite, nativeScoreViews, runNative } from './native';
+import { nativeArrays, nativeFor, nativeNonFinite, nativeScoreViews, runNative, sharesSlab } from './native';
 import type { NativeAddon } from './native';
 import { abortError, ComputePool } from './pool';
 import { disposeDumpPool } from '../view/dumpOnPool';
@@ -238,8 +238,9 @@ function buildJob(p: PreparedAttention, shared: boolean, withScores: boolean, ke
   const [weights, output] = native
     ? nativeArrays(native, [keepWeights ? cells : 0, heads * nq * dv], 'attention weights and outputs', (bytes) => takeSpare(bytes, isPlain))
     : [keepWeights ? weightsArray(cells, shared) : undefined, floatArray(heads * nq * dv, shared)];
-  // The native kernel's weights and output lie in one buffer: releaseResult hands it back whole.
-  if (native && keepWeights && weights) ownWeights.add(weights.buffer);
+  // The native kernel's weights and output lie in one buffer: releaseResult hands it back whole (unless it is a
+  // slab that other results share).
+  if (native && keepWeights && weights && !sharesSlab(weights)) ownWeights.add(weights.buffer);
   return {
     kvHeads,
     scores: withScores ? floatArray(heads * nq * nk, shared) : undefined,

@@ -278,23 +278,57 @@ export function nativeWiden(src: Uint16Array | Uint8Array, table?: Uint32Array):
 
 const HUGE_PAGE = 2 << 20;
 /**
- * From this many bytes on, the kernel's outputs sit on huge pages (one fault per 2 MiB, not one per 4 KiB). Below
- * it they are plain memory from the C heap (often pages a freed array left): a huge page there would be 2 MiB for
- * a few hundred KiB, and in this VM a huge page the host has not backed yet costs 3–5 ms, which made the n = 256
- * job 1.0 ms or 5.5 ms by luck.
+ * From this many bytes on, a job's outputs get a buffer of their own on huge pages (one fault per 2 MiB, not one
+ * per 4 KiB). From SLAB_MIN_BYTES up to it they share a slab (below).
  */
-export const HUGE_MIN_BYTES = 1 << 20;
+export const HUGE_MIN_BYTES = HUGE_PAGE;
+/** Below this many bytes a job's outputs are one plain buffer: a few 4 KiB faults, and no slab held for them. */
+export const SLAB_MIN_BYTES = 64 << 10;
+/**
+ * Outputs from SLAB_MIN_BYTES to HUGE_MIN_BYTES are cut one after the other from a 4 MiB slab on two huge pages:
+ * a 2 MiB page of its own for each of them made the n = 256 job 1.0 or 5.5 ms by luck (a huge page the host has
+ * not backed yet costs 3–5 ms here), and 4 KiB pages cost ~1 ms (80 faults for its 320 KiB). With the slab, one
+ * job in twelve at n = 256 (one in three at n = 512) faults in the slab's next huge page and the others write to
+ * pages already there. A slab's memory goes back when no array cut from it is left (at most 4 MiB for one small
+ * live result); its arrays are never handed back for reuse (`sharesSlab`).
+ */
+const SLAB_BYTES = 4 << 20;
+let slab: { buffer: ArrayBuffer; next: number; end: number } | undefined;
+const slabs = new WeakSet<ArrayBufferLike>();
+
+/** Is this array cut from a slab shared with other results (so its memory cannot be handed back whole)? */
+export function sharesSlab(a: Float32Array): boolean {
+  return slabs.has(a.buffer);
+}
+
+/** `bytes` (a multiple of 64) from the current slab or a new one; undefined when no slab can be made. */
+function fromSlab(hugeOffset: (b: ArrayBuffer) => number, bytes: number): { buffer: ArrayBuffer; at: number } | undefined {
+  if (!slab || slab.next + bytes > slab.end) {
+    let buffer: ArrayBuffer;
+    try {
+      buffer = new ArrayBuffer(SLAB_BYTES + HUGE_PAGE);
+    } catch {
+      return undefined;
+    }
+    const offset = hugeOffset(buffer); // < 2 MiB: the slab fits after it
+    slab = { buffer, next: offset, end: offset + SLAB_BYTES };
+    slabs.add(buffer);
+  }
+  const at = slab.next;
+  slab.next += bytes;
+  return { buffer: slab.buffer, at };
+}
 
 /**
- * New float32 arrays for the native kernel to write (`counts` elements each), laid out one after the other in
- * one buffer, so that a result's memory can be handed back and reused whole (`reuse` offers a buffer of exactly
- * the bytes asked for, else a new one is made). From HUGE_MIN_BYTES on they sit on 2 MiB pages: fresh memory
- * costs a page fault per 4 KiB on first write, ~14 µs each in this VM (3.4 ms per MiB, more than the whole job
- * at n = 512), against ~0.1 ms per 2 MiB page with huge pages when the host backs the page already (one it has
- * not backed yet costs 3–5 ms, as its 4 KiB pages would). JavaScript cannot ask for them, so the buffer is
- * over-allocated by 2 MiB of address space (never touched) and the arrays start at its first 2 MiB boundary,
- * where the addon asked for huge pages before anything was written. An addon without `hugeOffset` gets the
- * arrays from the buffer's start.
+ * New float32 arrays for the native kernel to write (`counts` elements each), laid out one after the other, 64
+ * bytes aligned. Fresh memory costs a page fault per 4 KiB on first write, ~14 µs each in this VM (3.4 ms per
+ * MiB, more than the whole job at n = 512), against ~0.1 ms per 2 MiB page with huge pages when the host backs
+ * the page already (one it has not backed yet costs 3–5 ms, as its 4 KiB pages would). JavaScript cannot ask for
+ * them, so a buffer meant for huge pages is over-allocated by 2 MiB of address space (never touched) and used from
+ * its first 2 MiB boundary, where the addon asked for huge pages before anything was written. By size in all:
+ * below SLAB_MIN_BYTES one plain buffer; up to HUGE_MIN_BYTES a cut of the current slab; from there a buffer of
+ * their own on huge pages, which `reuse` may supply (a buffer of exactly the bytes asked for, handed back by an
+ * earlier result). An addon without `hugeOffset` gets one plain buffer.
  */
 export function nativeArrays(
   addon: NativeAddon, counts: number[], what: string, reuse?: (bytes: number) => ArrayBuffer | undefined,
@@ -305,7 +339,10 @@ export function nativeArrays(
     at.push(bytes);
     bytes += Math.ceil((c * 4) / 64) * 64;
   }
-  const huge = bytes >= HUGE_MIN_BYTES && typeof addon.hugeOffset === 'function';
+  const hugeOffset = addon.hugeOffset?.bind(addon);
+  const cut = hugeOffset && bytes >= SLAB_MIN_BYTES && bytes < HUGE_MIN_BYTES ? fromSlab(hugeOffset, bytes) : undefined;
+  if (cut) return counts.map((c, i) => new Float32Array(cut.buffer, cut.at + at[i], c));
+  const huge = hugeOffset !== undefined && bytes >= HUGE_MIN_BYTES;
   const total = huge ? Math.ceil(bytes / HUGE_PAGE) * HUGE_PAGE + HUGE_PAGE : bytes;
   let buffer = reuse?.(total);
   if (!buffer) {
@@ -315,7 +352,7 @@ export function nativeArrays(
       return counts.map((c) => allocFloat32(c, what)); // no room in one piece: separate arrays, or their clear error
     }
   }
-  const offset = huge ? (addon.hugeOffset as (b: ArrayBuffer) => number)(buffer) : 0;
+  const offset = huge ? hugeOffset(buffer) : 0;
   const base = offset + bytes <= total ? offset : 0;
   const own = buffer;
   return counts.map((c, i) => new Float32Array(own, base + at[i], c));
