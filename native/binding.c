@@ -17,6 +17,7 @@
  *   machine(threads, mebibytes) → { peakGflops, lanes, writeGBps, copyGBps }   the physical limits (bench)
  */
 #include <node_api.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,43 +31,47 @@
 
 static void throw_type(napi_env env, const char *what) { napi_throw_type_error(env, NULL, what); }
 
+/* A TypeError naming the field ("attention kernel: nq is not a 32-bit integer"); returns 0 for the caller to return. */
+static int field_error(napi_env env, const char *name, const char *problem) {
+  char msg[160];
+  snprintf(msg, sizeof msg, "attention kernel: %s %s", name, problem);
+  throw_type(env, msg);
+  return 0;
+}
+
+/* obj[name] into *v: 1 when it holds a value, 0 when it is undefined or null, -1 when reading it failed. */
+static int get_field(napi_env env, napi_value obj, const char *name, napi_value *v) {
+  napi_valuetype t;
+  if (napi_get_named_property(env, obj, name, v) != napi_ok || napi_typeof(env, *v, &t) != napi_ok) return -1;
+  return t != napi_undefined && t != napi_null;
+}
+
 static int get_int(napi_env env, napi_value obj, const char *name, int *out, int dflt) {
   napi_value v;
-  napi_valuetype t;
-  CHECK(napi_get_named_property(env, obj, name, &v));
-  CHECK(napi_typeof(env, v, &t));
-  if (t == napi_undefined || t == napi_null) {
-    *out = dflt;
-    return 1;
-  }
-  int32_t x;
-  if (napi_get_value_int32(env, v, &x) != napi_ok) return 0;
+  const int has = get_field(env, obj, name, &v);
+  int32_t x = dflt;
+  if (has < 0 || (has && napi_get_value_int32(env, v, &x) != napi_ok)) return 0;
   *out = x;
   return 1;
 }
 
 static int get_double(napi_env env, napi_value obj, const char *name, double *out, double dflt) {
   napi_value v;
-  napi_valuetype t;
-  CHECK(napi_get_named_property(env, obj, name, &v));
-  CHECK(napi_typeof(env, v, &t));
-  if (t == napi_undefined || t == napi_null) {
-    *out = dflt;
-    return 1;
-  }
-  return napi_get_value_double(env, v, out) == napi_ok;
+  const int has = get_field(env, obj, name, &v);
+  double x = dflt;
+  if (has < 0 || (has && napi_get_value_double(env, v, &x) != napi_ok)) return 0;
+  *out = x;
+  return 1;
 }
 
 /* A typed array of the given type with at least `min` elements, or NULL when absent and optional. */
 static int get_array(napi_env env, napi_value obj, const char *name, napi_typedarray_type want, size_t min,
                      int optional, void **out) {
   napi_value v;
-  napi_valuetype t;
   bool is;
   *out = NULL;
-  CHECK(napi_get_named_property(env, obj, name, &v));
-  CHECK(napi_typeof(env, v, &t));
-  if (t == napi_undefined || t == napi_null) return optional;
+  const int has = get_field(env, obj, name, &v);
+  if (has <= 0) return has < 0 ? 0 : optional;
   CHECK(napi_is_typedarray(env, v, &is));
   if (!is) return 0;
   napi_typedarray_type type;
@@ -83,17 +88,17 @@ static int read_params(napi_env env, napi_value obj, AttnParams *p, int need_out
   memset(p, 0, sizeof *p);
   double scale, fd_offset;
   int fd;
-  if (!get_int(env, obj, "heads", &p->heads, 1) || !get_int(env, obj, "nq", &p->nq, -1) ||
-      !get_int(env, obj, "nk", &p->nk, -1) || !get_int(env, obj, "dk", &p->dk, -1) ||
-      !get_int(env, obj, "dv", &p->dv, -1) || !get_int(env, obj, "op", &p->op, OP_DOT) ||
-      !get_double(env, obj, "scale", &scale, 1) || !get_int(env, obj, "maskKind", &p->mask_kind, MASK_NONE) ||
-      !get_int(env, obj, "maskOffset", &p->mask_offset, 0) || !get_int(env, obj, "maskPerHead", &p->mask_per_head, 0) ||
-      !get_int(env, obj, "fd", &fd, -1) || !get_double(env, obj, "fdOffset", &fd_offset, 0) ||
-      !get_int(env, obj, "threads", &p->threads, 0) || !get_int(env, obj, "kvHeads", &p->kv_heads, 0) ||
-      !get_int(env, obj, "cacheKey", &p->cache_key, 0)) {
-    throw_type(env, "attention kernel: a size or option is not a number");
-    return 0;
-  }
+  const struct { const char *name; int *out; int dflt; } ints[] = {
+    {"heads", &p->heads, 1}, {"nq", &p->nq, -1}, {"nk", &p->nk, -1}, {"dk", &p->dk, -1}, {"dv", &p->dv, -1},
+    {"op", &p->op, OP_DOT}, {"maskKind", &p->mask_kind, MASK_NONE}, {"maskOffset", &p->mask_offset, 0},
+    {"maskPerHead", &p->mask_per_head, 0}, {"fd", &fd, -1}, {"threads", &p->threads, 0}, {"kvHeads", &p->kv_heads, 0},
+    {"cacheKey", &p->cache_key, 0},
+  };
+  const struct { const char *name; double *out; double dflt; } doubles[] = {{"scale", &scale, 1}, {"fdOffset", &fd_offset, 0}};
+  for (size_t i = 0; i < sizeof ints / sizeof *ints; i++)
+    if (!get_int(env, obj, ints[i].name, ints[i].out, ints[i].dflt)) return field_error(env, ints[i].name, "is not a 32-bit integer");
+  for (size_t i = 0; i < sizeof doubles / sizeof *doubles; i++)
+    if (!get_double(env, obj, doubles[i].name, doubles[i].out, doubles[i].dflt)) return field_error(env, doubles[i].name, "is not a number");
   if (p->kv_heads == 0) p->kv_heads = p->heads;
   if (p->kv_heads < 1 || p->kv_heads > p->heads || p->heads % p->kv_heads != 0) {
     throw_type(env, "attention kernel: kvHeads must divide heads");
@@ -109,19 +114,20 @@ static int read_params(napi_env env, napi_value obj, AttnParams *p, int need_out
   p->fd_offset = (int64_t)fd_offset;
   const size_t h = (size_t)p->heads, cells = h * p->nq * p->nk;
   void *q, *k, *v, *w, *o, *raw, *scl, *mask, *control;
-  if (!get_array(env, obj, "q", napi_float32_array, h * p->nq * p->dk, 0, &q) ||
-      !get_array(env, obj, "k", napi_float32_array, (size_t)p->kv_heads * p->nk * p->dk, 0, &k) ||
-      !get_array(env, obj, "v", napi_float32_array, (size_t)p->kv_heads * p->nk * p->dv, 0, &v) ||
-      !get_array(env, obj, "weights", napi_float32_array, cells, 1, &w) ||
-      !get_array(env, obj, "output", napi_float32_array, h * p->nq * p->dv, !need_output, &o) ||
-      !get_array(env, obj, "scores", napi_float32_array, cells, 1, &raw) ||
-      !get_array(env, obj, "scaled", napi_float32_array, cells, 1, &scl) ||
-      !get_array(env, obj, "mask", napi_uint8_array, (p->mask_per_head ? h : 1) * p->nq * p->nk,
-                 p->mask_kind != MASK_MATRIX, &mask) ||
-      !get_array(env, obj, "control", napi_int32_array, 2, 1, &control)) {
-    throw_type(env, "attention kernel: an array is missing, of the wrong type, or shorter than its shape");
-    return 0;
-  }
+  const struct { const char *name; napi_typedarray_type type; size_t min; int optional; void **out; } arrays[] = {
+    {"q", napi_float32_array, h * p->nq * p->dk, 0, &q},
+    {"k", napi_float32_array, (size_t)p->kv_heads * p->nk * p->dk, 0, &k},
+    {"v", napi_float32_array, (size_t)p->kv_heads * p->nk * p->dv, 0, &v},
+    {"weights", napi_float32_array, cells, 1, &w},
+    {"output", napi_float32_array, h * p->nq * p->dv, !need_output, &o},
+    {"scores", napi_float32_array, cells, 1, &raw},
+    {"scaled", napi_float32_array, cells, 1, &scl},
+    {"mask", napi_uint8_array, (p->mask_per_head ? h : 1) * p->nq * p->nk, p->mask_kind != MASK_MATRIX, &mask},
+    {"control", napi_int32_array, 2, 1, &control},
+  };
+  for (size_t i = 0; i < sizeof arrays / sizeof *arrays; i++)
+    if (!get_array(env, obj, arrays[i].name, arrays[i].type, arrays[i].min, arrays[i].optional, arrays[i].out))
+      return field_error(env, arrays[i].name, "is missing, of the wrong typed-array type, or shorter than its shape");
   if ((raw == NULL) != (scl == NULL) && need_output) {
     throw_type(env, "attention kernel: scores and scaled come together");
     return 0;

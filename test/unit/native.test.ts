@@ -384,16 +384,21 @@ describe('native kernel: every variant agrees with the reference and NumPy', fun
     }
   });
 
-  it('rejects arrays shorter than their shapes instead of reading past them', () => {
+  it('rejects arrays shorter than their shapes (never reading past them) and fields of the wrong type, naming the field', () => {
     const base = {
       heads: 1, nq: 4, nk: 4, dk: 2, dv: 2, op: 0 as const, scale: 1, maskKind: 0 as const, maskOffset: 0, maskPerHead: 0 as const,
       q: new Float32Array(8), k: new Float32Array(8), v: new Float32Array(8), output: new Float32Array(8), fd: -1, fdOffset: 0,
     };
     assert.strictEqual(addon().run(base), 0);
-    assert.throws(() => addon().run({ ...base, k: new Float32Array(7) }), TypeError);
+    assert.throws(() => addon().run({ ...base, k: new Float32Array(7) }), (e: Error) => e instanceof TypeError && /\bk is missing/.test(e.message));
     assert.throws(() => addon().run({ ...base, weights: new Float32Array(15) }), TypeError);
     assert.throws(() => addon().run({ ...base, maskKind: 2 }), TypeError);
     assert.throws(() => addon().run({ ...base, nq: 0 }), TypeError);
+    // Fields of the wrong type are refused by name; absent optional ones take their defaults.
+    assert.throws(() => addon().run({ ...base, scale: 'x' as unknown as number }), /scale/);
+    assert.throws(() => addon().run({ ...base, nq: 'four' as unknown as number }), /nq/);
+    assert.throws(() => addon().run({ ...base, q: [0, 0, 0, 0, 0, 0, 0, 0] as unknown as Float32Array }), /\bq\b/);
+    assert.strictEqual(addon().run({ ...base, kvHeads: undefined, threads: undefined }), 0);
   });
 });
 
