@@ -238,8 +238,8 @@ function buildJob(p: PreparedAttention, shared: boolean, withScores: boolean, ke
   const [weights, output] = native
     ? nativeArrays(native, [keepWeights ? cells : 0, heads * nq * dv], 'attention weights and outputs', (bytes) => takeSpare(bytes, isPlain))
     : [keepWeights ? weightsArray(cells, shared) : undefined, floatArray(heads * nq * dv, shared)];
-  // The native kernel's weights and output lie in one buffer: releaseResult hands it back whole (unless it is a
-  // slab that other results share).
+  // The native kernel's weights lie in a buffer of their own (the output with them, or cut from a slab):
+  // releaseResult hands it back, unless the weights themselves are a slab's that other results share.
   if (native && keepWeights && weights && !sharesSlab(weights)) ownWeights.add(weights.buffer);
   return {
     kvHeads,

@@ -328,7 +328,8 @@ function fromSlab(hugeOffset: (b: ArrayBuffer) => number, bytes: number): { buff
  * its first 2 MiB boundary, where the addon asked for huge pages before anything was written. By size in all:
  * below SLAB_MIN_BYTES one plain buffer; up to HUGE_MIN_BYTES a cut of the current slab; from there a buffer of
  * their own on huge pages, which `reuse` may supply (a buffer of exactly the bytes asked for, handed back by an
- * earlier result). An addon without `hugeOffset` gets one plain buffer.
+ * earlier result), except that arrays after the first go to the slab when they alone would start one more huge
+ * page. An addon without `hugeOffset` gets one plain buffer.
  */
 export function nativeArrays(
   addon: NativeAddon, counts: number[], what: string, reuse?: (bytes: number) => ArrayBuffer | undefined,
@@ -342,6 +343,17 @@ export function nativeArrays(
   const hugeOffset = addon.hugeOffset?.bind(addon);
   const cut = hugeOffset && bytes >= SLAB_MIN_BYTES && bytes < HUGE_MIN_BYTES ? fromSlab(hugeOffset, bytes) : undefined;
   if (cut) return counts.map((c, i) => new Float32Array(cut.buffer, cut.at + at[i], c));
+  // When the first array ends on or just before a 2 MiB boundary and the rest would take one more huge page (n =
+  // 1024: 4 MiB of weights, 256 KiB of output, 3 pages), the rest is cut from the slab: 2⅛ pages, not 3.
+  const head = at[1] ?? bytes;
+  const pages = (b: number) => Math.ceil(b / HUGE_PAGE);
+  if (hugeOffset && head >= HUGE_MIN_BYTES && pages(head) < pages(bytes) && bytes - head < HUGE_MIN_BYTES) {
+    const tail = fromSlab(hugeOffset, bytes - head);
+    if (tail) {
+      const [first] = nativeArrays(addon, [counts[0]], what, reuse);
+      return [first, ...counts.slice(1).map((c, i) => new Float32Array(tail.buffer, tail.at + at[i + 1] - head, c))];
+    }
+  }
   const huge = hugeOffset !== undefined && bytes >= HUGE_MIN_BYTES;
   const total = huge ? Math.ceil(bytes / HUGE_PAGE) * HUGE_PAGE + HUGE_PAGE : bytes;
   let buffer = reuse?.(total);
