@@ -84,11 +84,11 @@ function floatArray(n: number, shared: boolean): Float32Array {
 
 /**
  * Spare result memory, reused by the next job that needs exactly as many bytes: ones handed back by
- * `releaseResult` (the WASM kernels' shared weights; the native kernel's one buffer of weights and output), and
- * one "warm" buffer that idle workers fault in after a large job on the pool (see warmSpare). Fresh memory costs
- * a page fault per 4 KiB on first write, ~14 µs each in this VM (a 4096² float32 map's weights take longer to
- * fault in than to compute). At most two are kept, and none for longer than SPARE_TTL_MS after they were last
- * offered.
+ * `releaseResult` (the WASM kernels' shared weights; the native kernel's buffer of weights, with the output in it
+ * unless that came from a slab), and one "warm" buffer that idle workers fault in after a large job on the pool
+ * (see warmSpare). Fresh memory costs a page fault per 4 KiB on first write, ~14 µs each in this VM (a 4096²
+ * float32 map's weights take longer to fault in than to compute). At most two are kept, and none for longer than
+ * SPARE_TTL_MS after they were last offered.
  */
 const spareWeights: ArrayBufferLike[] = [];
 const ownWeights = new WeakSet<ArrayBufferLike>();
