@@ -95,6 +95,11 @@ int attn_threads(void);
  * starting there faults in one page per 2 MiB instead of one per 4 KiB. */
 size_t attn_huge_offset(void *p, size_t bytes);
 
+/* Fault in [p, p + bytes) for writing, huge pages asked for first, leaving its contents as they are: the
+ * engine's reserve of mapped memory is made ready this way on a libuv thread while the event loop is idle, so a
+ * later job writes to pages already there. Nothing else may touch the range meanwhile. Returns 0. */
+int attn_prefault(void *p, size_t bytes);
+
 /* How many of a[0, n) are NaN or ±∞ (the inputs' warning). */
 size_t attn_non_finite(const float *a, size_t n);
 

@@ -14,6 +14,7 @@
  *   diffAsync(paramsA, paramsB, outs) → Promise<number>   A − B of two heads' weights, pooled (see diff_async)
  *   nonFinite(array) → number              how many values of a Float32Array are NaN or ±∞
  *   hugeOffset(buffer) → number            where a 2 MiB page starts in an ArrayBuffer, huge pages asked for from there
+ *   prefault(buffer, offset, bytes) → Promise<number>   fault those bytes in on a libuv thread (attn_prefault)
  *   machine(threads, mebibytes) → { peakGflops, lanes, writeGBps, copyGBps }   the physical limits (bench)
  */
 #include <node_api.h>
@@ -481,6 +482,42 @@ static napi_value huge_offset(napi_env env, napi_callback_info info) {
   return out;
 }
 
+typedef struct AsyncPrefault {
+  Async base;
+  char *p;
+  size_t bytes;
+} AsyncPrefault;
+
+static int call_prefault(Async *a) {
+  AsyncPrefault *f = (AsyncPrefault *)a;
+  return attn_prefault(f->p, f->bytes);
+}
+
+/* prefault(buffer: ArrayBuffer, offset, bytes) → Promise<0>: the range faulted in for writing off the event loop;
+ * the buffer is kept alive until then, and the caller leaves the range alone meanwhile. */
+static napi_value prefault(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  void *data;
+  size_t bytes;
+  bool is_ab = false;
+  double off = -1, len = -1;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3 ||
+      napi_is_arraybuffer(env, argv[0], &is_ab) != napi_ok || !is_ab ||
+      napi_get_arraybuffer_info(env, argv[0], &data, &bytes) != napi_ok ||
+      napi_get_value_double(env, argv[1], &off) != napi_ok || napi_get_value_double(env, argv[2], &len) != napi_ok ||
+      !(off >= 0 && len >= 0 && off + len <= (double)bytes) || (double)(size_t)off != off || (double)(size_t)len != len) {
+    throw_type(env, "prefault: (ArrayBuffer, offset, bytes) with the range inside the buffer");
+    return NULL;
+  }
+  AsyncPrefault *a = alloc_async(env, sizeof *a);
+  if (!a) return NULL;
+  a->p = data ? (char *)data + (size_t)off : NULL;
+  a->bytes = data ? (size_t)len : 0;
+  a->base.call = call_prefault;
+  return start_async(env, &a->base, "prefault", argv, 1);
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
     {"info", NULL, info_fn, NULL, NULL, NULL, napi_default, NULL},
@@ -495,6 +532,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"machine", NULL, machine, NULL, NULL, NULL, napi_default, NULL},
     {"widen", NULL, widen, NULL, NULL, NULL, napi_default, NULL},
     {"hugeOffset", NULL, huge_offset, NULL, NULL, NULL, napi_default, NULL},
+    {"prefault", NULL, prefault, NULL, NULL, NULL, napi_default, NULL},
     {"nonFinite", NULL, non_finite, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

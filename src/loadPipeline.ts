@@ -191,7 +191,7 @@ export async function compute(spec: AttentionSpec, env: SourceEnv): Promise<Atte
   const run = env.runLong ?? runDirect;
   return run(`Computing attention (${nq}×${nk}${heads > 1 ? ` × ${heads} heads` : ''})`,
     // Weights and output only: the score views are made when a view shows them (scores: false).
-    (signal, report) => computeAttentionFast(input, { signal, onProgress: report, kernel: env.settings().kernel, scores: false }));
+    (signal, report) => computeAttentionFast(input, { signal, onProgress: report, kernel: env.settings().kernel, scores: false, reserve: true }));
 }
 
 /**

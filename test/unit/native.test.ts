@@ -8,11 +8,13 @@ import type { AttentionInput } from '../../src/core/attention';
 import { findAsset, setComputeAssetsDir } from '../../src/core/compute/assets';
 import { computeFast, disposeComputePool, dropSpareMemory, releaseResult } from '../../src/core/compute/fast';
 import {
-  kernelName, loadNative, nativeArrays, NATIVE_SYNC_WORK, NATIVE_VARIANTS, nativeUnavailableReason, resetNative, setKernelLog,
-  setKernelPreference, sharesSlab, SLAB_MIN_BYTES,
+  dropNativeReserve, kernelName, loadNative, nativeArrays, nativeReserve, NATIVE_SYNC_WORK, NATIVE_VARIANTS, nativeUnavailableReason,
+  RESERVE_CUT_MAX, resetNative, setKernelLog, setKernelPreference, sharesSlab, SLAB_MIN_BYTES,
 } from '../../src/core/compute/native';
 import type { NativeAddon } from '../../src/core/compute/native';
 import type { NdArray } from '../../src/core/ndarray';
+import { DEFAULT_SETTINGS } from '../../src/core/settings';
+import { compute } from '../../src/loadPipeline';
 import { assertClose, decode, fixtures, inputOf } from './engine-fixtures';
 
 function random(rows: number, cols: number, seed: number, spread = 4): NdArray {
@@ -353,6 +355,72 @@ describe('native kernel: every variant agrees with the reference and NumPy', fun
     assertClose(kept.weights, ref.weights, 1e-5, 0, 'a released slab result\'s weights after later jobs');
     assertClose(kept.output, ref.output, 1e-5, 1e-5, 'a released slab result\'s output after later jobs');
     dropSpareMemory();
+  });
+
+  it('the reserve: a slab faulted in while idle takes the next results; let go when idle, a live result\'s slab is used again', async () => {
+    const a = addon();
+    dropNativeReserve();
+    const x = (seed: number) => random(512, 16, seed); // 1 MiB of weights, 32 KiB of output
+    const input: AttentionInput = { q: x(1), k: x(2), v: x(3) };
+    const ref = computeAttention(input);
+    const run = () => computeFast(input, { kernel: 'native', scores: false, reserve: true });
+    const first = await run();
+    let r = await nativeReserve();
+    assert.ok(sharesSlab(first.weights) && r.current === first.weights.buffer, 'cut from the reserve\'s current slab');
+    assert.ok(r.waiting && r.waiting !== r.current, 'after the job, a second slab is faulted in and waits');
+    const waiting = r.waiting;
+    const results = [first];
+    while (results.length < 64 && results[results.length - 1].weights.buffer === first.weights.buffer) results.push(await run());
+    const moved = results[results.length - 1];
+    const last = () => results[results.length - 1];
+    assert.strictEqual(moved.weights.buffer, waiting, 'the job that fills a slab moves on to the waiting one');
+    for (let i = 0; i < 20; i++) results.push(await run());
+    assert.ok(results.slice(-21).every((res) => res.weights.buffer === waiting), 'a reserve slab holds many of these results');
+    for (const res of [first, moved]) {
+      assertClose(res.weights, ref.weights, 1e-5, 0, 'weights on reserve memory');
+      assertClose(res.output, ref.output, 1e-5, 1e-5, 'output on reserve memory');
+    }
+    const cuts = results.map((res) => res.weights.byteOffset);
+    assert.ok(cuts.every((c, i) => i === 0 || results[i].weights.buffer !== results[i - 1].weights.buffer || c >= cuts[i - 1] + (1 << 20)), 'cuts never overlap');
+    r = await nativeReserve();
+    assert.ok(r.waiting && r.waiting !== waiting && r.waiting !== first.weights.buffer, 'and another is faulted in behind it');
+
+    // Idle (the timer calls the same function): both let go, but the slab a live result holds is used on.
+    dropNativeReserve();
+    r = await nativeReserve();
+    assert.ok(!r.current && !r.waiting, 'nothing held after an idle drop');
+    const again = await run();
+    assert.strictEqual(again.weights.buffer, last().weights.buffer, 'the slab a live result holds is used again, after its last cut');
+    assert.ok(again.weights.byteOffset > last().weights.byteOffset);
+    assertClose(again.weights, ref.weights, 1e-5, 0, 'weights after the idle drop');
+
+    // Above RESERVE_CUT_MAX a result has a buffer of its own; without the option no slab is faulted in ahead.
+    const big: AttentionInput = { q: random(1536, 16, 4), k: random(1536, 16, 5), v: random(1536, 16, 6) };
+    assert.ok(1536 * 1536 * 4 > RESERVE_CUT_MAX);
+    const own = await computeFast(big, { kernel: 'native', scores: false, reserve: true });
+    assert.ok(!sharesSlab(own.weights), 'a large result on its own pages');
+    dropNativeReserve();
+    await computeFast(input, { kernel: 'native', scores: false });
+    r = await nativeReserve();
+    assert.ok(!r.waiting, 'no reserve unless asked for (the CLI)');
+
+    // The host's compute (loadPipeline, what a panel runs) asks for it.
+    dropNativeReserve();
+    const env = { settings: () => ({ ...DEFAULT_SETTINGS, kernel: 'native' as const }) };
+    const panel = await compute({ file: 'reserve.attention.json', q: x(1), k: x(2), v: x(3) }, env);
+    r = await nativeReserve();
+    assert.ok(r.current === panel.weights.buffer && r.waiting, 'a panel\'s compute keeps a slab waiting');
+    assertClose(panel.weights, ref.weights, 1e-5, 0, 'the panel\'s weights');
+    dropNativeReserve();
+
+    // The addon's prefault leaves the contents alone and refuses a range outside the buffer.
+    const buffer = new ArrayBuffer(3 << 20);
+    new Uint8Array(buffer).forEach((_, i, b) => { b[i] = i & 0xff; });
+    assert.strictEqual(await a.prefault?.(buffer, 4096, (2 << 20) + 5), 0);
+    assert.ok(new Uint8Array(buffer).every((v, i) => v === (i & 0xff)), 'prefault changes no byte');
+    assert.throws(() => a.prefault?.(buffer, 1, 3 << 20), /prefault: \(ArrayBuffer, offset, bytes\)/);
+    assert.throws(() => a.prefault?.(new Float32Array(4) as unknown as ArrayBuffer, 0, 4), /prefault/);
+    assert.throws(() => a.prefault?.(buffer, -1, 4), /prefault/);
   });
 
   it('weightsFile: finished rows go to the file at the offset with no weights array; a failed write is a WeightsWriteError', async () => {

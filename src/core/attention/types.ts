@@ -141,4 +141,9 @@ export interface FastOptions {
    * (compute/native.ts: the attentionInspector.kernel setting, the CLI's --kernel).
    */
   kernel?: 'auto' | 'native' | 'wasm' | 'wasm-simd' | 'ts';
+  /**
+   * This process runs job after job (the extension host): the native kernel keeps a reserve of memory faulted in
+   * while idle for the next results (compute/native.ts, "The reserve"). Default false (the CLI's one job).
+   */
+  reserve?: boolean;
 }

@@ -13,7 +13,7 @@ import type { AttentionInput, AttentionResult, FastOptions, MaskSpec, PreparedAt
 import { findAsset } from './assets';
 import { kvHeadOf, loadBestWasm, runChunk, totalChunks, WasmKernel, wasmFits, WRITE_ERROR } from './kernel';
 import type { KernelJob } from './kernel';
-import { nativeArrays, nativeFor, nativeNonFinite, nativeScoreViews, runNative, sharesSlab } from './native';
+import { dropNativeReserve, nativeArrays, nativeFor, warmNativeReserve, nativeNonFinite, nativeScoreViews, runNative, sharesSlab } from './native';
 import type { NativeAddon } from './native';
 import { abortError, ComputePool } from './pool';
 import { disposeDumpPool } from '../view/dumpOnPool';
@@ -54,6 +54,7 @@ export function disposeComputePool(): void {
   pool = undefined;
   disposeDumpPool();
   dropSpareMemory();
+  dropNativeReserve();
 }
 
 function getMainKernel(simdOnly = false): WasmKernel | undefined {
@@ -228,7 +229,7 @@ function maskedRows(p: PreparedAttention, h: number): number[] {
 }
 
 /** The job's arrays; `native` = the addon that will write them (on huge pages), else the WASM/TS kernels. */
-function buildJob(p: PreparedAttention, shared: boolean, withScores: boolean, keepWeights: boolean, native: NativeAddon | undefined): KernelJob {
+function buildJob(p: PreparedAttention, shared: boolean, withScores: boolean, keepWeights: boolean, native: NativeAddon | undefined, reserve: boolean): KernelJob {
   const { heads, nq, nk, dk, dv } = p;
   const cosine = p.similarity === 'cosine';
   // Grouped-query attention: each KV head once (the first query head of its group holds it), not per query head.
@@ -236,7 +237,7 @@ function buildJob(p: PreparedAttention, shared: boolean, withScores: boolean, ke
   const group = (parts: (Float64Array | Float32Array)[]) => (kvHeads === heads ? parts : Array.from({ length: kvHeads }, (_, g) => parts[(g * heads) / kvHeads]));
   const cells = heads * nq * nk;
   const [weights, output] = native
-    ? nativeArrays(native, [keepWeights ? cells : 0, heads * nq * dv], 'attention weights and outputs', (bytes) => takeSpare(bytes, isPlain))
+    ? nativeArrays(native, [keepWeights ? cells : 0, heads * nq * dv], 'attention weights and outputs', (bytes) => takeSpare(bytes, isPlain), reserve)
     : [keepWeights ? weightsArray(cells, shared) : undefined, floatArray(heads * nq * dv, shared)];
   // The native kernel's weights lie in a buffer of their own (the output with them, or cut from a slab):
   // releaseResult hands it back, unless the weights themselves are a slab's that other results share.
@@ -286,7 +287,7 @@ export async function computeFast(input: AttentionInput, options: EngineOptions 
   // which loads the same build); the TypeScript kernel writes through one.
   // The native kernel writes from its own block buffers, for every similarity.
   const keepWeights = !file || file.keepWeights !== false || (!native && (!kernel || !wasmFits(p.similarity, withScores, p.scaleFactor)));
-  const job = buildJob(p, workers !== undefined, withScores, keepWeights, native);
+  const job = buildJob(p, workers !== undefined, withScores, keepWeights, native, options.reserve === true);
   if (file) {
     job.weightsFd = file.fd;
     job.weightsFileOffset = file.offset;
@@ -295,6 +296,7 @@ export async function computeFast(input: AttentionInput, options: EngineOptions 
   if (native) {
     await runNative(native, job, options);
     ran = true;
+    warmNativeReserve(native);
   } else if (workers) {
     try {
       await workers.run(job, options.onProgress, options.signal);

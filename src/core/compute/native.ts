@@ -105,6 +105,8 @@ export interface NativeAddon {
   nonFinite?(a: Float32Array): number;
   /** Where the buffer's first 2 MiB page starts (bytes), huge pages asked for from there on (attn_huge_offset). */
   hugeOffset?(buffer: ArrayBuffer): number;
+  /** Fault `bytes` of the buffer from `offset` in for writing, on a libuv thread (attn_prefault). */
+  prefault?(buffer: ArrayBuffer, offset: number, bytes: number): Promise<number>;
 }
 
 let preference: KernelChoice = parseChoice(process.env.ATTENTION_INSPECTOR_KERNEL) ?? 'auto';
@@ -293,7 +295,9 @@ export const SLAB_MIN_BYTES = 64 << 10;
  * live result); its arrays are never handed back for reuse (`sharesSlab`).
  */
 const SLAB_BYTES = 4 << 20;
-let slab: { buffer: ArrayBuffer; next: number; end: number } | undefined;
+/** A slab: its buffer, where the next cut starts and where the slab ends (bytes). */
+interface Slab { buffer: ArrayBuffer; next: number; end: number }
+let slab: Slab | undefined;
 const slabs = new WeakSet<ArrayBufferLike>();
 
 /** Is this array cut from a slab shared with other results (so its memory cannot be handed back whole)? */
@@ -301,18 +305,100 @@ export function sharesSlab(a: Float32Array): boolean {
   return slabs.has(a.buffer);
 }
 
-/** `bytes` (a multiple of 64) from the current slab or a new one; undefined when no slab can be made. */
-function fromSlab(hugeOffset: (b: ArrayBuffer) => number, bytes: number): { buffer: ArrayBuffer; at: number } | undefined {
+/**
+ * The reserve, for long-lived processes (the extension host asks for it through the engine's `reserve` option;
+ * the CLI, which runs one job and exits, does not). Slabs are then RESERVE_SLAB_BYTES, results up to
+ * RESERVE_CUT_MAX bytes are cut from them, and one more slab waits with its pages already faulted in: the addon
+ * faults it in on a libuv thread while the event loop is idle (`prefault`), so the job that fills the current
+ * slab moves on to mapped memory instead of faulting fresh pages during the kernel. Fresh pages are what the first
+ * job of a size costs most here: at n = 1024 the kernel takes ~2 ms and faulting its 4.25 MiB took 2–15 ms,
+ * depending on whether the VM's host still backed the pages; NumPy's steady state never pays it, because glibc
+ * keeps the heap its last arrays freed. Like that heap, the reserve does not depend on the size of the last job.
+ * It costs one idle slab (16 MiB) while in use, and a live result can hold the slab it was cut from. After
+ * RESERVE_IDLE_MS without a job the waiting slab is let go, and the current one is only remembered weakly: used
+ * again if a result still holds it (its memory is held anyway), else collected.
+ */
+const RESERVE_SLAB_BYTES = 32 << 20;
+export const RESERVE_CUT_MAX = 8 << 20;
+const RESERVE_IDLE_MS = 30_000;
+const reserve: {
+  /** The slab faulted in and waiting; the faulting-in under way; a job used the reserve since the last warming. */
+  warm?: Slab; warming?: Promise<void>; used?: boolean;
+  timer?: ReturnType<typeof setTimeout>; generation: number;
+  /** The current slab once let go: its buffer held weakly (results cut from it may keep it), where cuts went on. */
+  held?: { buffer: WeakRef<ArrayBuffer>; next: number; end: number };
+} = { generation: 0 };
+
+/** Let the reserve go (idle, or asked): the waiting slab, and the current one unless a result still holds it. */
+export function dropNativeReserve(): void {
+  if (slab && typeof WeakRef === 'function') reserve.held = { buffer: new WeakRef(slab.buffer), next: slab.next, end: slab.end };
+  slab = undefined;
+  reserve.warm = undefined;
+  reserve.generation++;
+  if (reserve.timer) clearTimeout(reserve.timer);
+  reserve.timer = undefined;
+}
+
+/** The reserve's slabs once any faulting-in under way is done (tests): the current one and the waiting one. */
+export async function nativeReserve(): Promise<{ current?: ArrayBuffer; waiting?: ArrayBuffer }> {
+  await reserve.warming;
+  return { current: slab?.buffer, waiting: reserve.warm?.buffer };
+}
+
+function newSlab(hugeOffset: (b: ArrayBuffer) => number, bytes: number): Slab | undefined {
+  let buffer: ArrayBuffer;
+  try {
+    buffer = new ArrayBuffer(bytes + HUGE_PAGE);
+  } catch {
+    return undefined;
+  }
+  const offset = hugeOffset(buffer); // < 2 MiB: the slab fits after it
+  slabs.add(buffer);
+  return { buffer, next: offset, end: offset + bytes };
+}
+
+/**
+ * After a job that used the reserve (its kernel done, so the faulting-in does not take a core from it): start
+ * faulting in the next slab, unless one is waiting or on its way.
+ */
+export function warmNativeReserve(addon: NativeAddon): void {
+  if (!reserve.used || reserve.warm || reserve.warming || !addon.hugeOffset || typeof addon.prefault !== 'function') return;
+  reserve.used = false;
+  const next = newSlab(addon.hugeOffset.bind(addon), RESERVE_SLAB_BYTES);
+  if (!next) return;
+  const generation = reserve.generation;
+  reserve.warming = addon.prefault(next.buffer, next.next, next.end - next.next).then(
+    () => {
+      if (generation === reserve.generation) reserve.warm = next;
+    },
+    () => undefined, // no reserve: the next slab is made when needed, on fresh pages
+  ).finally(() => {
+    reserve.warming = undefined;
+  });
+}
+
+/**
+ * `bytes` (a multiple of 64) from the current slab or a new one (the reserve's waiting slab where there is one);
+ * undefined when no slab can be made.
+ */
+function fromSlab(hugeOffset: (b: ArrayBuffer) => number, bytes: number, withReserve: boolean): { buffer: ArrayBuffer; at: number } | undefined {
+  const size = withReserve ? RESERVE_SLAB_BYTES : SLAB_BYTES;
+  const held = withReserve ? reserve.held?.buffer.deref() : undefined;
+  if (!slab && held && reserve.held) slab = { buffer: held, next: reserve.held.next, end: reserve.held.end };
+  reserve.held = undefined;
   if (!slab || slab.next + bytes > slab.end) {
-    let buffer: ArrayBuffer;
-    try {
-      buffer = new ArrayBuffer(SLAB_BYTES + HUGE_PAGE);
-    } catch {
-      return undefined;
+    const waiting = withReserve ? reserve.warm : undefined;
+    if (waiting) reserve.warm = undefined;
+    slab = waiting ?? newSlab(hugeOffset, size);
+    if (!slab) return undefined;
+  }
+  if (withReserve) {
+    reserve.used = true;
+    if (reserve.timer) reserve.timer.refresh();
+    else {
+      reserve.timer = setTimeout(dropNativeReserve, RESERVE_IDLE_MS);
+      reserve.timer.unref?.();
     }
-    const offset = hugeOffset(buffer); // < 2 MiB: the slab fits after it
-    slab = { buffer, next: offset, end: offset + SLAB_BYTES };
-    slabs.add(buffer);
   }
   const at = slab.next;
   slab.next += bytes;
@@ -332,7 +418,7 @@ function fromSlab(hugeOffset: (b: ArrayBuffer) => number, bytes: number): { buff
  * page. An addon without `hugeOffset` gets one plain buffer.
  */
 export function nativeArrays(
-  addon: NativeAddon, counts: number[], what: string, reuse?: (bytes: number) => ArrayBuffer | undefined,
+  addon: NativeAddon, counts: number[], what: string, reuse?: (bytes: number) => ArrayBuffer | undefined, withReserve = false,
 ): Float32Array[] {
   const at: number[] = [];
   let bytes = 0;
@@ -341,16 +427,17 @@ export function nativeArrays(
     bytes += Math.ceil((c * 4) / 64) * 64;
   }
   const hugeOffset = addon.hugeOffset?.bind(addon);
-  const cut = hugeOffset && bytes >= SLAB_MIN_BYTES && bytes < HUGE_MIN_BYTES ? fromSlab(hugeOffset, bytes) : undefined;
+  const slabMax = withReserve ? RESERVE_CUT_MAX : HUGE_MIN_BYTES - 1;
+  const cut = hugeOffset && bytes >= SLAB_MIN_BYTES && bytes <= slabMax ? fromSlab(hugeOffset, bytes, withReserve) : undefined;
   if (cut) return counts.map((c, i) => new Float32Array(cut.buffer, cut.at + at[i], c));
   // When the first array ends on or just before a 2 MiB boundary and the rest would take one more huge page (n =
   // 1024: 4 MiB of weights, 256 KiB of output, 3 pages), the rest is cut from the slab: 2⅛ pages, not 3.
   const head = at[1] ?? bytes;
   const pages = (b: number) => Math.ceil(b / HUGE_PAGE);
   if (hugeOffset && head >= HUGE_MIN_BYTES && pages(head) < pages(bytes) && bytes - head < HUGE_MIN_BYTES) {
-    const tail = fromSlab(hugeOffset, bytes - head);
+    const tail = fromSlab(hugeOffset, bytes - head, withReserve);
     if (tail) {
-      const [first] = nativeArrays(addon, [counts[0]], what, reuse);
+      const [first] = nativeArrays(addon, [counts[0]], what, reuse, withReserve);
       return [first, ...counts.slice(1).map((c, i) => new Float32Array(tail.buffer, tail.at + at[i + 1] - head, c))];
     }
   }
