@@ -368,22 +368,22 @@ describe('native kernel: every variant agrees with the reference and NumPy', fun
     let r = await nativeReserve();
     assert.ok(sharesSlab(first.weights) && r.current === first.weights.buffer, 'cut from the reserve\'s current slab');
     assert.ok(r.waiting && r.waiting !== r.current, 'after the job, a second slab is faulted in and waits');
+    const second = await run();
+    assert.strictEqual(second.weights.buffer, r.waiting, 'a slab made on fresh pages is left for the waiting one at the next job');
+    r = await nativeReserve();
     const waiting = r.waiting;
-    const results = [first];
-    while (results.length < 64 && results[results.length - 1].weights.buffer === first.weights.buffer) results.push(await run());
-    const moved = results[results.length - 1];
+    assert.ok(waiting && waiting !== second.weights.buffer, 'and another is faulted in behind it');
+    const results = [second];
     const last = () => results[results.length - 1];
-    assert.strictEqual(moved.weights.buffer, waiting, 'the job that fills a slab moves on to the waiting one');
-    for (let i = 0; i < 20; i++) results.push(await run());
-    assert.ok(results.slice(-21).every((res) => res.weights.buffer === waiting), 'a reserve slab holds many of these results');
-    for (const res of [first, moved]) {
+    while (results.length < 64 && last().weights.buffer === second.weights.buffer) results.push(await run());
+    assert.strictEqual(last().weights.buffer, waiting, 'the job that fills a faulted-in slab moves on to the waiting one');
+    assert.ok(results.length > 25, `a 32 MiB slab holds many 1 MiB results (${results.length - 1})`);
+    for (const res of [first, second, last()]) {
       assertClose(res.weights, ref.weights, 1e-5, 0, 'weights on reserve memory');
       assertClose(res.output, ref.output, 1e-5, 1e-5, 'output on reserve memory');
     }
     const cuts = results.map((res) => res.weights.byteOffset);
     assert.ok(cuts.every((c, i) => i === 0 || results[i].weights.buffer !== results[i - 1].weights.buffer || c >= cuts[i - 1] + (1 << 20)), 'cuts never overlap');
-    r = await nativeReserve();
-    assert.ok(r.waiting && r.waiting !== waiting && r.waiting !== first.weights.buffer, 'and another is faulted in behind it');
 
     // Idle (the timer calls the same function): both let go, but the slab a live result holds is used on.
     dropNativeReserve();

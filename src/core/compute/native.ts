@@ -296,7 +296,7 @@ export const SLAB_MIN_BYTES = 64 << 10;
  */
 const SLAB_BYTES = 4 << 20;
 /** A slab: its buffer, where the next cut starts and where the slab ends (bytes). */
-interface Slab { buffer: ArrayBuffer; next: number; end: number }
+interface Slab { buffer: ArrayBuffer; next: number; end: number; faulted?: boolean }
 let slab: Slab | undefined;
 const slabs = new WeakSet<ArrayBufferLike>();
 
@@ -308,15 +308,20 @@ export function sharesSlab(a: Float32Array): boolean {
 /**
  * The reserve, for long-lived processes (the extension host asks for it through the engine's `reserve` option;
  * the CLI, which runs one job and exits, does not). Slabs are then RESERVE_SLAB_BYTES, results up to
- * RESERVE_CUT_MAX bytes are cut from them, and one more slab waits with its pages already faulted in: the addon
- * faults it in on a libuv thread while the event loop is idle (`prefault`), so the job that fills the current
- * slab moves on to mapped memory instead of faulting fresh pages during the kernel. Fresh pages are what the first
- * job of a size costs most here: at n = 1024 the kernel takes ~2 ms and faulting its 4.25 MiB took 2–15 ms,
- * depending on whether the VM's host still backed the pages; NumPy's steady state never pays it, because glibc
- * keeps the heap its last arrays freed. Like that heap, the reserve does not depend on the size of the last job.
- * It costs one idle slab (16 MiB) while in use, and a live result can hold the slab it was cut from. After
- * RESERVE_IDLE_MS without a job the waiting slab is let go, and the current one is only remembered weakly: used
- * again if a result still holds it (its memory is held anyway), else collected.
+ * RESERVE_CUT_MAX bytes are cut from them, and one more slab waits with its pages already faulted in: after each
+ * job the addon faults it in on a libuv thread (`prefault`), so the job that fills the current slab moves on to
+ * mapped memory instead of faulting fresh pages during the kernel. Fresh pages are what the first job of a size
+ * costs most here: at n = 1024 the kernel takes ~2 ms and faulting its 4.25 MiB took 2–15 ms, depending on whether
+ * the VM's host still backed the pages; NumPy's steady state never pays it, because glibc keeps the heap its last
+ * arrays freed. Like that heap, the reserve does not depend on the size of the last job.
+ * - 32 MiB slabs (34 MiB buffers) stay above glibc's largest mmap threshold, so each is a fresh mapping that
+ *   costs nothing until faulted in; at 16 MiB, glibc (its threshold raised by the slabs V8 had freed) served them
+ *   from the heap with an 18 MiB memset on the main thread, 7–21 ms in every third job at n = 1024.
+ * - A slab made on fresh pages (none was waiting: the first job, or one right after another) is left for the
+ *   waiting one at the next job; the rest of it was never touched, so it is address space only.
+ * - Cost: one waiting slab (32 MiB) while in use, and a live result keeps the slab it was cut from.
+ * - After RESERVE_IDLE_MS without a job the waiting slab is let go, and the current one is remembered weakly:
+ *   cut from again if a result still holds it (its memory is held anyway), else collected.
  */
 const RESERVE_SLAB_BYTES = 32 << 20;
 export const RESERVE_CUT_MAX = 8 << 20;
@@ -326,12 +331,12 @@ const reserve: {
   warm?: Slab; warming?: Promise<void>; used?: boolean;
   timer?: ReturnType<typeof setTimeout>; generation: number;
   /** The current slab once let go: its buffer held weakly (results cut from it may keep it), where cuts went on. */
-  held?: { buffer: WeakRef<ArrayBuffer>; next: number; end: number };
+  held?: { buffer: WeakRef<ArrayBuffer>; next: number; end: number; faulted?: boolean };
 } = { generation: 0 };
 
 /** Let the reserve go (idle, or asked): the waiting slab, and the current one unless a result still holds it. */
 export function dropNativeReserve(): void {
-  if (slab && typeof WeakRef === 'function') reserve.held = { buffer: new WeakRef(slab.buffer), next: slab.next, end: slab.end };
+  if (slab && typeof WeakRef === 'function') reserve.held = { buffer: new WeakRef(slab.buffer), next: slab.next, end: slab.end, faulted: slab.faulted };
   slab = undefined;
   reserve.warm = undefined;
   reserve.generation++;
@@ -369,7 +374,7 @@ export function warmNativeReserve(addon: NativeAddon): void {
   const generation = reserve.generation;
   reserve.warming = addon.prefault(next.buffer, next.next, next.end - next.next).then(
     () => {
-      if (generation === reserve.generation) reserve.warm = next;
+      if (generation === reserve.generation) reserve.warm = { ...next, faulted: true };
     },
     () => undefined, // no reserve: the next slab is made when needed, on fresh pages
   ).finally(() => {
@@ -384,9 +389,11 @@ export function warmNativeReserve(addon: NativeAddon): void {
 function fromSlab(hugeOffset: (b: ArrayBuffer) => number, bytes: number, withReserve: boolean): { buffer: ArrayBuffer; at: number } | undefined {
   const size = withReserve ? RESERVE_SLAB_BYTES : SLAB_BYTES;
   const held = withReserve ? reserve.held?.buffer.deref() : undefined;
-  if (!slab && held && reserve.held) slab = { buffer: held, next: reserve.held.next, end: reserve.held.end };
+  if (!slab && held && reserve.held) slab = { ...reserve.held, buffer: held };
   reserve.held = undefined;
-  if (!slab || slab.next + bytes > slab.end) {
+  // A slab made on fresh pages (no slab was waiting) is left for the waiting one as soon as there is one: the
+  // rest of it was never touched, so it is address space only.
+  if (!slab || slab.next + bytes > slab.end || (withReserve && !slab.faulted && reserve.warm)) {
     const waiting = withReserve ? reserve.warm : undefined;
     if (waiting) reserve.warm = undefined;
     slab = waiting ?? newSlab(hugeOffset, size);
@@ -435,9 +442,9 @@ export function nativeArrays(
   const head = at[1] ?? bytes;
   const pages = (b: number) => Math.ceil(b / HUGE_PAGE);
   if (hugeOffset && head >= HUGE_MIN_BYTES && pages(head) < pages(bytes) && bytes - head < HUGE_MIN_BYTES) {
-    const tail = fromSlab(hugeOffset, bytes - head, withReserve);
+    const tail = fromSlab(hugeOffset, bytes - head, false); // a job beyond the reserve's: no slab faulted in for it
     if (tail) {
-      const [first] = nativeArrays(addon, [counts[0]], what, reuse, withReserve);
+      const [first] = nativeArrays(addon, [counts[0]], what, reuse);
       return [first, ...counts.slice(1).map((c, i) => new Float32Array(tail.buffer, tail.at + at[i + 1] - head, c))];
     }
   }
