@@ -100,6 +100,10 @@ size_t attn_huge_offset(void *p, size_t bytes);
  * later job writes to pages already there. Nothing else may touch the range meanwhile. Returns 0. */
 int attn_prefault(void *p, size_t bytes);
 
+/* Hand the whole pages inside [p, p + bytes) back to the system (they read as zeros afterwards, and fault in
+ * fresh when next written): the reserve's idle memory, given back at once instead of whenever V8 collects it. */
+void attn_discard(void *p, size_t bytes);
+
 /* How many of a[0, n) are NaN or ±∞ (the inputs' warning). */
 size_t attn_non_finite(const float *a, size_t n);
 

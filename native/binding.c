@@ -15,6 +15,7 @@
  *   nonFinite(array) → number              how many values of a Float32Array are NaN or ±∞
  *   hugeOffset(buffer) → number            where a 2 MiB page starts in an ArrayBuffer, huge pages asked for from there
  *   prefault(buffer, offset, bytes) → Promise<number>   fault those bytes in on a libuv thread (attn_prefault)
+ *   discard(buffer, offset, bytes)         hand those bytes' whole pages back to the system (attn_discard)
  *   machine(threads, mebibytes) → { peakGflops, lanes, writeGBps, copyGBps }   the physical limits (bench)
  */
 #include <node_api.h>
@@ -493,9 +494,8 @@ static int call_prefault(Async *a) {
   return attn_prefault(f->p, f->bytes);
 }
 
-/* prefault(buffer: ArrayBuffer, offset, bytes) → Promise<0>: the range faulted in for writing off the event loop;
- * the buffer is kept alive until then, and the caller leaves the range alone meanwhile. */
-static napi_value prefault(napi_env env, napi_callback_info info) {
+/* (buffer: ArrayBuffer, offset, bytes) with the range inside the buffer: its start, or NULL with a TypeError. */
+static char *buffer_range(napi_env env, napi_callback_info info, const char *what, napi_value *buffer, size_t *length) {
   size_t argc = 3;
   napi_value argv[3];
   void *data;
@@ -507,15 +507,38 @@ static napi_value prefault(napi_env env, napi_callback_info info) {
       napi_get_arraybuffer_info(env, argv[0], &data, &bytes) != napi_ok ||
       napi_get_value_double(env, argv[1], &off) != napi_ok || napi_get_value_double(env, argv[2], &len) != napi_ok ||
       !(off >= 0 && len >= 0 && off + len <= (double)bytes) || (double)(size_t)off != off || (double)(size_t)len != len) {
-    throw_type(env, "prefault: (ArrayBuffer, offset, bytes) with the range inside the buffer");
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s: (ArrayBuffer, offset, bytes) with the range inside the buffer", what);
+    throw_type(env, msg);
     return NULL;
   }
+  *buffer = argv[0];
+  *length = data ? (size_t)len : 0;
+  return data ? (char *)data + (size_t)off : (char *)"";
+}
+
+/* prefault(buffer: ArrayBuffer, offset, bytes) → Promise<0>: the range faulted in for writing off the event loop;
+ * the buffer is kept alive until then, and the caller leaves the range alone meanwhile. */
+static napi_value prefault(napi_env env, napi_callback_info info) {
+  napi_value buffer;
+  size_t bytes;
+  char *p = buffer_range(env, info, "prefault", &buffer, &bytes);
+  if (!p) return NULL;
   AsyncPrefault *a = alloc_async(env, sizeof *a);
   if (!a) return NULL;
-  a->p = data ? (char *)data + (size_t)off : NULL;
-  a->bytes = data ? (size_t)len : 0;
+  a->p = p;
+  a->bytes = bytes;
   a->base.call = call_prefault;
-  return start_async(env, &a->base, "prefault", argv, 1);
+  return start_async(env, &a->base, "prefault", &buffer, 1);
+}
+
+/* discard(buffer: ArrayBuffer, offset, bytes): the whole pages of the range handed back (they read as zeros). */
+static napi_value discard(napi_env env, napi_callback_info info) {
+  napi_value buffer;
+  size_t bytes;
+  char *p = buffer_range(env, info, "discard", &buffer, &bytes);
+  if (p && bytes) attn_discard(p, bytes);
+  return NULL;
 }
 
 static napi_value init(napi_env env, napi_value exports) {
@@ -533,6 +556,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"widen", NULL, widen, NULL, NULL, NULL, napi_default, NULL},
     {"hugeOffset", NULL, huge_offset, NULL, NULL, NULL, napi_default, NULL},
     {"prefault", NULL, prefault, NULL, NULL, NULL, napi_default, NULL},
+    {"discard", NULL, discard, NULL, NULL, NULL, napi_default, NULL},
     {"nonFinite", NULL, non_finite, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

@@ -373,11 +373,14 @@ describe('native kernel: every variant agrees with the reference and NumPy', fun
     r = await nativeReserve();
     const waiting = r.waiting;
     assert.ok(waiting && waiting !== second.weights.buffer, 'and another is faulted in behind it');
+    // A marker in the slab's last page, past every cut it will have (32 results of 1 MiB + 32 KiB fill 33 MiB).
+    const marker = new Float32Array(second.weights.buffer, second.weights.byteOffset + (34 << 20) - 4096, 1024).fill(9);
     const results = [second];
     const last = () => results[results.length - 1];
     while (results.length < 64 && last().weights.buffer === second.weights.buffer) results.push(await run());
     assert.strictEqual(last().weights.buffer, waiting, 'the job that fills a faulted-in slab moves on to the waiting one');
-    assert.ok(results.length > 25, `a 32 MiB slab holds many 1 MiB results (${results.length - 1})`);
+    assert.strictEqual(results.length - 1, 32, 'a 34 MiB slab holds 32 of these results');
+    assert.ok(marker.every((v) => v === 0), 'the unused rest of the slab left behind went back to the system (reads as zeros)');
     for (const res of [first, second, last()]) {
       assertClose(res.weights, ref.weights, 1e-5, 0, 'weights on reserve memory');
       assertClose(res.output, ref.output, 1e-5, 1e-5, 'output on reserve memory');
@@ -385,8 +388,12 @@ describe('native kernel: every variant agrees with the reference and NumPy', fun
     const cuts = results.map((res) => res.weights.byteOffset);
     assert.ok(cuts.every((c, i) => i === 0 || results[i].weights.buffer !== results[i - 1].weights.buffer || c >= cuts[i - 1] + (1 << 20)), 'cuts never overlap');
 
-    // Idle (the timer calls the same function): both let go, but the slab a live result holds is used on.
+    // Idle (the timer calls the same function): both let go, their unused pages back to the system at once, but the
+    // slab a live result holds is used on.
+    const resident = process.memoryUsage().rss;
     dropNativeReserve();
+    const given = resident - process.memoryUsage().rss;
+    assert.ok(given > 24 << 20, `the waiting slab's 34 MiB go back at once, not when collected (${(given / 2 ** 20).toFixed(1)} MiB)`);
     r = await nativeReserve();
     assert.ok(!r.current && !r.waiting, 'nothing held after an idle drop');
     const again = await run();
@@ -395,8 +402,8 @@ describe('native kernel: every variant agrees with the reference and NumPy', fun
     assertClose(again.weights, ref.weights, 1e-5, 0, 'weights after the idle drop');
 
     // Above RESERVE_CUT_MAX a result has a buffer of its own; without the option no slab is faulted in ahead.
-    const big: AttentionInput = { q: random(1536, 16, 4), k: random(1536, 16, 5), v: random(1536, 16, 6) };
-    assert.ok(1536 * 1536 * 4 > RESERVE_CUT_MAX);
+    const big: AttentionInput = { q: random(2200, 16, 4), k: random(2200, 16, 5), v: random(2200, 16, 6) };
+    assert.ok(2200 * 2200 * 4 > RESERVE_CUT_MAX);
     const own = await computeFast(big, { kernel: 'native', scores: false, reserve: true });
     assert.ok(!sharesSlab(own.weights), 'a large result on its own pages');
     dropNativeReserve();
@@ -421,6 +428,12 @@ describe('native kernel: every variant agrees with the reference and NumPy', fun
     assert.throws(() => a.prefault?.(buffer, 1, 3 << 20), /prefault: \(ArrayBuffer, offset, bytes\)/);
     assert.throws(() => a.prefault?.(new Float32Array(4) as unknown as ArrayBuffer, 0, 4), /prefault/);
     assert.throws(() => a.prefault?.(buffer, -1, 4), /prefault/);
+    // discard hands back the whole pages inside the range, which then read as zeros, and nothing outside it.
+    const bytes = new Uint8Array(buffer).fill(7);
+    a.discard?.(buffer, 4096, 3 * 4096);
+    assert.ok(bytes.every((v, i) => v === 7 || (i >= 4096 && i < 4 * 4096)), 'nothing outside the range is touched');
+    assert.ok(bytes.subarray(4096, 4 * 4096).filter((v) => v === 0).length >= 2 * 4096, 'the whole pages inside it read as zeros');
+    assert.throws(() => a.discard?.(buffer, 0, (3 << 20) + 1), /discard: \(ArrayBuffer, offset, bytes\)/);
   });
 
   it('weightsFile: finished rows go to the file at the offset with no weights array; a failed write is a WeightsWriteError', async () => {

@@ -107,6 +107,8 @@ export interface NativeAddon {
   hugeOffset?(buffer: ArrayBuffer): number;
   /** Fault `bytes` of the buffer from `offset` in for writing, on a libuv thread (attn_prefault). */
   prefault?(buffer: ArrayBuffer, offset: number, bytes: number): Promise<number>;
+  /** Hand the whole pages of `bytes` from `offset` back to the system; they read as zeros after (attn_discard). */
+  discard?(buffer: ArrayBuffer, offset: number, bytes: number): void;
 }
 
 let preference: KernelChoice = parseChoice(process.env.ATTENTION_INSPECTOR_KERNEL) ?? 'auto';
@@ -314,17 +316,20 @@ export function sharesSlab(a: Float32Array): boolean {
  * costs most here: at n = 1024 the kernel takes ~2 ms and faulting its 4.25 MiB took 2–15 ms, depending on whether
  * the VM's host still backed the pages; NumPy's steady state never pays it, because glibc keeps the heap its last
  * arrays freed. Like that heap, the reserve does not depend on the size of the last job.
- * - 32 MiB slabs (34 MiB buffers) stay above glibc's largest mmap threshold, so each is a fresh mapping that
- *   costs nothing until faulted in; at 16 MiB, glibc (its threshold raised by the slabs V8 had freed) served them
- *   from the heap with an 18 MiB memset on the main thread, 7–21 ms in every third job at n = 1024.
+ * - 34 MiB slabs hold two results of n = 2048 (16.5 MiB at d = 64), and their 36 MiB buffers stay above glibc's
+ *   largest mmap threshold (32 MiB), so each is a fresh mapping that costs nothing until faulted in. At 16 MiB,
+ *   glibc (its threshold raised by the slabs V8 had freed) served them from the heap with an 18 MiB memset on the
+ *   main thread: 7–21 ms in every third job at n = 1024.
  * - A slab made on fresh pages (none was waiting: the first job, or one right after another) is left for the
  *   waiting one at the next job; the rest of it was never touched, so it is address space only.
- * - Cost: one waiting slab (32 MiB) while in use, and a live result keeps the slab it was cut from.
+ * - Cost: one waiting slab (34 MiB) while in use, and a live result keeps the slab it was cut from; the unused
+ *   rest of a faulted-in slab goes back to the system when the next one takes over (`discard`).
  * - After RESERVE_IDLE_MS without a job the waiting slab is let go, and the current one is remembered weakly:
- *   cut from again if a result still holds it (its memory is held anyway), else collected.
+ *   cut from again if a result still holds it (its memory is held anyway), else collected. The pages of both that
+ *   no result uses go back to the system at once (`discard`), not when V8 collects the buffers.
  */
-const RESERVE_SLAB_BYTES = 32 << 20;
-export const RESERVE_CUT_MAX = 8 << 20;
+const RESERVE_SLAB_BYTES = 34 << 20;
+export const RESERVE_CUT_MAX = 17 << 20;
 const RESERVE_IDLE_MS = 30_000;
 const reserve: {
   /** The slab faulted in and waiting; the faulting-in under way; a job used the reserve since the last warming. */
@@ -336,12 +341,24 @@ const reserve: {
 
 /** Let the reserve go (idle, or asked): the waiting slab, and the current one unless a result still holds it. */
 export function dropNativeReserve(): void {
-  if (slab && typeof WeakRef === 'function') reserve.held = { buffer: new WeakRef(slab.buffer), next: slab.next, end: slab.end, faulted: slab.faulted };
+  // Their unused pages go back to the system now: V8 frees a buffer only when it collects it, which an idle
+  // host may not do for a long time.
+  const addon = loaded?.addon;
+  if (slab) {
+    discard(addon, slab);
+    if (typeof WeakRef === 'function') reserve.held = { buffer: new WeakRef(slab.buffer), next: slab.next, end: slab.end };
+  }
+  if (reserve.warm) discard(addon, reserve.warm);
   slab = undefined;
   reserve.warm = undefined;
   reserve.generation++;
   if (reserve.timer) clearTimeout(reserve.timer);
   reserve.timer = undefined;
+}
+
+/** A slab's pages from its next cut on handed back (they read as zeros, and fault in fresh if cut again). */
+function discard(addon: NativeAddon | undefined, s: Slab): void {
+  if (s.end > s.next) addon?.discard?.(s.buffer, s.next, s.end - s.next);
 }
 
 /** The reserve's slabs once any faulting-in under way is done (tests): the current one and the waiting one. */
@@ -375,6 +392,7 @@ export function warmNativeReserve(addon: NativeAddon): void {
   reserve.warming = addon.prefault(next.buffer, next.next, next.end - next.next).then(
     () => {
       if (generation === reserve.generation) reserve.warm = { ...next, faulted: true };
+      else discard(addon, next); // let go while it was being faulted in
     },
     () => undefined, // no reserve: the next slab is made when needed, on fresh pages
   ).finally(() => {
@@ -396,6 +414,8 @@ function fromSlab(hugeOffset: (b: ArrayBuffer) => number, bytes: number, withRes
   if (!slab || slab.next + bytes > slab.end || (withReserve && !slab.faulted && reserve.warm)) {
     const waiting = withReserve ? reserve.warm : undefined;
     if (waiting) reserve.warm = undefined;
+    // The slab left behind keeps the pages of its cuts; those after them go back (a faulted-in rest is resident).
+    if (slab?.faulted) discard(loaded?.addon, slab);
     slab = waiting ?? newSlab(hugeOffset, size);
     if (!slab) return undefined;
   }
