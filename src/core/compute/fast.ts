@@ -13,7 +13,7 @@ import type { AttentionInput, AttentionResult, FastOptions, MaskSpec, PreparedAt
 import { findAsset } from './assets';
 import { kvHeadOf, loadBestWasm, runChunk, totalChunks, WasmKernel, wasmFits, WRITE_ERROR } from './kernel';
 import type { KernelJob } from './kernel';
-import { dropNativeReserve, nativeArrays, nativeFor, warmNativeReserve, nativeNonFinite, nativeScoreViews, runNative, sharesSlab } from './native';
+import { dropNativeReserve, nativeArrays, nativeFor, nativeNonFinite, nativeScoreViews, runNative, sharesSlab, warmNativeReserve } from './native';
 import type { NativeAddon } from './native';
 import { abortError, ComputePool } from './pool';
 import { disposeDumpPool } from '../view/dumpOnPool';

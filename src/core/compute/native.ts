@@ -336,7 +336,7 @@ const reserve: {
   warm?: Slab; warming?: Promise<void>; used?: boolean;
   timer?: ReturnType<typeof setTimeout>; generation: number;
   /** The current slab once let go: its buffer held weakly (results cut from it may keep it), where cuts went on. */
-  held?: { buffer: WeakRef<ArrayBuffer>; next: number; end: number; faulted?: boolean };
+  held?: { buffer: WeakRef<ArrayBuffer>; next: number; end: number };
 } = { generation: 0 };
 
 /** Let the reserve go (idle, or asked): the waiting slab, and the current one unless a result still holds it. */
