@@ -197,10 +197,12 @@ int attn_prefault(void *p, size_t bytes) {
   if (!p || !bytes) return 0;
   huge_pages(p, bytes);
 #ifdef MADV_POPULATE_WRITE
-  /* One call faults the range in (Linux 5.14 and later); older kernels refuse it and get the loop below. */
+  /* One call faults the range in (Linux 5.14 and later); older kernels refuse it (EINVAL) and get the loop below.
+   * Any other refusal (ENOMEM: the system is short of memory) is returned, and nothing is touched. */
   const uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
   const uintptr_t b = ((uintptr_t)p + bytes) & ~(uintptr_t)4095;
   if (b <= a || madvise((void *)a, b - a, MADV_POPULATE_WRITE) == 0) return 0;
+  if (errno != EINVAL) return errno;
 #endif
   volatile char *c = p;
   for (size_t i = 0; i < bytes; i += 4096) c[i] = c[i];

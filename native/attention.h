@@ -97,7 +97,8 @@ size_t attn_huge_offset(void *p, size_t bytes);
 
 /* Fault in [p, p + bytes) for writing, huge pages asked for first, leaving its contents as they are: the
  * engine's reserve of mapped memory is made ready this way on a libuv thread while the event loop is idle, so a
- * later job writes to pages already there. Nothing else may touch the range meanwhile. Returns 0. */
+ * later job writes to pages already there. Nothing else may touch the range meanwhile. Returns 0, or the errno
+ * of a refusal other than "not supported" (ENOMEM), with nothing touched. */
 int attn_prefault(void *p, size_t bytes);
 
 /* Hand the whole pages inside [p, p + bytes) back to the system (they read as zeros afterwards, and fault in

@@ -9,7 +9,7 @@ import { findAsset, setComputeAssetsDir } from '../../src/core/compute/assets';
 import { computeFast, disposeComputePool, dropSpareMemory, releaseResult } from '../../src/core/compute/fast';
 import {
   dropNativeReserve, kernelName, loadNative, nativeArrays, nativeReserve, NATIVE_SYNC_WORK, NATIVE_VARIANTS, nativeUnavailableReason,
-  RESERVE_CUT_MAX, resetNative, setKernelLog, setKernelPreference, sharesSlab, SLAB_MIN_BYTES,
+  RESERVE_CUT_MAX, resetNative, setKernelLog, setKernelPreference, sharesSlab, SLAB_MIN_BYTES, warmNativeReserve,
 } from '../../src/core/compute/native';
 import type { NativeAddon } from '../../src/core/compute/native';
 import type { NdArray } from '../../src/core/ndarray';
@@ -418,6 +418,21 @@ describe('native kernel: every variant agrees with the reference and NumPy', fun
     r = await nativeReserve();
     assert.ok(r.current === panel.weights.buffer && r.waiting, 'a panel\'s compute keeps a slab waiting');
     assertClose(panel.weights, ref.weights, 1e-5, 0, 'the panel\'s weights');
+    dropNativeReserve();
+
+    // A prefault the system refuses (ENOMEM) leaves no reserve, and what it may have faulted in goes back.
+    dropNativeReserve();
+    const discarded: ArrayBuffer[] = [];
+    const refusing = {
+      hugeOffset: () => 0,
+      prefault: async () => 12,
+      discard: (buffer: ArrayBuffer) => { discarded.push(buffer); },
+    } as unknown as NativeAddon;
+    nativeArrays(refusing, [256 * 256, 256 * 64], 'test arrays', undefined, true);
+    warmNativeReserve(refusing);
+    r = await nativeReserve();
+    assert.ok(r.current && !r.waiting, 'no waiting slab after a refused prefault');
+    assert.ok(discarded.length === 1 && discarded[0] !== r.current, 'the refused slab\'s pages are handed back');
     dropNativeReserve();
 
     // The addon's prefault leaves the contents alone and refuses a range outside the buffer.

@@ -105,7 +105,7 @@ export interface NativeAddon {
   nonFinite?(a: Float32Array): number;
   /** Where the buffer's first 2 MiB page starts (bytes), huge pages asked for from there on (attn_huge_offset). */
   hugeOffset?(buffer: ArrayBuffer): number;
-  /** Fault `bytes` of the buffer from `offset` in for writing, on a libuv thread (attn_prefault). */
+  /** Fault `bytes` of the buffer from `offset` in for writing, on a libuv thread (attn_prefault): 0, or an errno. */
   prefault?(buffer: ArrayBuffer, offset: number, bytes: number): Promise<number>;
   /** Hand the whole pages of `bytes` from `offset` back to the system; they read as zeros after (attn_discard). */
   discard?(buffer: ArrayBuffer, offset: number, bytes: number): void;
@@ -390,9 +390,10 @@ export function warmNativeReserve(addon: NativeAddon): void {
   if (!next) return;
   const generation = reserve.generation;
   reserve.warming = addon.prefault(next.buffer, next.next, next.end - next.next).then(
-    () => {
-      if (generation === reserve.generation) reserve.warm = { ...next, faulted: true };
-      else discard(addon, next); // let go while it was being faulted in
+    (code) => {
+      // Refused (the system is short of memory): no reserve this time, and whatever was faulted in goes back.
+      if (code === 0 && generation === reserve.generation) reserve.warm = { ...next, faulted: true };
+      else discard(addon, next); // or let go while it was being faulted in
     },
     () => undefined, // no reserve: the next slab is made when needed, on fresh pages
   ).finally(() => {
