@@ -170,15 +170,20 @@ static void *alloc64(size_t bytes) {
 
 #define HUGE_PAGE ((size_t)2 << 20)
 
+/* madvise(advice) over the whole `page`-sized pages inside [p, p + bytes): madvise's result, or 1 when no whole
+ * page falls inside. */
+static int advise_pages(void *p, size_t bytes, size_t page, int advice) {
+  const uintptr_t a = ((uintptr_t)p + page - 1) & ~(uintptr_t)(page - 1);
+  const uintptr_t b = ((uintptr_t)p + bytes) & ~(uintptr_t)(page - 1);
+  return b > a ? madvise((void *)a, b - a, advice) : 1;
+}
+
 /* Ask for transparent huge pages over the whole 2 MiB pages inside [p, p + bytes), before their first write:
  * a 64 MiB weights array then faults in 32 pages instead of 16384 (the kernel's THP mode is usually "madvise";
  * in this VM a 4 KiB fault costs ~14 µs and a 2 MiB one ~0.1 ms). Harmless where unsupported. */
 static void huge_pages(void *p, size_t bytes) {
 #ifdef MADV_HUGEPAGE
-  if (!p) return;
-  const uintptr_t a = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-  const uintptr_t b = ((uintptr_t)p + bytes) & ~(HUGE_PAGE - 1);
-  if (b > a) madvise((void *)a, b - a, MADV_HUGEPAGE);
+  if (p) advise_pages(p, bytes, HUGE_PAGE, MADV_HUGEPAGE);
 #else
   (void)p;
   (void)bytes;
@@ -199,9 +204,7 @@ int attn_prefault(void *p, size_t bytes) {
 #ifdef MADV_POPULATE_WRITE
   /* One call faults the range in (Linux 5.14 and later); older kernels refuse it (EINVAL) and get the loop below.
    * Any other refusal (ENOMEM: the system is short of memory) is returned, and nothing is touched. */
-  const uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
-  const uintptr_t b = ((uintptr_t)p + bytes) & ~(uintptr_t)4095;
-  if (b <= a || madvise((void *)a, b - a, MADV_POPULATE_WRITE) == 0) return 0;
+  if (advise_pages(p, bytes, 4096, MADV_POPULATE_WRITE) >= 0) return 0;
   if (errno != EINVAL) return errno;
 #endif
   volatile char *c = p;
@@ -211,9 +214,7 @@ int attn_prefault(void *p, size_t bytes) {
 }
 
 void attn_discard(void *p, size_t bytes) {
-  const uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
-  const uintptr_t b = ((uintptr_t)p + bytes) & ~(uintptr_t)4095;
-  if (p && b > a) madvise((void *)a, b - a, MADV_DONTNEED);
+  if (p) advise_pages(p, bytes, 4096, MADV_DONTNEED);
 }
 
 /*

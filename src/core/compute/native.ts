@@ -405,7 +405,9 @@ export function warmNativeReserve(addon: NativeAddon): void {
  * `bytes` (a multiple of 64) from the current slab or a new one (the reserve's waiting slab where there is one);
  * undefined when no slab can be made.
  */
-function fromSlab(hugeOffset: (b: ArrayBuffer) => number, bytes: number, withReserve: boolean): { buffer: ArrayBuffer; at: number } | undefined {
+function fromSlab(
+  addon: NativeAddon, hugeOffset: (b: ArrayBuffer) => number, bytes: number, withReserve: boolean,
+): { buffer: ArrayBuffer; at: number } | undefined {
   const size = withReserve ? RESERVE_SLAB_BYTES : SLAB_BYTES;
   const held = withReserve ? reserve.held?.buffer.deref() : undefined;
   if (!slab && held && reserve.held) slab = { ...reserve.held, buffer: held };
@@ -416,7 +418,7 @@ function fromSlab(hugeOffset: (b: ArrayBuffer) => number, bytes: number, withRes
     const waiting = withReserve ? reserve.warm : undefined;
     if (waiting) reserve.warm = undefined;
     // The slab left behind keeps the pages of its cuts; those after them go back (a faulted-in rest is resident).
-    if (slab?.faulted) discard(loaded?.addon, slab);
+    if (slab?.faulted) discard(addon, slab);
     slab = waiting ?? newSlab(hugeOffset, size);
     if (!slab) return undefined;
   }
@@ -440,8 +442,8 @@ function fromSlab(hugeOffset: (b: ArrayBuffer) => number, bytes: number, withRes
  * the page already (one it has not backed yet costs 3–5 ms, as its 4 KiB pages would). JavaScript cannot ask for
  * them, so a buffer meant for huge pages is over-allocated by 2 MiB of address space (never touched) and used from
  * its first 2 MiB boundary, where the addon asked for huge pages before anything was written. By size in all:
- * below SLAB_MIN_BYTES one plain buffer; up to HUGE_MIN_BYTES a cut of the current slab; from there a buffer of
- * their own on huge pages, which `reuse` may supply (a buffer of exactly the bytes asked for, handed back by an
+ * below SLAB_MIN_BYTES one plain buffer; up to HUGE_MIN_BYTES (RESERVE_CUT_MAX `withReserve`) a cut of the current
+ * slab; from there a buffer of their own on huge pages, which `reuse` may supply (a buffer of exactly the bytes asked for, handed back by an
  * earlier result), except that arrays after the first go to the slab when they alone would start one more huge
  * page. An addon without `hugeOffset` gets one plain buffer.
  */
@@ -456,14 +458,14 @@ export function nativeArrays(
   }
   const hugeOffset = addon.hugeOffset?.bind(addon);
   const slabMax = withReserve ? RESERVE_CUT_MAX : HUGE_MIN_BYTES - 1;
-  const cut = hugeOffset && bytes >= SLAB_MIN_BYTES && bytes <= slabMax ? fromSlab(hugeOffset, bytes, withReserve) : undefined;
+  const cut = hugeOffset && bytes >= SLAB_MIN_BYTES && bytes <= slabMax ? fromSlab(addon, hugeOffset, bytes, withReserve) : undefined;
   if (cut) return counts.map((c, i) => new Float32Array(cut.buffer, cut.at + at[i], c));
   // When the first array ends on or just before a 2 MiB boundary and the rest would take one more huge page (n =
   // 1024: 4 MiB of weights, 256 KiB of output, 3 pages), the rest is cut from the slab: 2⅛ pages, not 3.
   const head = at[1] ?? bytes;
   const pages = (b: number) => Math.ceil(b / HUGE_PAGE);
   if (hugeOffset && head >= HUGE_MIN_BYTES && pages(head) < pages(bytes) && bytes - head < HUGE_MIN_BYTES) {
-    const tail = fromSlab(hugeOffset, bytes - head, false); // a job beyond the reserve's: no slab faulted in for it
+    const tail = fromSlab(addon, hugeOffset, bytes - head, false); // a job beyond the reserve's: no slab faulted in for it
     if (tail) {
       const [first] = nativeArrays(addon, [counts[0]], what, reuse);
       return [first, ...counts.slice(1).map((c, i) => new Float32Array(tail.buffer, tail.at + at[i + 1] - head, c))];
